@@ -1,0 +1,199 @@
+"""The ``engine`` command: run, validate, new, schema, list, show, plot, reference.
+
+Exit status: 0 success; 1 some runs failed (the rest completed); 2 a spec or
+command-line error (printed as ``FILE:LINE:COL: field: problem (expected)``);
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+from engine.spec.errors import SpecError
+
+EXIT_FAILED_RUNS, EXIT_SPEC, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def _add_spec_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="path to a YAML spec")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a field, e.g. --set model.depth=16 (value parsed as YAML; repeatable)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="engine", description="Run declarative simulation specs.")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run a spec (all points of its sweep); results under outputs/<name>/")
+    _add_spec_args(p)
+    p.add_argument("--outputs", default=os.environ.get("ENGINE_OUTPUTS", "outputs"),
+                   help="results root (default: ./outputs, or $ENGINE_OUTPUTS)")
+    p.add_argument("--executor", choices=["serial", "local"], default=None,
+                   help="where runs execute (default: local processes for more than one run, else serial)")
+    p.add_argument("--workers", type=int, default=None, help="number of worker processes (default: cores)")
+    p.add_argument("--force", action="store_true", help="recompute runs whose files already exist")
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failed run")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
+    p = sub.add_parser("validate", help="check a spec and every sweep point without running anything")
+    _add_spec_args(p)
+    p = sub.add_parser("new", help="print a commented template spec for a kind")
+    p.add_argument("kind")
+    p = sub.add_parser("schema", help="print the JSON Schema of a kind's spec")
+    p.add_argument("kind")
+    sub.add_parser("list", help="list the problem kinds")
+    p = sub.add_parser("show", help="describe a result file: dimensions, variables, provenance, failures")
+    p.add_argument("path")
+    p = sub.add_parser("plot", help="write the kind's standard figures (PNG) for a result file")
+    p.add_argument("path")
+    p.add_argument("--outdir", default=None, help="folder for the figures (default: <result folder>/figures)")
+    sub.add_parser("reference", help="print docs/spec-reference.md (generated from the spec models)")
+    return parser
+
+
+def _problem(kind: str):
+    from engine.registry import UnknownKind, get_problem, known_kinds
+    from engine.spec.errors import closest
+
+    try:
+        return get_problem(kind)
+    except UnknownKind:
+        guess = closest(kind, known_kinds())
+        hint = f"; did you mean '{guess}'?" if guess else ""
+        raise SpecError("<command line>", 0, 0, "kind", f"unknown kind '{kind}'{hint}",
+                        "one of: " + ", ".join(known_kinds())) from None
+
+
+def cmd_validate(args) -> int:
+    from engine.spec import resolve
+
+    resolved = resolve(args.spec, args.overrides)
+    n = len(resolved.points)
+    ids = len({p.run_id for p in resolved.points})
+    print(f"{args.spec}: valid {resolved.problem.kind} spec, {n} run point(s), {ids} distinct run(s)")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from engine import sweep
+    from engine.report import scalar_table
+    from engine.spec import resolve
+    from engine.store import open_result
+
+    resolved = resolve(args.spec, args.overrides)
+    report = sweep.run(resolved, Path(args.outputs), executor=args.executor, workers=args.workers,
+                       force=args.force, fail_fast=args.fail_fast, quiet=args.quiet)
+    done = sum(o.ok for o in report.outcomes)
+    print(f"{args.spec}: {done} run(s) done, {len(report.failures)} failed, {len(report.reused)} reused "
+          f"from earlier; results in {report.folder}/")
+    print(f"result: {report.result}")
+    if not args.quiet and report.result is not None:
+        ds = open_result(report.result)
+        text = resolved.problem.report(ds) or scalar_table(ds)
+        if text:
+            print(text)
+    if report.failures:
+        print(f"{len(report.failures)} run(s) failed (tracebacks in {report.folder / 'engine.log'}):", file=sys.stderr)
+        for o in report.failures:
+            print(f"  {o.run_id} ({o.label}): {o.reason}", file=sys.stderr)
+        return EXIT_FAILED_RUNS
+    return 0
+
+
+def cmd_new(args) -> int:
+    from engine.spec.introspect import template
+
+    problem = _problem(args.kind)
+    key, values = getattr(problem, "template_sweep", ("seed", [0, 1]))
+    print(template(problem.Spec, problem.kind, key, values), end="")
+    return 0
+
+
+def cmd_schema(args) -> int:
+    print(json.dumps(_problem(args.kind).Spec.model_json_schema(), indent=2))
+    return 0
+
+
+def cmd_list(args) -> int:
+    from engine.registry import get_problem, known_kinds
+
+    for kind in known_kinds():
+        problem = get_problem(kind)
+        print(f"{kind:<24} {problem.summary} (version {problem.version})")
+    return 0
+
+
+def _open(path: str):
+    from engine.store import open_result
+
+    if not Path(path).is_file():
+        raise SpecError(path, 0, 0, "<file>", "no such result file", "a .nc file written by `engine run`")
+    return open_result(path)
+
+
+def cmd_show(args) -> int:
+    from engine.report import show
+
+    print(show(_open(args.path), args.path))
+    return 0
+
+
+def cmd_plot(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ds = _open(args.path)
+    problem = _problem(ds.attrs.get("engine_kind", "?"))
+    outdir = Path(args.outdir) if args.outdir else Path(args.path).parent / "figures"
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = problem.plot(ds, outdir)
+    for p in paths:
+        print(p)
+    if not paths:
+        print(f"kind {problem.kind} has no standard figures for this result", file=sys.stderr)
+    return 0
+
+
+def cmd_reference(args) -> int:
+    from engine.registry import get_problem, known_kinds
+    from engine.spec.introspect import reference
+
+    problems = {k: get_problem(k) for k in known_kinds()}
+    print(reference({k: p.Spec for k, p in problems.items()}, {k: p.summary for k, p in problems.items()}), end="")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "new": cmd_new, "schema": cmd_schema, "list": cmd_list,
+            "show": cmd_show, "plot": cmd_plot, "reference": cmd_reference}
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``engine`` console script."""
+    args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return COMMANDS[args.command](args)
+    except SpecError as err:
+        if args.debug:
+            traceback.print_exc()
+        for issue in err.issues:
+            print(issue, file=sys.stderr)
+        return EXIT_SPEC
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

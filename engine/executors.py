@@ -1,0 +1,126 @@
+"""Executors: where the runs of a sweep execute.
+
+An executor takes the list of :class:`~engine.runtime.RunTask` and yields a
+:class:`~engine.runtime.RunOutcome` for each as it completes.  Workers write
+their own run files and return only the outcome.  ``serial`` runs in this
+process (debugger friendly, step progress for a single long run); ``local``
+uses processes on this machine with numba/torch/BLAS threads pinned so that
+workers x threads <= cores.  A new executor subclasses :class:`Executor` and is
+added to :data:`EXECUTORS`.
+"""
+
+from __future__ import annotations
+
+import abc
+import multiprocessing
+import os
+import signal
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Callable, Iterator
+
+from engine.runtime import THREAD_ENV, RunOutcome, RunTask, execute, pin_threads
+
+
+def cpu_count() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class Executor(abc.ABC):
+    """Runs tasks and yields outcomes in completion order; use as a context manager."""
+
+    name: str = ""
+
+    def __init__(self, workers: int | None = None, n_tasks: int | None = None):
+        self.workers = max(1, workers or cpu_count())
+        if n_tasks:
+            self.workers = min(self.workers, n_tasks)
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release workers (called on exit, also after Ctrl-C)."""
+
+    @abc.abstractmethod
+    def run(self, tasks: list[RunTask], progress: Callable[[int, int], None] | None = None) -> Iterator[RunOutcome]:
+        """Yield one outcome per task as each completes; ``progress`` reports steps of a running task."""
+
+
+class SerialExecutor(Executor):
+    """Every run in this process, one after the other."""
+
+    name = "serial"
+
+    def run(self, tasks, progress=None):
+        for task in tasks:
+            yield execute(task, progress)
+
+
+def _init_worker(threads: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops workers
+    pin_threads(threads)
+
+
+class LocalExecutor(Executor):
+    """Processes on this machine (spawned, so no state is inherited by fork)."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None, n_tasks: int | None = None):
+        super().__init__(workers, n_tasks)
+        self.threads = max(1, cpu_count() // self.workers)
+        self._pool: ProcessPoolExecutor | None = None
+        self._saved_env: dict[str, str | None] = {}
+
+    def __enter__(self):
+        # Set before workers start so BLAS reads them at import time in the child.
+        self._saved_env = {name: os.environ.get(name) for name in THREAD_ENV}
+        os.environ.update({name: str(self.threads) for name in THREAD_ENV})
+        self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
+                                         initializer=_init_worker, initargs=(self.threads,))
+        return self
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for child in multiprocessing.active_children():
+                child.terminate()
+            for child in multiprocessing.active_children():
+                child.join(timeout=5)
+            self._pool = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+
+    def run(self, tasks, progress=None):
+        if self._pool is None:
+            raise RuntimeError("LocalExecutor must be used as a context manager")
+        futures: dict[Future, RunTask] = {self._pool.submit(execute, task): task for task in tasks}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                task = futures[fut]
+                try:
+                    yield fut.result()
+                except Exception as exc:  # the worker process died (crash, out of memory)
+                    yield RunOutcome(task.run_id, False, task.path, 0.0,
+                                     f"worker failed: {type(exc).__name__}: {exc}", label=task.label)
+
+
+EXECUTORS: dict[str, type[Executor]] = {"serial": SerialExecutor, "local": LocalExecutor}
+
+
+def make_executor(name: str, workers: int | None, n_tasks: int) -> Executor:
+    """The executor called ``name`` sized for ``n_tasks`` runs."""
+    return EXECUTORS[name](workers, n_tasks)

@@ -1,0 +1,45 @@
+"""Problem kinds, found through the entry-point group ``engine.problems``.
+
+Another package adds a kind by declaring, in its own pyproject.toml::
+
+    [project.entry-points."engine.problems"]
+    my_kind = "my_package.module:MyProblem"
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib.metadata import EntryPoint, entry_points
+
+from engine.problem import Problem
+
+GROUP = "engine.problems"
+
+
+class UnknownKind(LookupError):
+    """No kind of that name is registered."""
+
+
+@functools.cache
+def _entry_points() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def known_kinds() -> list[str]:
+    """Names of all registered kinds, sorted."""
+    return sorted(_entry_points())
+
+
+@functools.cache
+def get_problem(kind: str) -> Problem:
+    """The problem instance registered as ``kind``."""
+    try:
+        ep = _entry_points()[kind]
+    except KeyError:
+        raise UnknownKind(kind) from None
+    cls = ep.load()
+    if not (isinstance(cls, type) and issubclass(cls, Problem)):
+        raise TypeError(f"entry point {ep.value!r} for kind '{kind}' is not a subclass of engine.problem.Problem")
+    if cls.kind != kind:
+        raise TypeError(f"entry point '{kind}' loads a class whose kind is '{cls.kind}'")
+    return cls()

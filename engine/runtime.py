@@ -1,0 +1,130 @@
+"""Run one resolved spec: seed, threads, timing, non-finite checks, provenance, atomic file.
+
+:func:`execute` is what every executor calls, in this process or in a worker.
+It takes a :class:`RunTask` (plain data, cheap to send to another process)
+and returns a small :class:`RunOutcome`; the dataset itself goes to disk.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import yaml
+
+from engine import provenance
+from engine.problem import RunContext, RunFailed
+from engine.registry import get_problem
+from engine.store import write_atomic
+
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs for one run."""
+
+    kind: str
+    spec: dict[str, Any]  # resolved spec, JSON mode
+    run_id: str
+    path: str
+    label: str = ""
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What comes back from a run: status, where its file is, and why it failed."""
+
+    run_id: str
+    ok: bool
+    path: str
+    wall_time: float
+    reason: str = ""
+    traceback: str = ""
+    label: str = ""
+
+
+def pin_threads(threads: int) -> None:
+    """Limit numba and torch (already imported or not) to ``threads`` threads."""
+    for name in THREAD_ENV:
+        os.environ[name] = str(threads)
+    import numba
+
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+def _seed_torch(seed: int) -> None:
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
+def _check_finite(ds, allowed: frozenset[str]) -> None:
+    for name, var in ds.data_vars.items():
+        if name in allowed or var.dtype.kind not in "fc":
+            continue
+        bad = ~np.isfinite(var.values)
+        if bad.any():
+            first = tuple(int(i[0]) for i in np.nonzero(bad))
+            where = ", ".join(f"{d}={var[d].values[i]}" if d in var.coords else f"{d}[{i}]" for d, i in zip(var.dims, first))
+            raise RunFailed(f"variable '{name}' is not finite" + (f" at {where}" if where else ""))
+
+
+def spec_yaml(spec: dict[str, Any]) -> str:
+    """The resolved spec as YAML text (kept in the results)."""
+    return yaml.safe_dump(spec, sort_keys=False, default_flow_style=None)
+
+
+def execute(task: RunTask, progress: Callable[[int, int], None] | None = None) -> RunOutcome:
+    """Run ``task`` and write its file; never raises except for KeyboardInterrupt."""
+    start = time.perf_counter()
+    try:
+        problem = get_problem(task.kind)
+        spec = problem.Spec.model_validate(task.spec)
+        ctx = RunContext(seed=spec.seed, run_id=task.run_id)
+        if progress is not None:
+            ctx.progress = progress
+        _seed_torch(spec.seed)
+        np.random.seed(spec.seed % 2**32)
+        ds = problem.run(spec, ctx)
+        _check_finite(ds, getattr(problem, "allow_nonfinite", frozenset()))
+        wall = time.perf_counter() - start
+        ds.attrs.update({
+            "Conventions": "CF-1.11",
+            "title": f"{spec.name}: {problem.kind} run {task.run_id}",
+            "source": f"specengine {provenance.environment()['engine_version']}, kind {problem.kind} {problem.version}",
+            "comment": spec.description,
+            **(task.environment or provenance.environment()),
+            "engine_kind": problem.kind,
+            "engine_kind_version": problem.version,
+            "engine_run_id": task.run_id,
+            "engine_spec": spec_yaml(task.spec),
+            "engine_seed": spec.seed,
+            "engine_created": provenance.utc_now(),
+            "engine_wall_time_s": round(wall, 6),
+            "engine_status": "complete",
+        })
+        write_atomic(ds, task.path)
+        return RunOutcome(task.run_id, True, task.path, time.perf_counter() - start, label=task.label)
+    except KeyboardInterrupt:
+        raise
+    except RunFailed as exc:
+        return RunOutcome(task.run_id, False, task.path, time.perf_counter() - start, str(exc),
+                          traceback.format_exc(), task.label)
+    except Exception as exc:  # a failing run must not stop the sweep: report it
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return RunOutcome(task.run_id, False, task.path, time.perf_counter() - start, reason,
+                          traceback.format_exc(), task.label)
+
+
+def output_path(root: Path, run_id: str) -> Path:
+    """The per-run file of ``run_id`` under a results folder."""
+    return root / "runs" / f"{run_id}.nc"

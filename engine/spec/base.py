@@ -1,0 +1,98 @@
+"""Base pydantic models shared by every problem kind.
+
+``Section`` is the base of every group of fields (frozen, unknown keys
+forbidden, strict types so that ``"4"`` is not silently read as 4).
+``ProblemSpec`` holds the common top-level fields; a kind subclasses it, narrows
+``kind`` to a ``Literal`` and adds its own sections beside them.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Top-level fields that do not change the physics and so not a run's identity.
+NOT_IN_RUN_ID = frozenset({"name", "description", "sweep"})
+
+
+class Section(BaseModel):
+    """A frozen group of spec fields; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True)
+
+
+class Sweep(Section):
+    """Parameter sweep; keys are dotted paths into the spec. Blocks compose as a product."""
+
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="Cartesian product: each key gets its own dimension in result.nc.",
+    )
+    zip: dict[str, list[Any]] | list[dict[str, list[Any]]] = Field(
+        default_factory=dict,
+        description="Paired lists of equal length (one block or a list of blocks); a block is one "
+        "dimension named after its first key.",
+    )
+    cases: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Explicit list of overrides (mappings of dotted path to value); dimension 'case'.",
+    )
+
+
+class ProblemSpec(Section):
+    """Fields common to every kind. Problem sections sit beside them at the top level."""
+
+    kind: str = Field(description="Problem kind (see `engine list`).")
+    name: str = Field(
+        default="run",
+        description="Name of the results folder outputs/<name>/ (default: the spec file's stem).",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+    )
+    description: str = Field(default="", description="Free text, kept in the results.")
+    seed: int = Field(default=0, ge=0, description="Root seed of every random stream of a run (sweepable).")
+    sweep: Sweep | None = Field(default=None, description="Parameter sweep (grid / zip / cases).")
+
+
+def section_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``annotation`` (``Model``, ``Model | None``...), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = section_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def model_at(model: type[BaseModel], path: tuple) -> type[BaseModel] | None:
+    """The section model reached by following ``path`` (field names) from ``model``."""
+    for part in path:
+        info = model.model_fields.get(str(part))
+        if info is None:
+            return None
+        model = section_model(info.annotation)
+        if model is None:
+            return None
+    return model
+
+
+def check_field_path(model: type[BaseModel], dotted: str) -> str | None:
+    """``None`` if ``dotted`` names a field of ``model``; otherwise why not (with a suggestion)."""
+    from engine.spec.errors import closest
+
+    parts = dotted.split(".")
+    current: type[BaseModel] | None = model
+    for i, part in enumerate(parts):
+        here = ".".join(parts[:i]) or "the top level"
+        if current is None:
+            return f"'{'.'.join(parts[:i])}' is a value, not a section, so it has no field '{part}'"
+        if part not in current.model_fields:
+            guess = closest(part, current.model_fields)
+            hint = f"; did you mean '{'.'.join(parts[:i] + [guess])}'?" if guess else ""
+            return f"no field '{part}' in {here}{hint}"
+        current = section_model(current.model_fields[part].annotation)
+    return None

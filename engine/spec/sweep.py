@@ -1,0 +1,107 @@
+"""Expansion of ``sweep`` (grid / zip / cases) into axes of run points.
+
+A grid key is an axis of its own; a zip block is one axis named after its first
+key; ``cases`` is the axis ``case``.  The run points are the cartesian product
+of all axes, in the order grid, zip, cases.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from engine.spec.errors import SpecError, SpecIssue
+from engine.spec.loader import Positions
+
+#: Top-level fields that a sweep may not change.
+NOT_SWEEPABLE = frozenset({"kind", "name", "description", "sweep"})
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One value set by a sweep at one point, and where it was written."""
+
+    value: Any
+    where: tuple  # path of the value node inside the spec tree
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One dimension of the sweep: ``settings[i]`` maps dotted keys to their value at index i."""
+
+    dim: str
+    keys: tuple[str, ...]
+    settings: tuple[dict[str, Setting], ...]
+
+    def __len__(self) -> int:
+        return len(self.settings)
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _list_axis(dim: str, block: dict, where: tuple, pos: Positions) -> Axis:
+    lengths = {key: len(values) for key, values in block.items()}
+    if len(set(lengths.values())) > 1:
+        source, line, col = pos.locate(where)
+        raise SpecError(source, line, col, _dotted(where), "zip lists have unequal lengths: "
+                        + ", ".join(f"{k} has {n}" for k, n in lengths.items()), "lists of one length")
+    n = next(iter(lengths.values()))
+    if n == 0:
+        source, line, col = pos.locate(where + (dim,))
+        raise SpecError(source, line, col, _dotted(where + (dim,)), "empty list of values", "at least one value")
+    settings = tuple(
+        {key: Setting(values[i], where + (key, i)) for key, values in block.items()} for i in range(n)
+    )
+    return Axis(dim, tuple(block), settings)
+
+
+def sweep_axes(sweep: dict, pos: Positions, check_path: Callable[[str], str | None]) -> list[Axis]:
+    """Axes of the (already type-checked) raw ``sweep`` mapping; checks keys, lengths and overlaps."""
+    base = ("sweep",)
+    axes = [_list_axis(key, {key: values}, base + ("grid",), pos) for key, values in (sweep.get("grid") or {}).items()]
+    blocks = sweep.get("zip") or {}
+    if isinstance(blocks, dict):
+        blocks = [blocks] if blocks else []
+        zip_paths = [base + ("zip",)]
+    else:
+        zip_paths = [base + ("zip", i) for i in range(len(blocks))]
+    axes += [_list_axis(next(iter(b)), b, w, pos) for b, w in zip(blocks, zip_paths) if b]
+    cases = sweep.get("cases") or []
+    if cases:
+        settings = tuple(
+            {key: Setting(value, base + ("cases", i, key)) for key, value in case.items()} for i, case in enumerate(cases)
+        )
+        keys = tuple(dict.fromkeys(k for case in cases for k in case))
+        axes.append(Axis("case", keys, settings))
+
+    issues, owner = [], {}
+    for axis in axes:
+        for key in axis.keys:
+            where = axis.settings[0][key].where[:-1] if axis.dim != "case" else next(
+                s[key].where for s in axis.settings if key in s)
+            source, line, col = pos.locate(where, key=True)
+            problem = (f"'{key}' cannot be swept" if key.split(".")[0] in NOT_SWEEPABLE else check_path(key))
+            if problem:
+                issues.append(SpecIssue(source, line, col, _dotted(where), f"sweep key '{key}': {problem}",
+                                        "a dotted path to a field of this kind"))
+            elif key in owner and owner[key] is not axis:
+                issues.append(SpecIssue(source, line, col, _dotted(where),
+                                        f"sweep key '{key}' is set by two sweep blocks", "each key in one block"))
+            owner.setdefault(key, axis)
+    if issues:
+        raise SpecError.from_issues(issues)
+    return axes
+
+
+def points(axes: list[Axis]) -> list[tuple[tuple[int, ...], dict[str, Setting]]]:
+    """Every run point: its index along each axis and the settings it applies."""
+    out = []
+    for index in itertools.product(*(range(len(a)) for a in axes)):
+        merged: dict[str, Setting] = {}
+        for axis, i in zip(axes, index):
+            merged.update(axis.settings[i])
+        out.append((index, merged))
+    return out

@@ -1,0 +1,194 @@
+"""netCDF files: atomic writes, attribute hygiene, combining a sweep, reading back.
+
+Every file is written with the ``netcdf4`` engine to a temporary name in its
+own folder and renamed when complete, so a file that exists is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import xarray as xr
+
+NETCDF_ENGINE = "netcdf4"
+TMP_MARK = ".tmp-"
+
+
+def sanitize_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    """Attributes netCDF can store: bool -> 0/1, None dropped, mappings and mixed lists -> JSON."""
+    out = {}
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        if isinstance(value, (bool, np.bool_)):
+            value = int(value)
+        elif isinstance(value, dict) or (
+            isinstance(value, (list, tuple)) and not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in value)
+        ):
+            value = json.dumps(value, sort_keys=True, default=str)
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, str) for v in value):
+            value = json.dumps(list(value))
+        out[key] = value
+    return out
+
+
+def _encoding(ds: xr.Dataset) -> dict[str, dict]:
+    enc = {}
+    for name, var in ds.variables.items():
+        if var.ndim >= 1 and var.dtype.kind in "fiu" and var.size > 16:
+            enc[name] = {"zlib": True, "complevel": 4, "shuffle": True}
+    return enc
+
+
+def _clean(ds: xr.Dataset) -> xr.Dataset:
+    ds = ds.copy()
+    ds.attrs = sanitize_attrs(ds.attrs)
+    for var in ds.variables.values():
+        var.attrs = sanitize_attrs(var.attrs)
+    return ds
+
+
+def tmp_path(path: Path) -> Path:
+    """A unique temporary name beside ``path`` (same folder, so the rename is atomic)."""
+    return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def write_atomic(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write ``ds`` to ``path`` through a temporary file and ``os.replace``; never leaves a partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path(path)
+    try:
+        _clean(ds).to_netcdf(tmp, engine=NETCDF_ENGINE, format="NETCDF4", encoding=_encoding(ds))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_text_atomic(text: str, path: str | Path) -> Path:
+    """Write a text file atomically (same pattern as :func:`write_atomic`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_path(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def remove_stale_tmp(folder: Path) -> list[Path]:
+    """Delete temporary files left in ``folder`` by processes that no longer exist."""
+    removed = []
+    for tmp in folder.glob(f".*{TMP_MARK}*"):
+        pid = tmp.name.split(TMP_MARK)[-1].split("-")[0]
+        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def open_result(path: str | Path) -> xr.Dataset:
+    """Load a file written by the engine into memory and close it (safe to overwrite afterwards)."""
+    with xr.open_dataset(path, engine=NETCDF_ENGINE, decode_timedelta=False) as ds:
+        return ds.load()
+
+
+def _coord_values(values: Iterable[Any]) -> np.ndarray:
+    values = list(values)
+    if all(isinstance(v, (int, float, str)) for v in values) and len({type(v) for v in values if not isinstance(v, bool)} - {int, float}) <= 1:
+        return np.asarray(values)
+    return np.asarray([json.dumps(v, sort_keys=True) for v in values])
+
+
+def sweep_coords(axes, points) -> dict[str, tuple[str, np.ndarray]]:
+    """Coordinates of result.nc: one per sweep key along its axis, plus ``case`` for cases.
+
+    Values are taken from the resolved specs (defaults filled, types validated).
+    """
+    coords: dict[str, tuple[str, np.ndarray]] = {}
+    for a, axis in enumerate(axes):
+        first_at = {}
+        for p in points:
+            first_at.setdefault(p.index[a], p)
+        if axis.dim == "case":
+            coords["case"] = ("case", np.arange(len(axis)))
+        for key in axis.keys:
+            values = [_lookup(first_at[i].spec.model_dump(mode="json"), key) for i in range(len(axis))]
+            coords[key] = (axis.dim, _coord_values(values))
+    return coords
+
+
+def _lookup(tree: dict, dotted: str) -> Any:
+    for part in dotted.split("."):
+        tree = tree[part] if isinstance(tree, dict) else None
+    return tree
+
+
+def _prefix_union(coords: list[np.ndarray]) -> np.ndarray | None:
+    """The longest coordinate if every other one is a prefix of it, else None."""
+    longest = max(coords, key=len)
+    return longest if all(np.array_equal(c, longest[: len(c)]) for c in coords) else None
+
+
+def combine(runs: dict[tuple[int, ...], xr.Dataset], shape: tuple[int, ...], dims: list[str]) -> tuple[xr.Dataset, list[str]]:
+    """Stack per-run datasets on the sweep grid.
+
+    ``runs`` maps a point's index to its dataset (missing points are failures
+    and become NaN).  A field is combined when, for each of its dimensions,
+    every run's coordinate is a prefix of the longest one (e.g. a loss history
+    that stopped early is padded with NaN); otherwise it stays in the per-run
+    files and its name is returned in the second element.
+    """
+    datasets = list(runs.values())
+    if not datasets:
+        return xr.Dataset(), []
+    names = list(dict.fromkeys(n for ds in datasets for n in ds.data_vars))
+    out, coords, skipped = {}, {}, []
+    for name in names:
+        present = [ds[name] for ds in datasets if name in ds.data_vars]
+        field_dims = present[0].dims
+        union = {}
+        for d in field_dims:
+            union[d] = _prefix_union([v[d].values for v in present]) if all(d in v.coords for v in present) else None
+            if union[d] is None and not all(v.sizes[d] == present[0].sizes[d] for v in present):
+                break
+        else:
+            if not all(v.dims == field_dims for v in present):
+                skipped.append(name)
+                continue
+            field_shape = tuple(len(union[d]) if union[d] is not None else present[0].sizes[d] for d in field_dims)
+            kind = present[0].dtype.kind
+            missing = len(present) < len(runs) or any(v.shape != field_shape for v in present)
+            dtype = np.float64 if (kind in "iub" and missing) else present[0].dtype
+            fill = "" if kind in "OSU" else np.nan if np.dtype(dtype).kind == "f" else 0
+            data = np.full(shape + field_shape, fill, dtype=dtype if kind not in "OSU" else object)
+            for index, ds in runs.items():
+                if name in ds.data_vars:
+                    v = ds[name]
+                    data[index + tuple(slice(0, n) for n in v.shape)] = v.values
+            out[name] = xr.Variable(tuple(dims) + field_dims, data, attrs=present[0].attrs)
+            for d in field_dims:
+                if union[d] is not None and d not in coords:
+                    coords[d] = xr.Variable((d,), union[d], attrs=next(v[d].attrs for v in present if len(v[d]) == len(union[d])))
+            continue
+        skipped.append(name)
+    return xr.Dataset(out, coords=coords), skipped

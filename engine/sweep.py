@@ -1,0 +1,189 @@
+"""Running a resolved spec: plan (resume), execute, report failures, combine into result.nc.
+
+Layout under the results root (default ``outputs/``)::
+
+    <name>/spec.yaml        the resolved spec (defaults filled, sweep kept)
+    <name>/runs/<id>.nc     one file per run, written atomically
+    <name>/result.nc        the sweep combined, sweep keys as dimensions
+    <name>/engine.log       what ran, and the full traceback of every failure
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from engine import provenance
+from engine.executors import make_executor
+from engine.progress import Progress
+from engine.runtime import RunOutcome, RunTask, output_path, spec_yaml
+from engine.spec.resolve import Resolved
+from engine.store import combine, open_result, remove_stale_tmp, sweep_coords, write_atomic, write_text_atomic
+
+
+@dataclass
+class SweepReport:
+    """What happened: outcomes of the runs executed now, runs reused, failures, result file."""
+
+    folder: Path
+    outcomes: list[RunOutcome] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    result: Path | None = None
+    interrupted: bool = False
+
+    @property
+    def failures(self) -> list[RunOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+
+def _logger(folder: Path) -> logging.Logger:
+    log = logging.getLogger(f"engine.sweep.{folder}")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    if not log.handlers:
+        handler = logging.FileHandler(folder / "engine.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+    return log
+
+
+def _close_logger(log: logging.Logger) -> None:
+    for handler in list(log.handlers):
+        handler.close()
+        log.removeHandler(handler)
+
+
+def unique_tasks(resolved: Resolved, folder: Path) -> list[RunTask]:
+    """One task per distinct run id (two sweep points with the same physics run once)."""
+    env = provenance.environment()
+    tasks: dict[str, RunTask] = {}
+    for point in resolved.points:
+        if point.run_id not in tasks:
+            tasks[point.run_id] = RunTask(
+                resolved.problem.kind, point.spec.model_dump(mode="json"), point.run_id,
+                str(output_path(folder, point.run_id)), point.label or "single run", env,
+            )
+    return list(tasks.values())
+
+
+def run(
+    resolved: Resolved,
+    root: Path,
+    *,
+    executor: str | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    fail_fast: bool = False,
+    quiet: bool = False,
+) -> SweepReport:
+    """Run every point of ``resolved`` not already done, then write ``result.nc``.
+
+    Raises ``KeyboardInterrupt`` after cleaning up if interrupted; finished
+    runs are kept and no temporary file is left behind.
+    """
+    folder = Path(root) / resolved.spec.name
+    (folder / "runs").mkdir(parents=True, exist_ok=True)
+    remove_stale_tmp(folder / "runs")
+    write_text_atomic(spec_yaml(resolved.spec.model_dump(mode="json", exclude_none=True)), folder / "spec.yaml")
+    log = _logger(folder)
+    report = SweepReport(folder)
+    tasks = unique_tasks(resolved, folder)
+    todo = [t for t in tasks if force or not Path(t.path).exists()]
+    report.reused = [t.run_id for t in tasks if t not in todo]
+    log.info("spec %s: %d runs, %d to do, %d reused", resolved.source, len(tasks), len(todo), len(report.reused))
+
+    progress = Progress(len(todo), quiet=quiet)
+    try:
+        if todo:
+            resolved.problem.warmup()
+            name = executor or ("local" if len(todo) > 1 else "serial")
+            with make_executor(name, workers, len(todo)) as ex:
+                log.info("executor %s with %d worker(s)", ex.name, ex.workers)
+                for outcome in ex.run(todo, progress.step if len(todo) == 1 else None):
+                    report.outcomes.append(outcome)
+                    progress.advance(outcome.ok)
+                    if outcome.ok:
+                        log.info("run %s (%s) done in %.3f s", outcome.run_id, outcome.label, outcome.wall_time)
+                        continue
+                    log.error("run %s (%s) failed: %s\n%s", outcome.run_id, outcome.label, outcome.reason, outcome.traceback)
+                    progress.message(f"FAILED run {outcome.run_id} ({outcome.label}): {outcome.reason}")
+                    if fail_fast:
+                        progress.message("stopping at the first failure (--fail-fast)")
+                        break
+        progress.close()
+        report.result = write_result(resolved, folder, report)
+        log.info("result written to %s", report.result)
+    except KeyboardInterrupt:
+        report.interrupted = True
+        progress.close()
+        log.warning("interrupted; %d runs finished before", sum(o.ok for o in report.outcomes))
+        raise
+    finally:
+        remove_stale_tmp(folder / "runs")
+        remove_stale_tmp(folder)
+        _close_logger(log)
+    return report
+
+
+def _status_array(resolved: Resolved, shape: tuple[int, ...], status: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.full(shape, "", dtype=object)
+    states = np.full(shape, "", dtype=object)
+    for point in resolved.points:
+        ids[point.index] = point.run_id
+        states[point.index] = status[point.run_id]
+    return ids, states
+
+
+def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
+    """Combine the run files of every point into ``folder/result.nc``."""
+    failed = {o.run_id: o for o in report.failures}
+    status = {p.run_id: ("failed" if p.run_id in failed else "ok") for p in resolved.points}
+    runs, cache = {}, {}
+    for point in resolved.points:
+        path = output_path(folder, point.run_id)
+        if point.run_id in failed or not path.exists():
+            status[point.run_id] = status[point.run_id] if point.run_id in failed else "not run"
+            continue
+        if point.run_id not in cache:
+            cache[point.run_id] = open_result(path)
+        runs[point.index] = cache[point.run_id]
+    dims = [a.dim for a in resolved.axes]
+    shape = tuple(len(a) for a in resolved.axes)
+    ds, uncombined = combine(runs, shape, dims)
+    ids, states = _status_array(resolved, shape, status)
+    ds["run_id"] = xr.Variable(dims, ids.astype(str), {"long_name": "run id (file runs/<run_id>.nc)", "units": "1"})
+    ds["run_status"] = xr.Variable(dims, states.astype(str), {"long_name": "run status (ok, failed, not run)", "units": "1"})
+    ds = ds.assign_coords({k: v for k, v in sweep_coords(resolved.axes, resolved.points).items()})
+    for key in ds.coords:
+        if "." in key or key == "case":
+            ds[key].attrs.setdefault("long_name", f"sweep key {key}")
+    summary = resolved.problem.sweep_summary(ds) if runs else None
+    if summary is not None:
+        ds = ds.merge(summary)
+    first = next(iter(runs.values()), None)
+    ds.attrs = {
+        "Conventions": "CF-1.11",
+        "title": f"{resolved.spec.name}: {resolved.problem.kind} sweep of {len(resolved.points)} run(s)",
+        "source": f"specengine, kind {resolved.problem.kind} {resolved.problem.version}",
+        "comment": resolved.spec.description,
+        **provenance.environment(),
+        "engine_kind": resolved.problem.kind,
+        "engine_kind_version": resolved.problem.version,
+        "engine_spec": spec_yaml(resolved.spec.model_dump(mode="json", exclude_none=True)),
+        "engine_seed": resolved.spec.seed,
+        "engine_created": provenance.utc_now(),
+        "engine_sweep_dims": json.dumps(dims),
+        "engine_n_runs": len({p.run_id for p in resolved.points}),
+        "engine_n_failed": len(failed),
+        "engine_failures": json.dumps({rid: f"{o.label}: {o.reason}" for rid, o in failed.items()}),
+        "engine_uncombined": json.dumps(uncombined),
+        "engine_status": "complete" if not failed and "not run" not in status.values() else "partial",
+    }
+    if not dims and first is not None:
+        ds.attrs["engine_run_id"] = first.attrs.get("engine_run_id", "")
+    return write_atomic(ds, folder / "result.nc")

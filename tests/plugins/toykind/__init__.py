@@ -1,0 +1,69 @@
+"""A tiny problem kind registered from outside the engine (through its own dist-info entry point).
+
+y(t) = y0 exp(-rate t), sampled at n_times points on [0, t_end]; used by the
+engine's tests. ``fail`` makes a run raise, ``nan`` makes it return NaN, and
+``sleep`` slows it down (seconds) so that interruption can be tested.
+"""
+
+import time
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+from pydantic import Field
+
+from engine.problem import Problem, RunFailed
+from engine.spec import ProblemSpec, Section
+
+
+class Decay(Section):
+    rate: float = Field(1.0, gt=0, description="Decay rate (1/s).")
+    y0: float = Field(1.0, description="Initial value (1).")
+
+
+class Grid(Section):
+    n_times: int = Field(5, ge=2, le=10_000, description="Number of output times.")
+    t_end: float = Field(1.0, gt=0, description="Final time (s).")
+
+
+class ToySpec(ProblemSpec):
+    kind: Literal["toy_decay"] = "toy_decay"
+    decay: Decay = Decay()
+    grid: Grid = Grid()
+    fail: Literal["no", "raise", "nan", "diverge"] = Field("no", description="Make the run fail (for tests).")
+    sleep: float = Field(0.0, ge=0, description="Seconds to sleep inside the run (for tests).")
+
+
+class ToyDecay(Problem):
+    kind = "toy_decay"
+    version = "1"
+    summary = "exponential decay y0 exp(-rate t) (test kind)"
+    Spec = ToySpec
+
+    def run(self, spec, ctx):
+        if spec.sleep:
+            for i in range(10):
+                time.sleep(spec.sleep / 10)
+                ctx.progress(i + 1, 10)
+        if spec.fail == "raise":
+            raise ValueError("asked to fail")
+        if spec.fail == "diverge":
+            raise RunFailed("diverged at step 3")
+        t = np.linspace(0.0, spec.grid.t_end, spec.grid.n_times)
+        y = spec.decay.y0 * np.exp(-spec.decay.rate * t)
+        if spec.fail == "nan":
+            y[2] = np.nan
+        noise = ctx.rng("noise").normal(size=1)[0]
+        return xr.Dataset(
+            {"y": ("t", y, {"units": "1", "long_name": "decaying value"}),
+             "y_end": ((), y[-1], {"units": "1", "long_name": "final value"}),
+             "noise": ((), noise, {"units": "1", "long_name": "a draw from the run's seed"})},
+            coords={"t": ("t", t, {"units": "s", "long_name": "time"})},
+        )
+
+    def sweep_summary(self, result):
+        if "decay.rate" not in result.dims:
+            return None
+        mean = result["y_end"].mean("decay.rate")
+        mean.attrs = {"units": "1", "long_name": "mean final value over rates"}
+        return xr.Dataset({"y_end_mean": mean})
