@@ -22,7 +22,8 @@ from engine import provenance
 from engine.executors import make_executor
 from engine.progress import Progress
 from engine.runtime import RunOutcome, RunTask, output_path, spec_yaml
-from engine.spec.resolve import Resolved
+from engine.spec.base import field_at, field_units
+from engine.spec.resolution import Resolved
 from engine.store import combine, open_result, remove_stale_tmp, sweep_coords, write_atomic, write_text_atomic
 
 
@@ -159,9 +160,14 @@ def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
     ds["run_id"] = xr.Variable(dims, ids.astype(str), {"long_name": "run id (file runs/<run_id>.nc)", "units": "1"})
     ds["run_status"] = xr.Variable(dims, states.astype(str), {"long_name": "run status (ok, failed, not run)", "units": "1"})
     ds = ds.assign_coords({k: v for k, v in sweep_coords(resolved.axes, resolved.points).items()})
-    for key in ds.coords:
-        if "." in key or key == "case":
-            ds[key].attrs.setdefault("long_name", f"sweep key {key}")
+    model = resolved.problem.Spec
+    for axis in resolved.axes:
+        for key in axis.keys:
+            info = field_at(model, key)
+            ds[key].attrs.update(units=field_units(model, key),
+                                 long_name=f"{(info.description or key).split(' [')[0]} (sweep key {key})")
+    if "case" in ds.coords:
+        ds["case"].attrs.update(units="1", long_name="index of the case in sweep.cases")
     summary = resolved.problem.sweep_summary(ds) if runs else None
     if summary is not None:
         ds = ds.merge(summary)

@@ -1,10 +1,22 @@
-"""Spec handling: YAML with positions, base models, overrides, sweeps and errors."""
+"""Spec handling: YAML with positions, base models, overrides, sweeps and errors.
 
-from engine.spec.base import ProblemSpec, Section, Sweep
+The models and errors are imported eagerly; resolution (which needs the kind
+registry) is imported on first use, so a kind module can import the models
+without a circular import.
+"""
+
+from engine.spec.base import ProblemSpec, Section, Sweep, quantity
 from engine.spec.errors import FieldError, SpecError
-from engine.spec.resolve import Resolved, RunPoint, resolve, resolve_text, run_id
 
-__all__ = [
-    "FieldError", "ProblemSpec", "Resolved", "RunPoint", "Section", "SpecError", "Sweep",
-    "resolve", "resolve_text", "run_id",
-]
+_RESOLVE = ("Resolved", "RunPoint", "resolve", "resolve_text", "run_id")
+
+
+def __getattr__(name):
+    if name in _RESOLVE:
+        import importlib
+
+        return getattr(importlib.import_module("engine.spec.resolution"), name)
+    raise AttributeError(f"module 'engine.spec' has no attribute {name!r}")
+
+
+__all__ = ["FieldError", "ProblemSpec", "Section", "SpecError", "Sweep", "quantity", *_RESOLVE]

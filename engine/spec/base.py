@@ -56,6 +56,24 @@ class ProblemSpec(Section):
     sweep: Sweep | None = Field(default=None, description="Parameter sweep (grid / zip / cases).")
 
 
+def quantity(default: Any = ..., *, units: str, description: str, **constraints: Any) -> Any:
+    """A field with physical units: the unit goes into the description, the JSON Schema and
+    the ``units`` attribute of a sweep coordinate.  Use ``units="1"`` for pure numbers."""
+    return Field(default, description=f"{description} [{units}]", json_schema_extra={"units": units}, **constraints)
+
+
+def field_at(model: type[BaseModel], dotted: str):
+    """The ``FieldInfo`` of a dotted path (assumed valid, see :func:`check_field_path`)."""
+    *sections, last = dotted.split(".")
+    return model_at(model, tuple(sections)).model_fields[last]
+
+
+def field_units(model: type[BaseModel], dotted: str) -> str:
+    """Units declared with :func:`quantity` for a field, ``"1"`` for anything else."""
+    extra = field_at(model, dotted).json_schema_extra
+    return extra.get("units", "1") if isinstance(extra, dict) else "1"
+
+
 def section_model(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside ``annotation`` (``Model``, ``Model | None``...), if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -63,6 +63,15 @@ class Positions:
         """An independent copy (sweep points add their own entries)."""
         return Positions(self.source, dict(self.at), dict(self.key_at), dict(self.origin))
 
+    def alias(self, path: Path_, source_path: Path_) -> None:
+        """Make ``path`` report the position of ``source_path`` (a sweep value applied at a point)."""
+        origin, line, col = self.locate(source_path)
+        self.origin.pop(path, None)
+        if origin != self.source:
+            self.origin[path] = origin
+        else:
+            self.at[path] = (line, col)
+
     def locate(self, path: Path_, key: bool = False) -> tuple[str, int, int]:
         """Origin, line and column of ``path`` (of its key if ``key``), or of its nearest recorded parent."""
         if key and tuple(path) in self.key_at and tuple(path) not in self.origin:
@@ -84,14 +93,20 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 def _construct(loader: SpecLoader, node: yaml.Node, path: Path_, pos: Positions) -> Any:
     pos.at[path] = _mark(node)
     if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
+        own = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
+        loader.flatten_mapping(node)  # merged (<<) pairs come first; the mapping's own keys override them
         out: dict[Any, Any] = {}
+        merged: set = set()
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)):
                 line, col = _mark(key_node)
                 raise SpecError(pos.source, line, col, _dotted(path), "a mapping key must be a plain scalar")
-            if key in out:
+            if id(key_node) not in own:
+                merged.add(key)
+            elif key in merged:
+                merged.discard(key)
+            elif key in out:
                 line, col = _mark(key_node)
                 first = pos.at[path + (key,)]
                 raise SpecError(

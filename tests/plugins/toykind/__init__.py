@@ -13,11 +13,12 @@ import xarray as xr
 from pydantic import Field
 
 from engine.problem import Problem, RunFailed
-from engine.spec import ProblemSpec, Section
+from engine.spec import ProblemSpec, Section, quantity
+
 
 
 class Decay(Section):
-    rate: float = Field(1.0, gt=0, description="Decay rate (1/s).")
+    rate: float = quantity(1.0, units="1/s", description="Decay rate.", gt=0)
     y0: float = Field(1.0, description="Initial value (1).")
 
 

@@ -112,8 +112,7 @@ def resolve_tree(tree: Any, pos: Positions, overrides: list[str] = (), default_n
         for key, setting in settings.items():
             path = tuple(key.split("."))
             point_tree = set_path(point_tree, path, setting.value)
-            point_pos.at[path] = pos.at[setting.where]
-            point_pos.origin.pop(path, None)
+            point_pos.alias(path, setting.where)
         try:
             point_spec = _validate(model, point_tree, point_pos)
         except SpecError as err:

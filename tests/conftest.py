@@ -1,0 +1,67 @@
+"""Shared fixtures: the out-of-tree test kind, a CLI runner, results in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGINS = Path(__file__).resolve().parent / "plugins"
+
+# The test kind 'toy_decay' lives outside the engine, registered through its own
+# dist-info entry point; putting its folder on the path is all it takes.
+if str(PLUGINS) not in sys.path:
+    sys.path.insert(0, str(PLUGINS))
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(PLUGINS), os.environ.get("PYTHONPATH", "")) if p)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(tmp_path, capsys):
+    """Call ``engine ...`` in this process (fast); results go under tmp_path/outputs."""
+    from engine.cli import main
+
+    def run(*args: str) -> Result:
+        argv = list(args)
+        if argv and argv[0] == "run" and not any(a.startswith("--outputs") for a in argv):
+            argv += ["--outputs", str(tmp_path / "outputs")]
+        code = main(argv)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def engine_cmd(tmp_path):
+    """Run the real ``engine`` console script in a subprocess with cwd = tmp_path."""
+    exe = Path(sys.executable).with_name("engine")
+
+    def run(*args: str, timeout: float = 300) -> Result:
+        proc = subprocess.run([str(exe), *args], cwd=tmp_path, capture_output=True, text=True, timeout=timeout)
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+@pytest.fixture
+def write_spec(tmp_path):
+    """Write YAML text to tmp_path/<name>.yaml and return the path as a string."""
+
+    def write(text: str, name: str = "spec") -> str:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text)
+        return str(path)
+
+    return write

@@ -1,0 +1,216 @@
+"""Runs, sweeps, resume, failures and the files they leave, with the out-of-tree toy kind."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from engine.spec import resolve_text, run_id
+from engine.store import open_result
+
+SWEEP = """\
+kind: toy_decay
+name: sweep
+description: three rates, two paired (t_end, y0), two cases
+seed: 7
+grid: {n_times: 6}
+sweep:
+  grid:
+    decay.rate: [0.5, 1, 2]
+  zip:
+    grid.t_end: [1.0, 2.0]
+    decay.y0: [1.0, 3.0]
+  cases:
+    - {seed: 1}
+    - {seed: 2}
+"""
+
+
+def _outputs(tmp_path):
+    return tmp_path / "outputs"
+
+
+def test_sweep_result_has_sweep_dims_and_analytic_values(cli, write_spec, tmp_path):
+    result = cli("run", write_spec(SWEEP), "--executor", "serial")
+    assert result.code == 0, result.err
+    ds = open_result(_outputs(tmp_path) / "sweep" / "result.nc")
+    assert dict(ds.sizes) == {"decay.rate": 3, "grid.t_end": 2, "case": 2, "t": 6} or \
+        set(ds["y"].dims) == {"decay.rate", "grid.t_end", "case", "t"}
+    assert ds["y"].dims == ("decay.rate", "grid.t_end", "case", "t")
+    assert list(ds["decay.y0"].dims) == ["grid.t_end"] and list(ds["decay.y0"].values) == [1.0, 3.0]
+    assert list(ds["seed"].values) == [1, 2]
+    # y(t) = y0 exp(-rate t) on the grid of each t_end
+    for i, rate in enumerate(ds["decay.rate"].values):
+        for j, (t_end, y0) in enumerate(zip(ds["grid.t_end"].values, ds["decay.y0"].values)):
+            t = np.linspace(0, t_end, 6)
+            np.testing.assert_allclose(ds["y"].values[i, j, 0], y0 * np.exp(-rate * t), rtol=1e-14)
+    # the kind's whole-sweep summary is in the file
+    np.testing.assert_allclose(ds["y_end_mean"], ds["y_end"].mean("decay.rate"))
+    assert (ds["run_status"] == "ok").all()
+    assert len(set(ds["run_id"].values.ravel())) == 12
+
+
+def test_fields_on_different_grids_are_padded_when_they_agree_on_overlap(cli, write_spec, tmp_path):
+    spec = "kind: toy_decay\nname: grids\nsweep:\n  grid:\n    grid.n_times: [3, 5]\n"
+    assert cli("run", write_spec(spec), "--executor", "serial").code == 0
+    ds = open_result(_outputs(tmp_path) / "grids" / "result.nc")
+    # t grids 0..1 with 3 and 5 points do not agree on their overlap: kept per run
+    assert "y" not in ds and "y" in json.loads(ds.attrs["engine_uncombined"])
+    assert ds["y_end"].shape == (2,)
+
+
+def test_every_variable_has_units_and_long_name_and_provenance(cli, write_spec, tmp_path):
+    assert cli("run", write_spec(SWEEP), "--executor", "serial").code == 0
+    folder = _outputs(tmp_path) / "sweep"
+    for path in [folder / "result.nc", *sorted((folder / "runs").glob("*.nc"))[:2]]:
+        ds = open_result(path)
+        for name, var in ds.variables.items():
+            assert "units" in var.attrs and "long_name" in var.attrs, (path.name, name)
+        attrs = ds.attrs
+        assert attrs["Conventions"] == "CF-1.11" and attrs["engine_kind"] == "toy_decay"
+        packages = json.loads(attrs["engine_packages"])
+        assert {"python", "numpy", "numba", "torch", "xarray"} <= set(packages)
+        assert attrs["engine_created"].endswith("+00:00") and attrs["engine_version"]
+        assert "kind: toy_decay" in attrs["engine_spec"]
+    run = open_result(sorted((folder / "runs").glob("*.nc"))[0])
+    assert run.attrs["engine_run_id"] == sorted((folder / "runs").glob("*.nc"))[0].stem
+    assert run.attrs["engine_wall_time_s"] >= 0 and run.attrs["engine_status"] == "complete"
+    assert (folder / "spec.yaml").read_text().startswith("kind: toy_decay")
+
+
+def test_run_id_depends_on_physics_and_version_only():
+    base = resolve_text("kind: toy_decay\nname: a\ndecay: {rate: 2.0}\n").points[0]
+    renamed = resolve_text("kind: toy_decay\nname: b\ndescription: other\ndecay: {rate: 2}\n").points[0]
+    other = resolve_text("kind: toy_decay\nname: a\ndecay: {rate: 3.0}\n").points[0]
+    defaults = resolve_text("kind: toy_decay\nname: a\ndecay: {rate: 2.0, y0: 1.0}\n").points[0]
+    assert base.run_id == renamed.run_id == defaults.run_id
+    assert base.run_id != other.run_id
+    assert run_id(base.spec, "2") != run_id(base.spec, "1") == base.run_id
+
+
+def test_same_seed_same_numbers_and_seed_changes_them(cli, write_spec, tmp_path):
+    spec = "kind: toy_decay\nname: seeds\nsweep:\n  cases:\n    - {seed: 5}\n    - {seed: 5, decay.y0: 1.0}\n    - {seed: 6}\n"
+    assert cli("run", write_spec(spec), "--executor", "serial").code == 0
+    ds = open_result(_outputs(tmp_path) / "seeds" / "result.nc")
+    noise = ds["noise"].values
+    assert noise[0] == noise[1] != noise[2]
+    assert ds["run_id"].values[0] == ds["run_id"].values[1]  # same physics runs once
+
+
+def test_resume_skips_finished_runs_and_force_recomputes(cli, write_spec, tmp_path):
+    path = write_spec(SWEEP)
+    assert cli("run", path, "--executor", "serial").code == 0
+    runs = sorted((_outputs(tmp_path) / "sweep" / "runs").glob("*.nc"))
+    stamps = {p: p.stat().st_mtime_ns for p in runs}
+    again = cli("run", path, "--executor", "serial")
+    assert again.code == 0 and "0 run(s) done" in again.out and "12 reused" in again.out
+    assert all(p.stat().st_mtime_ns == stamps[p] for p in runs)
+    forced = cli("run", path, "--executor", "serial", "--force")
+    assert "12 run(s) done" in forced.out
+    assert all(p.stat().st_mtime_ns != stamps[p] for p in runs)
+
+
+FAILING = """\
+kind: toy_decay
+name: failing
+sweep:
+  cases:
+    - {fail: "no"}
+    - {fail: raise}
+    - {fail: nan}
+    - {fail: diverge}
+    - {decay.rate: 3.0}
+"""
+
+
+@pytest.mark.parametrize("executor", ["serial", "local"])
+def test_failures_are_reported_and_the_rest_go_on(cli, write_spec, tmp_path, executor):
+    result = cli("run", write_spec(FAILING), "--executor", executor, "--quiet")
+    assert result.code == 1
+    reported = [line for line in result.err.splitlines() if line.startswith("FAILED run")]
+    assert len(reported) == 3
+    assert any("ValueError: asked to fail" in line and "fail='raise'" in line for line in reported)
+    assert any("variable 'y' is not finite at t=0.5" in line for line in reported)
+    assert any("diverged at step 3" in line for line in reported)
+    folder = _outputs(tmp_path) / "failing"
+    ds = open_result(folder / "result.nc")
+    assert list(ds["run_status"].values) == ["ok", "failed", "failed", "failed", "ok"]
+    assert np.isnan(ds["y_end"].values[1:4]).all() and np.isfinite(ds["y_end"].values[[0, 4]]).all()
+    assert json.loads(ds.attrs["engine_failures"]).keys() == set(ds["run_id"].values[1:4])
+    assert ds.attrs["engine_status"] == "partial"
+    assert "Traceback" in (folder / "engine.log").read_text()
+    assert len(list((folder / "runs").glob("*.nc"))) == 2
+
+
+def test_failed_runs_run_again_on_resume(cli, write_spec, tmp_path):
+    path = write_spec(FAILING)
+    cli("run", path, "--executor", "serial", "--quiet")
+    again = cli("run", path, "--executor", "serial", "--quiet")
+    assert "0 run(s) done, 3 failed, 2 reused" in again.out
+
+
+def test_fail_fast_stops_at_the_first_failure(cli, write_spec, tmp_path):
+    result = cli("run", write_spec(FAILING), "--executor", "serial", "--fail-fast", "--quiet")
+    assert result.code == 1 and "--fail-fast" in result.err
+    ds = open_result(_outputs(tmp_path) / "failing" / "result.nc")
+    assert list(ds["run_status"].values) == ["ok", "failed", "not run", "not run", "not run"]
+
+
+def test_local_executor_gives_bitwise_the_serial_results(cli, write_spec, tmp_path):
+    serial = cli("run", write_spec(SWEEP), "--executor", "serial", "--outputs", str(tmp_path / "a"))
+    local = cli("run", write_spec(SWEEP), "--executor", "local", "--workers", "2", "--outputs", str(tmp_path / "b"))
+    assert serial.code == local.code == 0
+    a, b = (open_result(tmp_path / d / "sweep" / "result.nc") for d in "ab")
+    for name in ("y", "y_end", "noise", "run_id"):
+        assert np.array_equal(a[name].values, b[name].values)
+
+
+def test_ctrl_c_keeps_finished_runs_and_leaves_no_temporary_files(write_spec, tmp_path):
+    spec = write_spec("kind: toy_decay\nname: slow\nsleep: 1.0\nsweep:\n  grid:\n    decay.rate: [1, 2, 3, 4, 5, 6]\n")
+    exe = Path(sys.executable).with_name("engine")
+    proc = subprocess.Popen([str(exe), "run", spec, "--executor", "local", "--workers", "2",
+                             "--outputs", str(tmp_path / "outputs")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    runs = tmp_path / "outputs" / "slow" / "runs"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(runs.glob("*.nc"))) < 1:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    finished = list(runs.glob("*.nc"))
+    assert 1 <= len(finished) < 6
+    assert [p.name for p in runs.parent.rglob("*") if ".tmp-" in p.name] == []
+    for path in finished:
+        assert open_result(path).attrs["engine_status"] == "complete"
+    assert not (runs.parent / "result.nc").exists()
+
+
+def test_write_is_atomic_on_failure(tmp_path, monkeypatch):
+    from engine import store
+
+    ds = xr.Dataset({"a": ("x", np.arange(3.0))})
+    target = tmp_path / "f.nc"
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", lambda self, path, **kw: (Path(path).write_text("half"), 1 / 0))
+    with pytest.raises(ZeroDivisionError):
+        store.write_atomic(ds, target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_attributes_are_sanitized_for_netcdf(tmp_path):
+    from engine.store import write_atomic
+
+    ds = xr.Dataset({"a": ("x", [1.0], {"flag": True, "none": None, "meta": {"k": 1}, "names": ["a", "b"]})},
+                    attrs={"ok": False, "list": [1, 2]})
+    back = open_result(write_atomic(ds, tmp_path / "s.nc"))
+    assert back.attrs["ok"] == 0 and list(back.attrs["list"]) == [1, 2]
+    assert back["a"].attrs["flag"] == 1 and "none" not in back["a"].attrs
+    assert json.loads(back["a"].attrs["meta"]) == {"k": 1} and json.loads(back["a"].attrs["names"]) == ["a", "b"]

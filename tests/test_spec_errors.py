@@ -1,0 +1,85 @@
+"""Every way a spec can be wrong gives FILE:LINE:COL: field: problem (expected), exit 2, no traceback."""
+
+import re
+
+import pytest
+
+GOOD = "kind: toy_decay\ndecay:\n  rate: 2.0\n"
+
+
+def _one_error(result, pattern):
+    assert result.code == 2
+    assert "Traceback" not in result.err
+    lines = result.err.strip().splitlines()
+    assert any(re.search(pattern, line) for line in lines), result.err
+    return lines
+
+
+@pytest.mark.parametrize("text, pattern", [
+    ("kind: toy_decay\ndecay:\n  rate: -1\n", r"spec\.yaml:3:9: decay\.rate: -1 is out of range \(expected a value > 0"),
+    ("kind: toy_decay\ndecay:\n  rat: 1\n", r"spec\.yaml:3:3: decay\.rat: unknown key 'rat'; did you mean 'rate'\?"),
+    ("kind: toy_decay\ngrid: {n_times: '4'}\n", r"spec\.yaml:2:17: grid\.n_times: '4' has the wrong type \(str\) \(expected an integer\)"),
+    ("kind: toy_decay\ngrid: {n_times: 2.5}\n", r"spec\.yaml:2:17: grid\.n_times: .*\(expected an integer\)"),
+    ("kind: toy_decay\ngrid: 3\n", r"spec\.yaml:2:7: grid: .*\(expected a mapping\)"),
+    ("kind: toy_decay\nfail: maybe\n", r"spec\.yaml:2:7: fail: 'maybe' is not allowed \(expected one of 'no', 'raise'"),
+    ("decay: {rate: 1}\n", r"spec\.yaml:1:1: kind: required field is missing \(expected one of: .*toy_decay"),
+    ("kind: toy_decy\n", r"spec\.yaml:1:7: kind: unknown kind 'toy_decy'; did you mean 'toy_decay'\? \(expected one of: deep_linear"),
+    ("kind: toy_decay\nseed: 1\nseed: 2\n", r"spec\.yaml:3:1: seed: duplicate key 'seed'"),
+    ("kind: toy_decay\ndecay: {rate: [1\n", r"spec\.yaml:3:1: <yaml>: YAML syntax error"),
+    ("- a\n- b\n", r"spec\.yaml:1:1: <root>: the spec must be a mapping"),
+    ("kind: toy_decay\nsweep:\n  grid:\n    decay.rat: [1, 2]\n",
+     r"spec\.yaml:4:5: sweep\.grid\.decay\.rat: sweep key 'decay\.rat': no field 'rat' in decay; did you mean 'decay\.rate'\?"),
+    ("kind: toy_decay\nsweep:\n  grid:\n    decay.rate.x: [1, 2]\n", r"spec\.yaml:4:5: .*'decay\.rate' is a value, not a section"),
+    ("kind: toy_decay\nsweep:\n  grid:\n    name: [a, b]\n", r"spec\.yaml:4:5: .*'name' cannot be swept"),
+    ("kind: toy_decay\nsweep:\n  grid:\n    decay.rate: []\n", r"spec\.yaml:4:17: sweep\.grid\.decay\.rate: empty list"),
+    ("kind: toy_decay\nsweep:\n  zip:\n    decay.rate: [1, 2]\n    decay.y0: [1, 2, 3]\n",
+     r"spec\.yaml:4:5: sweep\.zip: zip lists have unequal lengths: decay\.rate has 2, decay\.y0 has 3"),
+    ("kind: toy_decay\nsweep:\n  grid:\n    decay.rate: [1]\n  cases:\n    - {decay.rate: 2}\n",
+     r"spec\.yaml:6:8: .*'decay\.rate' is set by two sweep blocks"),
+    ("kind: toy_decay\nsweep:\n  grid:\n    decay.rate: [1, -2, 3]\n",
+     r"spec\.yaml:4:21: decay\.rate: sweep point 2 of 3 \(decay\.rate=-2\): -2 is out of range \(expected a value > 0"),
+    ("kind: toy_decay\nsweep:\n  cases:\n    - {grid.n_times: 1}\n",
+     r"spec\.yaml:4:22: grid\.n_times: sweep point 1 of 1 \(grid\.n_times=1\): 1 is out of range \(expected a value >= 2\)"),
+])
+def test_bad_spec_is_reported_with_position_and_nothing_is_written(cli, write_spec, tmp_path, text, pattern):
+    path = write_spec(text)
+    _one_error(cli("validate", path), pattern)
+    _one_error(cli("run", path), pattern)
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_all_errors_of_a_spec_are_listed_together(cli, write_spec):
+    path = write_spec("kind: toy_decay\ndecay: {rate: 0, y00: 1}\ngrid: {n_times: 1}\n")
+    lines = _one_error(cli("validate", path), r"decay\.rate")
+    assert len(lines) == 3
+
+
+def test_sweep_point_errors_name_each_bad_value_once(cli, write_spec):
+    path = write_spec("kind: toy_decay\nsweep:\n  grid:\n    decay.rate: [-1, 1]\n    grid.t_end: [1, 2, 3]\n")
+    lines = _one_error(cli("validate", path), r"sweep point 1 of 6")
+    assert len(lines) == 1
+
+
+@pytest.mark.parametrize("override, pattern", [
+    ("decay.rte=3", r"^--set decay\.rte=3: decay\.rte: no field 'rte' in decay; did you mean 'decay\.rate'\?"),
+    ("decay.rate=-3", r"^--set decay\.rate=-3: decay\.rate: -3 is out of range"),
+    ("grid.n_times=1e3", r"^--set grid\.n_times=1e3: grid\.n_times: 1000\.0 has the wrong type \(float\)"),
+    ("nonsense", r"^--set nonsense: .*PATH=VALUE"),
+])
+def test_bad_override_is_named(cli, write_spec, override, pattern):
+    _one_error(cli("validate", write_spec(GOOD), "--set", override), pattern)
+
+
+def test_override_changes_the_spec(cli, write_spec):
+    result = cli("validate", write_spec(GOOD), "--set", "sweep={grid: {decay.rate: [1, 2, 3]}}")
+    assert result.code == 0 and "3 run point(s)" in result.out
+
+
+def test_debug_shows_the_traceback(cli, write_spec):
+    result = cli("--debug", "validate", write_spec("kind: toy_decay\nseed: -1\n"))
+    assert result.code == 2 and "Traceback" in result.err and "seed: -1 is out of range" in result.err
+
+
+def test_missing_file_is_reported(cli, tmp_path):
+    result = cli("validate", str(tmp_path / "nope.yaml"))
+    assert result.code == 2 and "nope.yaml: <file>: cannot read the spec" in result.err
