@@ -37,7 +37,7 @@ import xarray as xr
 from pydantic import Field, model_validator
 
 from engine.problem import Problem, RunContext, RunFailed
-from engine.spec import FieldError, ProblemSpec, Section
+from engine.spec import FieldError, ProblemSpec, Section, quantity
 from solvers import deep_linear as dl
 
 SQUARE_TARGETS = ("negative_identity", "orthogonal", "negative_definite", "positive_definite", "diagonal")
@@ -48,9 +48,9 @@ CHUNK_STEPS = 2000  # steps per kernel call between progress reports
 class Network(Section):
     """Shape of the network."""
 
-    dim: int = Field(5, ge=1, description="Width d of the input and of every residual block (units 1).")
-    depth: int = Field(8, ge=1, description="Number L of residual blocks (units 1).")
-    out_dim: int | None = Field(None, ge=1, description="Output dimension d_y (units 1); default: dim.")
+    dim: int = quantity(5, units="1", description="Width d of the input and of every residual block.", ge=1)
+    depth: int = quantity(8, units="1", description="Number L of residual blocks.", ge=1)
+    out_dim: int | None = quantity(None, units="1", description="Output dimension d_y; default: dim.", ge=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -69,7 +69,7 @@ class Target(Section):
         description="gaussian: G/sqrt(d); negative_identity: -I; orthogonal: random with det -1; "
         "negative_definite: -(I + G G^T/d)/2; positive_definite: (I + G G^T/d)/2; diagonal: diag(values); "
         "matrix: the given rows. G has iid N(0, 1) entries from the run's seed.")
-    scale: float = Field(1.0, gt=0, description="Factor multiplying the target (units 1).")
+    scale: float = quantity(1.0, units="1", description="Factor multiplying the target.", gt=0)
     values: list[float] | None = Field(None, description="Diagonal entries for kind 'diagonal' (d numbers).")
     matrix: list[list[float]] | None = Field(None, description="Rows of Phi for kind 'matrix' (d_y rows of d numbers).")
 
@@ -77,12 +77,12 @@ class Target(Section):
 class Data(Section):
     """Generated training data; without this section the loss is the population one with Lambda = I."""
 
-    n_samples: int = Field(200, ge=1, description="Number n of samples (units 1); at least model.dim.")
+    n_samples: int = quantity(200, units="1", description="Number n of samples; at least model.dim.", ge=1)
     inputs: Literal["isotropic", "anisotropic"] = Field(
         "isotropic", description="isotropic: x ~ N(0, I); anisotropic: x ~ N(0, Sigma) with eigenvalues "
         "spaced geometrically from 1 to 1/condition in a random basis.")
-    condition: float = Field(5.0, ge=1.0, description="Condition number of Sigma for anisotropic inputs (units 1).")
-    noise: float = Field(0.0, ge=0.0, description="Standard deviation of Gaussian label noise (units 1).")
+    condition: float = quantity(5.0, units="1", description="Condition number of Sigma for anisotropic inputs.", ge=1.0)
+    noise: float = quantity(0.0, units="1", description="Standard deviation of Gaussian label noise.", ge=0.0)
 
 
 class Init(Section):
@@ -91,8 +91,8 @@ class Init(Section):
     scheme: Literal["zas", "near_identity", "identity", "xavier"] = Field(
         "zas", description="zas: W_l = 0, W_{L+1} = 0; identity / near_identity: W_l = 0, W_{L+1} = I; "
         "xavier: I + W_l and W_{L+1} with N(0, 1/d) entries.")
-    noise: float | None = Field(None, ge=0.0, description="Standard deviation of iid Gaussian noise added to every "
-                                "W_l and W_{L+1} (units 1); default: 0.01 for near_identity, 0 otherwise.")
+    noise: float | None = quantity(None, units="1", ge=0.0, description="Standard deviation of iid Gaussian noise "
+                                   "added to every W_l and W_{L+1}; default: 0.01 for near_identity, 0 otherwise.")
 
     @model_validator(mode="before")
     @classmethod
@@ -106,24 +106,24 @@ class Init(Section):
 class Optimizer(Section):
     """Full-batch gradient descent."""
 
-    lr: float = Field(0.2, gt=0, description="Step size (absolute), or the constant c of c/(L ||Phi||_2^2) (scaled).")
+    lr: float = quantity(0.2, units="1", description="Step size (absolute), or the constant c of c/(L ||Phi||_2^2) (scaled).", gt=0)
     lr_rule: Literal["absolute", "scaled"] = Field("scaled", description="How lr gives the step size.")
-    max_steps: int = Field(20000, ge=1, le=10**8, description="Maximum number of GD steps (units 1).")
-    tol: float = Field(1e-8, gt=0, description="Stop when the excess loss is <= tol (absolute) or "
-                       "<= tol ||Phi||_F^2 (relative).")
+    max_steps: int = quantity(20000, units="1", description="Maximum number of GD steps.", ge=1, le=10**8)
+    tol: float = quantity(1e-8, units="1", gt=0, description="Stop when the excess loss is <= tol (absolute) or "
+                          "<= tol ||Phi||_F^2 (relative).")
     tol_rule: Literal["absolute", "relative"] = Field("relative", description="How tol gives the threshold.")
 
 
 class Output(Section):
     """What is recorded."""
 
-    every: int = Field(10, ge=1, description="Record loss and sigma_min(P) every `every` steps (units 1).")
+    every: int = quantity(10, units="1", description="Record loss and sigma_min(P) every `every` steps.", ge=1)
 
 
 class DeepLinearSpec(ProblemSpec):
     """Spec of kind deep_linear."""
 
-    kind: Literal["deep_linear"] = "deep_linear"
+    kind: Literal["deep_linear"] = Field("deep_linear", description="Problem kind.")
     model: Network = Field(default_factory=Network, description="Network shape.")
     target: Target = Field(default_factory=Target, description="Target matrix Phi.")
     data: Data | None = Field(None, description="Generated data (optional; default: population loss, Lambda = I).")

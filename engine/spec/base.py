@@ -18,6 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 NOT_IN_RUN_ID = frozenset({"name", "description", "sweep"})
 
 
+def quantity(default: Any = ..., *, units: str, description: str, **constraints: Any) -> Any:
+    """A field with physical units: the unit goes into the description, the JSON Schema and
+    the ``units`` attribute of a sweep coordinate.  Use ``units="1"`` for pure numbers."""
+    return Field(default, description=f"{description} [{units}]", json_schema_extra={"units": units}, **constraints)
+
+
 class Section(BaseModel):
     """A frozen group of spec fields; unknown keys are errors."""
 
@@ -52,14 +58,8 @@ class ProblemSpec(Section):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
     )
     description: str = Field(default="", description="Free text, kept in the results.")
-    seed: int = Field(default=0, ge=0, description="Root seed of every random stream of a run (sweepable).")
+    seed: int = quantity(0, units="1", description="Root seed of every random stream of a run (sweepable).", ge=0)
     sweep: Sweep | None = Field(default=None, description="Parameter sweep (grid / zip / cases).")
-
-
-def quantity(default: Any = ..., *, units: str, description: str, **constraints: Any) -> Any:
-    """A field with physical units: the unit goes into the description, the JSON Schema and
-    the ``units`` attribute of a sweep coordinate.  Use ``units="1"`` for pure numbers."""
-    return Field(default, description=f"{description} [{units}]", json_schema_extra={"units": units}, **constraints)
 
 
 def field_at(model: type[BaseModel], dotted: str):

@@ -7,6 +7,7 @@ Schema and docs/spec-reference.md cannot disagree with the models.
 from __future__ import annotations
 
 import json
+import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -39,10 +40,11 @@ def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         return " | ".join(repr(a) if not isinstance(a, str) else a for a in typing.get_args(annotation))
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in typing.get_args(annotation))
     if origin is not None:
         args = ", ".join(_type_name(a) for a in typing.get_args(annotation))
-        name = getattr(origin, "__name__", str(origin))
-        return args.replace(", NoneType", " | null") if name in ("Union", "UnionType") else f"{name}[{args}]"
+        return f"{getattr(origin, '__name__', str(origin))}[{args}]"
     if annotation is type(None):
         return "null"
     return getattr(annotation, "__name__", str(annotation))
@@ -145,7 +147,7 @@ def reference(kinds: dict[str, type[ProblemSpec]], summaries: dict[str, str]) ->
                 default = "(section)"
             else:
                 default = f"`{_yaml_value(doc.default)}`" if doc.has_default else "required"
-            desc = doc.description.replace("|", "\\|")
-            out.append(f"| `{doc.path}` | {doc.type.replace('|', '\\|')} | {default} | {doc.constraints} | {desc} |")
+            cells = [f"`{doc.path}`", doc.type, default, doc.constraints, doc.description]
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")
     return "\n".join(out)
