@@ -111,7 +111,7 @@ def cmd_new(args) -> int:
     from engine.spec.introspect import template
 
     problem = _problem(args.kind)
-    key, values = getattr(problem, "template_sweep", ("seed", [0, 1]))
+    key, values = problem.template_sweep
     print(template(problem.Spec, problem.kind, key, values), end="")
     return 0
 

@@ -60,6 +60,10 @@ class Problem(abc.ABC):
     version: ClassVar[str]
     summary: ClassVar[str]
     Spec: ClassVar[type[ProblemSpec]]
+    #: ``--set`` overrides that shrink any spec of this kind to a quick smoke run (used by the tests).
+    smoke_overrides: ClassVar[tuple[str, ...]] = ()
+    #: The sweep shown, commented, in ``engine new``: (dotted key, values).
+    template_sweep: ClassVar[tuple[str, list]] = ("seed", [0, 1, 2])
 
     def warmup(self) -> None:
         """Compile kernels before runs fan out to workers (numba caches them on disk)."""

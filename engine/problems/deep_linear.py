@@ -191,28 +191,49 @@ def step_size(spec: DeepLinearSpec, phi: np.ndarray) -> float:
     return spec.optimizer.lr / (spec.model.depth * np.linalg.norm(phi, 2) ** 2)
 
 
-def _descend(spec: DeepLinearSpec, w_hidden, w_out, fit, lam, lr, tol, ctx) -> tuple[int, dl.Status, np.ndarray, np.ndarray]:
-    """Run GD in chunks (for progress); return (steps, status, losses, sigma_mins)."""
+def _backend(spec: DeepLinearSpec):
+    """``descend(w_hidden, w_out, fit, lam, lr, n_steps, tol, every, losses, sigma_mins, start)`` of the
+    spec's backend, returning ``(w_hidden, w_out, steps, status)``."""
+    if spec.backend == "numba":
+        def descend(w_hidden, w_out, *args, start):
+            steps, status = dl.gradient_descent(w_hidden, w_out, *args, start=start)
+            return w_hidden, w_out, steps, status
+        return descend
+    import torch
+
+    from learners.deep_linear import gradient_descent_torch
+
+    device = spec.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device == "cuda" and not torch.cuda.is_available():
+        raise RunFailed("device: cuda was asked for but torch finds no CUDA device here (use device: auto or cpu)")
+    dtype = getattr(torch, spec.dtype)
+
+    def descend(*args, start):
+        return gradient_descent_torch(*args, start=start, dtype=dtype, device=device)
+    return descend
+
+
+def _descend(spec: DeepLinearSpec, w_hidden, w_out, fit, lam, lr, tol, ctx):
+    """GD in chunks of CHUNK_STEPS (progress between them).
+
+    Returns ``(w_hidden, w_out, steps, status, losses, sigma_mins)``; records every ``output.every`` steps.
+    """
     opt, every = spec.optimizer, spec.output.every
     n_records = opt.max_steps // every + 1
     losses, sigma_mins = np.full(n_records, np.nan), np.full(n_records, np.nan)
-    if spec.backend == "torch":
-        from learners.deep_linear import gradient_descent_torch
-
-        steps, status = gradient_descent_torch(w_hidden, w_out, fit, lam, lr, opt.max_steps, tol, every, losses,
-                                               sigma_mins, dtype=spec.dtype, device=spec.device,
-                                               progress=ctx.progress)
-        return steps, dl.Status(status), losses, sigma_mins
+    descend = _backend(spec)
     done, status = 0, dl.Status.MAX_STEPS
     while done < opt.max_steps:
         chunk = min(CHUNK_STEPS, opt.max_steps - done)
-        steps, status = dl.gradient_descent(w_hidden, w_out, fit, lam, lr, chunk, tol, every, losses, sigma_mins,
-                                            start=done)
+        w_hidden, w_out, steps, status = descend(w_hidden, w_out, fit, lam, lr, chunk, tol, every, losses,
+                                                 sigma_mins, start=done)
         done += steps
         ctx.progress(done, opt.max_steps)
         if status != dl.Status.MAX_STEPS:
             break
-    return done, dl.Status(status), losses, sigma_mins
+    return w_hidden, w_out, done, dl.Status(status), losses, sigma_mins
 
 
 def _var(value, long_name: str, dims=()) -> tuple:
@@ -227,6 +248,7 @@ class DeepLinear(Problem):
     summary = "GD on deep linear residual networks, ZAS vs near-identity/Xavier init (arXiv:1911.00645)"
     Spec = DeepLinearSpec
     template_sweep = ("model.depth", [2, 4, 8])
+    smoke_overrides = ("optimizer.max_steps=300",)
 
     def warmup(self) -> None:
         w_hidden, w_out = np.zeros((1, 1, 1)), np.zeros((1, 1))
@@ -242,7 +264,7 @@ class DeepLinear(Problem):
         lr = step_size(spec, phi)
         phi_fro2 = float(np.sum(phi * phi))
         tol = opt.tol * phi_fro2 if opt.tol_rule == "relative" else opt.tol
-        steps, status, losses, sigma_mins = _descend(spec, w_hidden, w_out, fit, lam, lr, tol, ctx)
+        w_hidden, w_out, steps, status, losses, sigma_mins = _descend(spec, w_hidden, w_out, fit, lam, lr, tol, ctx)
         final_loss, _, _ = dl.loss_and_gradients(w_hidden, w_out, fit, lam)
         if status == dl.Status.DIVERGED or not np.isfinite(final_loss):
             stable = 0.4 / (m.depth * np.linalg.norm(phi, 2) ** 2)
