@@ -149,6 +149,44 @@ def _prefix_union(coords: list[np.ndarray]) -> np.ndarray | None:
     return longest if all(np.array_equal(c, longest[: len(c)]) for c in coords) else None
 
 
+def _field_grid(present: list[xr.DataArray]) -> dict[str, np.ndarray | int] | None:
+    """Per dimension of a field, the union coordinate (or the common length when it has none);
+    None if the runs' grids disagree."""
+    dims = present[0].dims
+    if any(v.dims != dims for v in present):
+        return None
+    grid: dict[str, np.ndarray | int] = {}
+    for d in dims:
+        if all(d in v.coords for v in present):
+            union = _prefix_union([v[d].values for v in present])
+        else:
+            sizes = {v.sizes[d] for v in present}
+            union = sizes.pop() if len(sizes) == 1 else None
+        if union is None:
+            return None
+        grid[d] = union
+    return grid
+
+
+def _stack(name: str, runs: dict, grid: dict, shape: tuple[int, ...]) -> np.ndarray:
+    """Array of sweep shape + field shape; points without the variable (failed runs) are NaN/empty."""
+    present = [ds[name] for ds in runs.values() if name in ds.data_vars]
+    field_shape = tuple(g if isinstance(g, int) else len(g) for g in grid.values())
+    kind = present[0].dtype.kind
+    padded = len(present) < len(runs) or any(v.shape != field_shape for v in present)
+    if kind in "OSU":
+        data = np.full(shape + field_shape, "", dtype=object)
+    elif kind in "iub" and padded:
+        data = np.full(shape + field_shape, np.nan)
+    else:
+        data = np.full(shape + field_shape, np.nan if kind in "fc" else 0, dtype=present[0].dtype)
+    for index, ds in runs.items():
+        if name in ds.data_vars:
+            var = ds[name]
+            data[index + tuple(slice(0, n) for n in var.shape)] = var.values
+    return data
+
+
 def combine(runs: dict[tuple[int, ...], xr.Dataset], shape: tuple[int, ...], dims: list[str]) -> tuple[xr.Dataset, list[str]]:
     """Stack per-run datasets on the sweep grid.
 
@@ -158,37 +196,17 @@ def combine(runs: dict[tuple[int, ...], xr.Dataset], shape: tuple[int, ...], dim
     that stopped early is padded with NaN); otherwise it stays in the per-run
     files and its name is returned in the second element.
     """
-    datasets = list(runs.values())
-    if not datasets:
-        return xr.Dataset(), []
-    names = list(dict.fromkeys(n for ds in datasets for n in ds.data_vars))
-    out, coords, skipped = {}, {}, []
+    names = list(dict.fromkeys(n for ds in runs.values() for n in ds.data_vars))
+    variables, coords, skipped = {}, {}, []
     for name in names:
-        present = [ds[name] for ds in datasets if name in ds.data_vars]
-        field_dims = present[0].dims
-        union = {}
-        for d in field_dims:
-            union[d] = _prefix_union([v[d].values for v in present]) if all(d in v.coords for v in present) else None
-            if union[d] is None and not all(v.sizes[d] == present[0].sizes[d] for v in present):
-                break
-        else:
-            if not all(v.dims == field_dims for v in present):
-                skipped.append(name)
-                continue
-            field_shape = tuple(len(union[d]) if union[d] is not None else present[0].sizes[d] for d in field_dims)
-            kind = present[0].dtype.kind
-            missing = len(present) < len(runs) or any(v.shape != field_shape for v in present)
-            dtype = np.float64 if (kind in "iub" and missing) else present[0].dtype
-            fill = "" if kind in "OSU" else np.nan if np.dtype(dtype).kind == "f" else 0
-            data = np.full(shape + field_shape, fill, dtype=dtype if kind not in "OSU" else object)
-            for index, ds in runs.items():
-                if name in ds.data_vars:
-                    v = ds[name]
-                    data[index + tuple(slice(0, n) for n in v.shape)] = v.values
-            out[name] = xr.Variable(tuple(dims) + field_dims, data, attrs=present[0].attrs)
-            for d in field_dims:
-                if union[d] is not None and d not in coords:
-                    coords[d] = xr.Variable((d,), union[d], attrs=next(v[d].attrs for v in present if len(v[d]) == len(union[d])))
+        present = [ds[name] for ds in runs.values() if name in ds.data_vars]
+        grid = _field_grid(present)
+        if grid is None:
+            skipped.append(name)
             continue
-        skipped.append(name)
-    return xr.Dataset(out, coords=coords), skipped
+        variables[name] = xr.Variable(tuple(dims) + present[0].dims, _stack(name, runs, grid, shape), present[0].attrs)
+        for d, values in grid.items():
+            if not isinstance(values, int) and d not in coords:
+                source = next(v[d] for v in present if len(v[d]) == len(values))
+                coords[d] = xr.Variable((d,), values, source.attrs)
+    return xr.Dataset(variables, coords=coords), skipped

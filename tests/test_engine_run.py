@@ -18,15 +18,15 @@ from engine.store import open_result
 SWEEP = """\
 kind: toy_decay
 name: sweep
-description: three rates, two paired (t_end, y0), two cases
+description: three rates, two paired (y0, floor), two cases
 seed: 7
 grid: {n_times: 6}
 sweep:
   grid:
     decay.rate: [0.5, 1, 2]
   zip:
-    grid.t_end: [1.0, 2.0]
     decay.y0: [1.0, 3.0]
+    decay.floor: [0.0, 0.5]
   cases:
     - {seed: 1}
     - {seed: 2}
@@ -41,16 +41,15 @@ def test_sweep_result_has_sweep_dims_and_analytic_values(cli, write_spec, tmp_pa
     result = cli("run", write_spec(SWEEP), "--executor", "serial")
     assert result.code == 0, result.err
     ds = open_result(_outputs(tmp_path) / "sweep" / "result.nc")
-    assert dict(ds.sizes) == {"decay.rate": 3, "grid.t_end": 2, "case": 2, "t": 6} or \
-        set(ds["y"].dims) == {"decay.rate", "grid.t_end", "case", "t"}
-    assert ds["y"].dims == ("decay.rate", "grid.t_end", "case", "t")
-    assert list(ds["decay.y0"].dims) == ["grid.t_end"] and list(ds["decay.y0"].values) == [1.0, 3.0]
+    assert dict(ds.sizes) == {"decay.rate": 3, "decay.y0": 2, "case": 2, "t": 6}
+    assert ds["y"].dims == ("decay.rate", "decay.y0", "case", "t")
+    assert list(ds["decay.floor"].dims) == ["decay.y0"] and list(ds["decay.floor"].values) == [0.0, 0.5]
     assert list(ds["seed"].values) == [1, 2]
-    # y(t) = y0 exp(-rate t) on the grid of each t_end
+    t = np.linspace(0, 1, 6)
+    np.testing.assert_array_equal(ds["t"].values, t)
     for i, rate in enumerate(ds["decay.rate"].values):
-        for j, (t_end, y0) in enumerate(zip(ds["grid.t_end"].values, ds["decay.y0"].values)):
-            t = np.linspace(0, t_end, 6)
-            np.testing.assert_allclose(ds["y"].values[i, j, 0], y0 * np.exp(-rate * t), rtol=1e-14)
+        for j, (y0, floor) in enumerate(zip(ds["decay.y0"].values, ds["decay.floor"].values)):
+            np.testing.assert_allclose(ds["y"].values[i, j, 1], floor + (y0 - floor) * np.exp(-rate * t), rtol=1e-14)
     # the kind's whole-sweep summary is in the file
     np.testing.assert_allclose(ds["y_end_mean"], ds["y_end"].mean("decay.rate"))
     assert (ds["run_status"] == "ok").all()
@@ -58,12 +57,17 @@ def test_sweep_result_has_sweep_dims_and_analytic_values(cli, write_spec, tmp_pa
 
 
 def test_fields_on_different_grids_are_padded_when_they_agree_on_overlap(cli, write_spec, tmp_path):
-    spec = "kind: toy_decay\nname: grids\nsweep:\n  grid:\n    grid.n_times: [3, 5]\n"
+    spec = "kind: toy_decay\nname: grids\nsweep:\n  grid:\n    grid.n_times: [3, 5]\n    grid.t_end: [2.0, 4.0]\n"
     assert cli("run", write_spec(spec), "--executor", "serial").code == 0
     ds = open_result(_outputs(tmp_path) / "grids" / "result.nc")
-    # t grids 0..1 with 3 and 5 points do not agree on their overlap: kept per run
+    # t = (0, 1, 2) is a prefix of (0, 1, 2, 3, 4): padded with NaN; the other grids disagree: kept per run
     assert "y" not in ds and "y" in json.loads(ds.attrs["engine_uncombined"])
-    assert ds["y_end"].shape == (2,)
+    assert ds["y_end"].shape == (2, 2)
+    padded = "kind: toy_decay\nname: padded\nsweep:\n  zip:\n    grid.n_times: [3, 5]\n    grid.t_end: [2.0, 4.0]\n"
+    assert cli("run", write_spec(padded, "padded"), "--executor", "serial").code == 0
+    ds = open_result(_outputs(tmp_path) / "padded" / "result.nc")
+    np.testing.assert_array_equal(ds["t"].values, [0, 1, 2, 3, 4])
+    np.testing.assert_allclose(ds["y"].values[0], [1, np.exp(-1), np.exp(-2), np.nan, np.nan], rtol=1e-15)
 
 
 def test_every_variable_has_units_and_long_name_and_provenance(cli, write_spec, tmp_path):

@@ -1,6 +1,6 @@
 """A tiny problem kind registered from outside the engine (through its own dist-info entry point).
 
-y(t) = y0 exp(-rate t), sampled at n_times points on [0, t_end]; used by the
+y(t) = floor + (y0 - floor) exp(-rate t), sampled at n_times points on [0, t_end]; used by the
 engine's tests. ``fail`` makes a run raise, ``nan`` makes it return NaN, and
 ``sleep`` slows it down (seconds) so that interruption can be tested.
 """
@@ -19,7 +19,8 @@ from engine.spec import ProblemSpec, Section, quantity
 
 class Decay(Section):
     rate: float = quantity(1.0, units="1/s", description="Decay rate.", gt=0)
-    y0: float = Field(1.0, description="Initial value (1).")
+    y0: float = quantity(1.0, units="1", description="Initial value.")
+    floor: float = quantity(0.0, units="1", description="Value approached as t grows.")
 
 
 class Grid(Section):
@@ -51,7 +52,8 @@ class ToyDecay(Problem):
         if spec.fail == "diverge":
             raise RunFailed("diverged at step 3")
         t = np.linspace(0.0, spec.grid.t_end, spec.grid.n_times)
-        y = spec.decay.y0 * np.exp(-spec.decay.rate * t)
+        d = spec.decay
+        y = d.floor + (d.y0 - d.floor) * np.exp(-d.rate * t)
         if spec.fail == "nan":
             y[2] = np.nan
         noise = ctx.rng("noise").normal(size=1)[0]
