@@ -95,3 +95,18 @@ def pivot_table(values: xr.DataArray, extra: xr.DataArray, row_dim: str, col_dim
     out = [f"{row_dim:>{width0}}  " + "  ".join(c.rjust(w) for c, w in zip(cols, widths)) + f"   ({col_dim})"]
     out += [f"{r:>{width0}}  " + "  ".join(c.rjust(w) for c, w in zip(cells[i], widths)) for i, r in enumerate(rows)]
     return "\n".join(out)
+
+
+def point_label(ds: xr.Dataset, position: dict[str, int], short: bool = False) -> str:
+    """``key=value, ...`` naming one sweep point from every coordinate along the given dims.
+
+    ``position`` maps sweep dimensions to indices; a ``case`` index is shown only
+    when the case sets nothing else. ``short`` keeps the last part of dotted keys.
+    """
+    parts = []
+    for dim, i in position.items():
+        names = [c for c in ds.coords if ds[c].dims == (dim,) and c != "case"] or [dim]
+        for name in names:
+            key = name.split(".")[-1] if short else name
+            parts.append(f"{key}={ds[name].values[i]}")
+    return ", ".join(parts)

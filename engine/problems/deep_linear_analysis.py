@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from engine.report import pivot_table
+from engine.report import pivot_table, point_label
 
 DEPTH = "model.depth"
 
@@ -56,29 +56,26 @@ def report(result: xr.Dataset) -> str:
         other = next(d for d in dims if d != DEPTH)
         lines.append(pivot_table(iters, loss, DEPTH, other, _iters_cell))
     else:
-        flat_i, flat_l = iters.values.ravel(), loss.values.ravel()
-        coords = [dict(zip(dims, idx)) for idx in np.ndindex(*iters.shape)] if dims else [{}]
-        for c, i, l in zip(coords, flat_i, flat_l):
-            label = ", ".join(f"{d}={result[d].values[k]}" for d, k in c.items()) or "run"
-            lines.append(f"  {label}: {_iters_cell(i, l)}")
+        for idx in np.ndindex(*iters.shape):
+            label = point_label(result, dict(zip(dims, idx))) or "run"
+            lines.append(f"  {label}: {_iters_cell(iters.values[idx], loss.values[idx])}")
     if "depth_exponent" in result:
         exp = result["depth_exponent"]
         if exp.dims:
             for idx in np.ndindex(*exp.shape):
-                label = ", ".join(f"{d}={result[d].values[k]}" for d, k in zip(exp.dims, idx))
+                label = point_label(result, dict(zip(exp.dims, idx)))
                 lines.append(f"depth exponent ({label}): {exp.values[idx]:.3g}")
         else:
             lines.append(f"depth exponent: {float(exp):.3g}")
     return "\n".join(lines)
 
 
-def _line_groups(da: xr.DataArray, exclude: set[str]):
+def _line_groups(result: xr.Dataset, da: xr.DataArray, exclude: set[str]):
     """(label, 1-D slice) for every combination of the sweep dims of ``da`` not in ``exclude``."""
     dims = [d for d in da.dims if d not in exclude]
     for idx in np.ndindex(*(da.sizes[d] for d in dims)):
         sel = dict(zip(dims, idx))
-        label = ", ".join(f"{d.split('.')[-1]}={da[d].values[i]}" for d, i in sel.items())
-        yield label or "run", da.isel(sel)
+        yield point_label(result, sel, short=True) or "run", da.isel(sel)
 
 
 def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
@@ -93,8 +90,10 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False, sharey=True)
     for ax, depth in zip(axes.flat, depths):
         loss = result["loss"] if depth is None else result["loss"].sel({DEPTH: depth})
-        for label, line in _line_groups(loss, {"step"}):
-            ax.semilogy(result["step"], line, label=label)
+        for label, line in _line_groups(result, loss, {"step"}):
+            ax.plot(result["step"], line, label=label)
+        ax.set_xscale("symlog", linthresh=10)
+        ax.set_yscale("log")
         ax.set_title(f"L = {depth}" if depth is not None else "loss")
         ax.set_xlabel("GD step")
         ax.grid(True, which="both", alpha=0.3)
@@ -112,7 +111,7 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(5, 3.8))
         iters = result["iterations_to_tol"].astype(float).where(lambda x: x > 0)
         exponent = result.get("depth_exponent")
-        for label, line in _line_groups(iters, {DEPTH}):
+        for label, line in _line_groups(result, iters, {DEPTH}):
             sel = {d: line[d].values for d in line.coords if d in (exponent.dims if exponent is not None else ())}
             b = float(exponent.sel(sel)) if exponent is not None else np.nan
             ax.loglog(result[DEPTH], line, "o-", label=f"{label} (b = {b:.2f})" if np.isfinite(b) else label)
