@@ -180,6 +180,9 @@ def _interrupt(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``engine`` console script."""
+    # Parallelism comes from numba threads and worker processes; OpenBLAS threads spinning
+    # beside numba's slow both down (set before numpy loads; an explicit setting wins).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     args = _parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -18,7 +18,12 @@ __all__ = ["loss_and_gradients_torch", "gradient_descent_torch"]
 
 
 def _tensors(arrays, dtype, device):
-    return [torch.as_tensor(np.asarray(a, dtype=np.float64), dtype=dtype, device=device) for a in arrays]
+    """Copies of the arrays as tensors (never sharing memory with the caller's arrays)."""
+    return [torch.tensor(np.asarray(a, dtype=np.float64), dtype=dtype, device=device) for a in arrays]
+
+
+def _numpy(tensors):
+    return tuple(t.detach().cpu().double().numpy() for t in tensors)
 
 
 def _loss_and_product(w_hidden, w_out, phi, lam):
@@ -50,8 +55,8 @@ def loss_and_gradients_torch(w_hidden, w_out, phi, lam, dtype=torch.float64, dev
     w_hidden.requires_grad_(True)
     w_out.requires_grad_(True)
     loss, _ = _loss_and_product(w_hidden, w_out, phi, lam)
-    g_hidden, g_out = torch.autograd.grad(loss, (w_hidden, w_out))
-    return loss.item(), g_hidden.cpu().double().numpy(), g_out.cpu().double().numpy()
+    g_hidden, g_out = torch.autograd.grad(loss, (w_hidden, w_out), materialize_grads=True)
+    return loss.item(), *_numpy((g_hidden, g_out))
 
 
 def gradient_descent_torch(
@@ -71,7 +76,6 @@ def gradient_descent_torch(
     check_records(n_steps, every, start, losses, sigma_mins)
     w_hidden, w_out, phi, lam = _tensors((w_hidden, w_out, phi, lam), dtype, device)
     weights = (w_hidden.requires_grad_(True), w_out.requires_grad_(True))
-    steps, status = n_steps, Status.MAX_STEPS
     for i in range(n_steps):
         loss, p = _loss_and_product(w_hidden, w_out, phi, lam)
         value = loss.item()
@@ -79,11 +83,12 @@ def gradient_descent_torch(
         if step % every == 0:
             losses[step // every] = value
             sigma_mins[step // every] = _smallest_singular_value(p.detach())
-        if not math.isfinite(value) or value <= tol:
-            steps, status = i, Status.CONVERGED if math.isfinite(value) else Status.DIVERGED
-            break
-        gradients = torch.autograd.grad(loss, weights)
+        if not math.isfinite(value):
+            return *_numpy(weights), i, Status.DIVERGED
+        if value <= tol:
+            return *_numpy(weights), i, Status.CONVERGED
+        gradients = torch.autograd.grad(loss, weights, materialize_grads=True)
         with torch.no_grad():
             for w, g in zip(weights, gradients):
-                w.sub_(lr * g)
-    return *(w.detach().cpu().double().numpy() for w in weights), steps, status
+                w.add_(g, alpha=-lr)
+    return *_numpy(weights), n_steps, Status.MAX_STEPS
