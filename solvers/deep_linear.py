@@ -39,6 +39,7 @@ __all__ = [
     "invariant_drift",
     "balance_drift",
     "check_records",
+    "warmup",
     "initial_weights",
     "target_matrix",
     "INIT_SCHEMES",
@@ -428,3 +429,16 @@ def target_matrix(kind, dim, out_dim, scale, rng, values=None, matrix=None):
     g = rng.standard_normal((dim, dim))
     spd = (np.eye(dim) + g @ g.T / dim) / 2
     return scale * spd if kind == "positive_definite" else -scale * spd
+
+
+def warmup():
+    """Compile (or load from numba's on-disk cache) every kernel of this module on a tiny network.
+
+    Call it once before starting parallel workers, so that they do not compile
+    and write the same cache files at the same time.
+    """
+    w_hidden, w_out = np.zeros((1, 1, 1)), np.zeros((1, 1))
+    phi, lam, records = np.ones((1, 1)), np.eye(1), np.zeros(2)
+    loss_and_gradients(w_hidden, w_out, phi, lam)
+    gradient_descent(w_hidden, w_out, phi, lam, 0.1, 1, 0.0, 1, records, records.copy())
+    sigma_min(w_hidden)

@@ -20,6 +20,16 @@ if str(PLUGINS) not in sys.path:
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(PLUGINS), os.environ.get("PYTHONPATH", "")) if p)
 
 
+def pytest_configure(config):
+    """Compile every kind's kernels once, before pytest-xdist starts its workers (numba cache race)."""
+    if hasattr(config, "workerinput"):
+        return
+    from engine.registry import get_problem, known_kinds
+
+    for kind in known_kinds():
+        get_problem(kind).warmup()
+
+
 @dataclass
 class Result:
     code: int

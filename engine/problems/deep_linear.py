@@ -251,9 +251,7 @@ class DeepLinear(Problem):
     smoke_overrides = ("optimizer.max_steps=300",)
 
     def warmup(self) -> None:
-        w_hidden, w_out = np.zeros((1, 1, 1)), np.zeros((1, 1))
-        rec = np.zeros(2)
-        dl.gradient_descent(w_hidden, w_out, np.ones((1, 1)), np.eye(1), 0.1, 1, 1e-3, 1, rec, rec.copy())
+        dl.warmup()
 
     def run(self, spec: DeepLinearSpec, ctx: RunContext) -> xr.Dataset:
         phi = target_of(spec, ctx)
