@@ -62,6 +62,8 @@ class Problem(abc.ABC):
     Spec: ClassVar[type[ProblemSpec]]
     #: ``--set`` overrides that shrink any spec of this kind to a quick smoke run (used by the tests).
     smoke_overrides: ClassVar[tuple[str, ...]] = ()
+    #: Float variables that may hold NaN/inf in a valid run (all others are checked).
+    allow_nonfinite: ClassVar[frozenset[str]] = frozenset()
     #: The sweep shown, commented, in ``engine new``: (dotted key, values).
     template_sweep: ClassVar[tuple[str, list]] = ("seed", [0, 1, 2])
 

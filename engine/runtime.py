@@ -95,7 +95,7 @@ def execute(task: RunTask, progress: Callable[[int, int], None] | None = None) -
         _seed_torch(spec.seed)
         np.random.seed(spec.seed % 2**32)
         ds = problem.run(spec, ctx)
-        _check_finite(ds, getattr(problem, "allow_nonfinite", frozenset()))
+        _check_finite(ds, problem.allow_nonfinite)
         wall = time.perf_counter() - start
         ds.attrs.update({
             "Conventions": "CF-1.11",

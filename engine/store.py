@@ -113,8 +113,11 @@ def open_result(path: str | Path) -> xr.Dataset:
 
 
 def _coord_values(values: Iterable[Any]) -> np.ndarray:
+    """Values of a sweep coordinate: numbers, strings or booleans as they are; anything else
+    (lists, mappings, null, a mix) as JSON text."""
     values = list(values)
-    if all(isinstance(v, (int, float, str)) for v in values) and len({type(v) for v in values if not isinstance(v, bool)} - {int, float}) <= 1:
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    if numbers or all(isinstance(v, str) for v in values) or all(isinstance(v, bool) for v in values):
         return np.asarray(values)
     return np.asarray([json.dumps(v, sort_keys=True) for v in values])
 

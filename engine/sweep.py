@@ -95,7 +95,8 @@ def run(
     report = SweepReport(folder)
     tasks = unique_tasks(resolved, folder)
     todo = [t for t in tasks if force or not Path(t.path).exists()]
-    report.reused = [t.run_id for t in tasks if t not in todo]
+    to_run = {t.run_id for t in todo}
+    report.reused = [t.run_id for t in tasks if t.run_id not in to_run]
     log.info("spec %s: %d runs, %d to do, %d reused", resolved.source, len(tasks), len(todo), len(report.reused))
 
     progress = Progress(len(todo), quiet=quiet)

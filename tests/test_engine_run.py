@@ -218,3 +218,12 @@ def test_attributes_are_sanitized_for_netcdf(tmp_path):
     assert back.attrs["ok"] == 0 and list(back.attrs["list"]) == [1, 2]
     assert back["a"].attrs["flag"] == 1 and "none" not in back["a"].attrs
     assert json.loads(back["a"].attrs["meta"]) == {"k": 1} and json.loads(back["a"].attrs["names"]) == ["a", "b"]
+
+
+def test_sweeping_a_list_valued_field_gives_json_coordinates(cli, write_spec, tmp_path):
+    spec = ("kind: deep_linear\nname: lists\nmodel: {dim: 2, depth: 2}\noptimizer: {max_steps: 50}\n"
+            "target: {kind: diagonal, values: [1, 1]}\nsweep:\n  grid:\n    target.values: [[2, -0.5], [1, 1]]\n")
+    assert cli("run", write_spec(spec), "--executor", "serial", "--quiet").code == 0
+    ds = open_result(tmp_path / "outputs" / "lists" / "result.nc")
+    assert [json.loads(v) for v in ds["target.values"].values] == [[2.0, -0.5], [1.0, 1.0]]
+    assert ds["final_loss"].shape == (2,)
