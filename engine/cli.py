@@ -35,9 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_spec_args(p)
     p.add_argument("--outputs", default=os.environ.get("ENGINE_OUTPUTS", "outputs"),
                    help="results root (default: ./outputs, or $ENGINE_OUTPUTS)")
-    p.add_argument("--executor", choices=["serial", "local"], default=None,
-                   help="where runs execute (default: local processes for more than one run, else serial)")
-    p.add_argument("--workers", type=int, default=None, help="number of worker processes (default: cores)")
+    p.add_argument("--executor", choices=["serial", "local", "dask"], default=None,
+                   help="where runs execute (default: dask if a scheduler is given, else local processes for "
+                   "more than one run, else serial)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="number of worker processes (default: cores; for dask: of the LocalCluster it starts)")
+    p.add_argument("--scheduler", default=os.environ.get("ENGINE_DASK_SCHEDULER") or None, metavar="ADDRESS",
+                   help="address of a running Dask scheduler, e.g. tcp://host:8786 (default: "
+                   "$ENGINE_DASK_SCHEDULER); implies --executor dask")
     p.add_argument("--force", action="store_true", help="recompute runs whose files already exist")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failed run")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
@@ -89,7 +94,7 @@ def cmd_run(args) -> int:
 
     resolved = resolve(args.spec, args.overrides)
     report = sweep.run(resolved, Path(args.outputs), executor=args.executor, workers=args.workers,
-                       force=args.force, fail_fast=args.fail_fast, quiet=args.quiet)
+                       scheduler=args.scheduler, force=args.force, fail_fast=args.fail_fast, quiet=args.quiet)
     done = sum(o.ok for o in report.outcomes)
     print(f"{args.spec}: {done} run(s) done, {len(report.failures)} failed, {len(report.reused)} reused "
           f"from earlier; results in {report.folder}/")

@@ -12,6 +12,7 @@ added to :data:`EXECUTORS`.
 from __future__ import annotations
 
 import abc
+import importlib
 import multiprocessing
 import os
 import signal
@@ -19,6 +20,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Callable, Iterator
 
 from engine.runtime import THREAD_ENV, RunOutcome, RunTask, execute, pin_threads
+from engine.spec.errors import SpecError
+
+
+class ExecutorError(SpecError):
+    """An executor that cannot start (bad scheduler address, missing package); reported like a spec error."""
+
+    def __init__(self, source: str, problem: str, expected: str = ""):
+        super().__init__(source, 0, 0, "executor", problem, expected)
 
 
 def cpu_count() -> int:
@@ -34,7 +43,10 @@ class Executor(abc.ABC):
 
     name: str = ""
 
-    def __init__(self, workers: int | None = None, n_tasks: int | None = None):
+    def __init__(self, workers: int | None = None, n_tasks: int | None = None, scheduler: str | None = None):
+        if scheduler is not None:
+            raise ExecutorError(f"--scheduler {scheduler}", f"the {self.name} executor takes no scheduler address",
+                                "--executor dask")
         self.workers = max(1, workers or cpu_count())
         if n_tasks:
             self.workers = min(self.workers, n_tasks)
@@ -73,8 +85,8 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, workers: int | None = None, n_tasks: int | None = None):
-        super().__init__(workers, n_tasks)
+    def __init__(self, workers: int | None = None, n_tasks: int | None = None, scheduler: str | None = None):
+        super().__init__(workers, n_tasks, scheduler)
         self.threads = max(1, cpu_count() // self.workers)
         self._pool: ProcessPoolExecutor | None = None
         self._saved_env: dict[str, str | None] = {}
@@ -118,9 +130,19 @@ class LocalExecutor(Executor):
                                      f"worker failed: {type(exc).__name__}: {exc}", label=task.label)
 
 
-EXECUTORS: dict[str, type[Executor]] = {"serial": SerialExecutor, "local": LocalExecutor}
+EXECUTORS: dict[str, str] = {
+    "serial": "engine.executors:SerialExecutor",
+    "local": "engine.executors:LocalExecutor",
+    "dask": "engine.dask_executor:DaskExecutor",
+}
 
 
-def make_executor(name: str, workers: int | None, n_tasks: int) -> Executor:
-    """The executor called ``name`` sized for ``n_tasks`` runs."""
-    return EXECUTORS[name](workers, n_tasks)
+def make_executor(name: str, workers: int | None, n_tasks: int, scheduler: str | None = None) -> Executor:
+    """The executor called ``name`` sized for ``n_tasks`` runs (its module is imported on demand)."""
+    module, _, cls = EXECUTORS[name].partition(":")
+    try:
+        executor = getattr(importlib.import_module(module), cls)
+    except ImportError as exc:
+        raise ExecutorError(f"--executor {name}", f"cannot load the {name} executor ({exc})",
+                            "pip install 'specengine[dask]'" if name == "dask" else "") from None
+    return executor(workers, n_tasks, scheduler)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar
 
 import numpy as np
 
+from engine.checkpoint import Checkpointer
 from engine.spec.base import ProblemSpec
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,10 +48,24 @@ class RunContext:
     run_id: str = ""
     progress: Callable[[int, int], None] = _no_progress
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("engine.run"))
+    checkpointer: Checkpointer = field(default_factory=lambda: Checkpointer(None))
+    resumed_from: int | None = None
 
     def rng(self, stream: str) -> np.random.Generator:
         """Generator for the named ``stream`` of this run's seed."""
         return np.random.default_rng(np.random.SeedSequence([self.seed, zlib.crc32(stream.encode())]))
+
+    def checkpoint(self, state: dict, step: int) -> bool:
+        """Offer the run's state at ``step`` (numpy arrays and numbers); written when the schedule says so."""
+        return self.checkpointer.save(state, step)
+
+    def restore(self) -> dict | None:
+        """The state of the last checkpoint of this run, or None to start from the beginning."""
+        state = self.checkpointer.restore()
+        if state is not None:
+            self.resumed_from = self.checkpointer.last_step
+            self.log.info("run %s resumes from its checkpoint at step %d", self.run_id, self.resumed_from)
+        return state
 
 
 class Problem(abc.ABC):

@@ -8,20 +8,25 @@ and returns a small :class:`RunOutcome`; the dataset itself goes to disk.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import yaml
 
 from engine import provenance
+from engine.checkpoint import Checkpointer, checkpoint_path
 from engine.problem import RunContext, RunFailed
 from engine.registry import get_problem
 from engine.store import write_atomic
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
 
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
@@ -83,13 +88,19 @@ def spec_yaml(spec: dict[str, Any]) -> str:
     return yaml.safe_dump(spec, sort_keys=False, default_flow_style=None)
 
 
-def execute(task: RunTask, progress: Callable[[int, int], None] | None = None) -> RunOutcome:
-    """Run ``task`` and write its file; never raises except for KeyboardInterrupt."""
+def compute(task: RunTask, progress: Callable[[int, int], None] | None = None) -> tuple[RunOutcome, "xr.Dataset | None"]:
+    """Run ``task`` and return its outcome and dataset (None if it failed); writes no run file.
+
+    Never raises except for KeyboardInterrupt.  Checkpoints, if the kind
+    offers them, go beside the task's run file.
+    """
     start = time.perf_counter()
     try:
         problem = get_problem(task.kind)
         spec = problem.Spec.model_validate(task.spec)
-        ctx = RunContext(seed=spec.seed, run_id=task.run_id)
+        schedule = spec.checkpoint
+        ctx = RunContext(seed=spec.seed, run_id=task.run_id, checkpointer=Checkpointer(
+            checkpoint_path(task.path), schedule.every_steps, schedule.every_seconds))
         if progress is not None:
             ctx.progress = progress
         _seed_torch(spec.seed)
@@ -110,19 +121,36 @@ def execute(task: RunTask, progress: Callable[[int, int], None] | None = None) -
             "engine_seed": spec.seed,
             "engine_created": provenance.utc_now(),
             "engine_wall_time_s": round(wall, 6),
+            "engine_resumed_from_step": -1 if ctx.resumed_from is None else ctx.resumed_from,
+            "engine_worker_host": socket.gethostname(),
             "engine_status": "complete",
         })
-        write_atomic(ds, task.path)
-        return RunOutcome(task.run_id, True, task.path, time.perf_counter() - start, label=task.label)
+        return RunOutcome(task.run_id, True, task.path, wall, label=task.label), ds
     except KeyboardInterrupt:
         raise
     except RunFailed as exc:
-        return RunOutcome(task.run_id, False, task.path, time.perf_counter() - start, str(exc),
-                          traceback.format_exc(), task.label)
+        reason, trace = str(exc), traceback.format_exc()
     except Exception as exc:  # a failing run must not stop the sweep: report it
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        return RunOutcome(task.run_id, False, task.path, time.perf_counter() - start, reason,
-                          traceback.format_exc(), task.label)
+        reason, trace = f"{type(exc).__name__}: {exc}".splitlines()[0], traceback.format_exc()
+    return RunOutcome(task.run_id, False, task.path, time.perf_counter() - start, reason, trace, task.label), None
+
+
+def store_run(outcome: RunOutcome, ds: "xr.Dataset | None") -> RunOutcome:
+    """Write a computed run to its file (atomically) and drop its checkpoint; failures pass through."""
+    if not outcome.ok:
+        return outcome
+    try:
+        write_atomic(ds, outcome.path)
+    except OSError as exc:
+        return RunOutcome(outcome.run_id, False, outcome.path, outcome.wall_time,
+                          f"cannot write the run file: {exc}", traceback.format_exc(), outcome.label)
+    checkpoint_path(outcome.path).unlink(missing_ok=True)
+    return outcome
+
+
+def execute(task: RunTask, progress: Callable[[int, int], None] | None = None) -> RunOutcome:
+    """Compute ``task`` and write its file here (serial and local executors)."""
+    return store_run(*compute(task, progress))
 
 
 def output_path(root: Path, run_id: str) -> Path:

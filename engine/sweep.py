@@ -10,6 +10,7 @@ Layout under the results root (default ``outputs/``)::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -78,58 +79,76 @@ def run(
     *,
     executor: str | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
     force: bool = False,
     fail_fast: bool = False,
     quiet: bool = False,
 ) -> SweepReport:
     """Run every point of ``resolved`` not already done, then write ``result.nc``.
 
-    Raises ``KeyboardInterrupt`` after cleaning up if interrupted; finished
-    runs are kept and no temporary file is left behind.
+    The executor is started (a Dask scheduler reached) before anything is
+    written.  Raises ``KeyboardInterrupt`` after cleaning up if interrupted;
+    finished runs are kept and no temporary file is left behind.
     """
     folder = Path(root) / resolved.spec.name
-    (folder / "runs").mkdir(parents=True, exist_ok=True)
-    remove_stale_tmp(folder / "runs")
-    write_text_atomic(spec_yaml(resolved.spec.model_dump(mode="json", exclude_none=True)), folder / "spec.yaml")
-    log = _logger(folder)
     report = SweepReport(folder)
     tasks = unique_tasks(resolved, folder)
     todo = [t for t in tasks if force or not Path(t.path).exists()]
     to_run = {t.run_id for t in todo}
     report.reused = [t.run_id for t in tasks if t.run_id not in to_run]
-    log.info("spec %s: %d runs, %d to do, %d reused", resolved.source, len(tasks), len(todo), len(report.reused))
-
     progress = Progress(len(todo), quiet=quiet)
+    log = None
     try:
-        if todo:
-            resolved.problem.warmup()
-            name = executor or ("local" if len(todo) > 1 else "serial")
-            with make_executor(name, workers, len(todo)) as ex:
+        with contextlib.ExitStack() as pool:
+            ex = None
+            if todo:
+                resolved.problem.warmup()  # compile once, before workers start and load the cache
+                name = executor or ("dask" if scheduler else "local" if len(todo) > 1 else "serial")
+                ex = pool.enter_context(make_executor(name, workers, len(todo), scheduler))
+            log = _prepare_folder(resolved, folder)
+            log.info("spec %s: %d runs, %d to do, %d reused", resolved.source, len(tasks), len(todo),
+                     len(report.reused))
+            if ex is not None:
                 log.info("executor %s with %d worker(s)", ex.name, ex.workers)
-                for outcome in ex.run(todo, progress.step if len(todo) == 1 else None):
-                    report.outcomes.append(outcome)
-                    progress.advance(outcome.ok)
-                    if outcome.ok:
-                        log.info("run %s (%s) done in %.3f s", outcome.run_id, outcome.label, outcome.wall_time)
-                        continue
-                    log.error("run %s (%s) failed: %s\n%s", outcome.run_id, outcome.label, outcome.reason, outcome.traceback)
-                    progress.message(f"FAILED run {outcome.run_id} ({outcome.label}): {outcome.reason}")
-                    if fail_fast:
-                        progress.message("stopping at the first failure (--fail-fast)")
-                        break
+                _collect(ex, todo, report, progress, log, fail_fast)
         progress.close()
         report.result = write_result(resolved, folder, report)
         log.info("result written to %s", report.result)
     except KeyboardInterrupt:
         report.interrupted = True
         progress.close()
-        log.warning("interrupted; %d runs finished before", sum(o.ok for o in report.outcomes))
+        if log is not None:
+            log.warning("interrupted; %d runs finished before", sum(o.ok for o in report.outcomes))
         raise
     finally:
-        remove_stale_tmp(folder / "runs")
-        remove_stale_tmp(folder)
-        _close_logger(log)
+        if log is not None:
+            remove_stale_tmp(folder / "runs")
+            remove_stale_tmp(folder)
+            _close_logger(log)
     return report
+
+
+def _prepare_folder(resolved: Resolved, folder: Path) -> logging.Logger:
+    """Create the results folder, clear stale temporary files, write spec.yaml; return its log."""
+    (folder / "runs").mkdir(parents=True, exist_ok=True)
+    remove_stale_tmp(folder / "runs")
+    write_text_atomic(spec_yaml(resolved.spec.model_dump(mode="json", exclude_none=True)), folder / "spec.yaml")
+    return _logger(folder)
+
+
+def _collect(ex, todo, report: SweepReport, progress: Progress, log: logging.Logger, fail_fast: bool) -> None:
+    """Take outcomes as they complete: count, log, report failures at once, stop early on --fail-fast."""
+    for outcome in ex.run(todo, progress.step if len(todo) == 1 else None):
+        report.outcomes.append(outcome)
+        progress.advance(outcome.ok)
+        if outcome.ok:
+            log.info("run %s (%s) done in %.3f s", outcome.run_id, outcome.label, outcome.wall_time)
+            continue
+        log.error("run %s (%s) failed: %s\n%s", outcome.run_id, outcome.label, outcome.reason, outcome.traceback)
+        progress.message(f"FAILED run {outcome.run_id} ({outcome.label}): {outcome.reason}")
+        if fail_fast:
+            progress.message("stopping at the first failure (--fail-fast)")
+            break
 
 
 def _status_array(resolved: Resolved, shape: tuple[int, ...], status: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:

@@ -216,15 +216,19 @@ def _backend(spec: DeepLinearSpec):
 
 
 def _descend(spec: DeepLinearSpec, w_hidden, w_out, fit, lam, lr, tol, ctx):
-    """GD in chunks of CHUNK_STEPS (progress between them).
+    """GD in chunks of CHUNK_STEPS: progress and a checkpoint offer between chunks; resumes from a checkpoint.
 
     Returns ``(w_hidden, w_out, steps, status, losses, sigma_mins)``; records every ``output.every`` steps.
     """
     opt, every = spec.optimizer, spec.output.every
     n_records = opt.max_steps // every + 1
     losses, sigma_mins = np.full(n_records, np.nan), np.full(n_records, np.nan)
-    descend = _backend(spec)
     done, status = 0, dl.Status.MAX_STEPS
+    state = ctx.restore()
+    if state is not None:
+        w_hidden, w_out, losses, sigma_mins = (state[k] for k in ("w_hidden", "w_out", "losses", "sigma_mins"))
+        done = int(state["done"])
+    descend = _backend(spec)
     while done < opt.max_steps:
         chunk = min(CHUNK_STEPS, opt.max_steps - done)
         w_hidden, w_out, steps, status = descend(w_hidden, w_out, fit, lam, lr, chunk, tol, every, losses,
@@ -233,6 +237,8 @@ def _descend(spec: DeepLinearSpec, w_hidden, w_out, fit, lam, lr, tol, ctx):
         ctx.progress(done, opt.max_steps)
         if status != dl.Status.MAX_STEPS:
             break
+        ctx.checkpoint({"w_hidden": w_hidden, "w_out": w_out, "losses": losses, "sigma_mins": sigma_mins,
+                        "done": done}, done)
     return w_hidden, w_out, done, dl.Status(status), losses, sigma_mins
 
 

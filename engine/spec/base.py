@@ -15,7 +15,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 #: Top-level fields that do not change the physics and so not a run's identity.
-NOT_IN_RUN_ID = frozenset({"name", "description", "sweep"})
+NOT_IN_RUN_ID = frozenset({"name", "description", "sweep", "checkpoint"})
 
 
 def quantity(default: Any = ..., *, units: str, description: str, **constraints: Any) -> Any:
@@ -48,6 +48,15 @@ class Sweep(Section):
     )
 
 
+class CheckpointSchedule(Section):
+    """When a long run writes its checkpoint (runs/<run_id>.ckpt.npz), so that it resumes after a crash."""
+
+    every_steps: int | None = quantity(None, units="1", ge=1,
+                                       description="Write every N steps of the kind's loop (null: not by steps).")
+    every_seconds: float | None = quantity(60.0, units="s", gt=0,
+                                           description="Write every T seconds of wall time (null: not by time).")
+
+
 class ProblemSpec(Section):
     """Fields common to every kind. Problem sections sit beside them at the top level."""
 
@@ -60,6 +69,8 @@ class ProblemSpec(Section):
     description: str = Field(default="", description="Free text, kept in the results.")
     seed: int = quantity(0, units="1", description="Root seed of every random stream of a run (sweepable).", ge=0)
     sweep: Sweep | None = Field(default=None, description="Parameter sweep (grid / zip / cases).")
+    checkpoint: CheckpointSchedule = Field(default_factory=CheckpointSchedule,
+                                           description="Checkpoint schedule of long runs (not part of the run id).")
 
 
 def field_at(model: type[BaseModel], dotted: str):

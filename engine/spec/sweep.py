@@ -11,11 +11,12 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from engine.spec.base import NOT_IN_RUN_ID
 from engine.spec.errors import SpecError, SpecIssue
 from engine.spec.loader import Positions
 
-#: Top-level fields that a sweep may not change.
-NOT_SWEEPABLE = frozenset({"kind", "name", "description", "sweep"})
+#: Top-level fields that a sweep may not change: the kind, and what is not part of a run's identity.
+NOT_SWEEPABLE = NOT_IN_RUN_ID | {"kind"}
 
 
 @dataclass(frozen=True)

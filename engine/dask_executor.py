@@ -1,0 +1,116 @@
+"""The ``dask`` executor: runs on a Dask distributed cluster, local or remote.
+
+Without an address it starts a ``LocalCluster`` (processes, one thread per
+worker, workers = cores) and closes it at the end; with ``--scheduler ADDRESS``
+(or ``ENGINE_DASK_SCHEDULER``) it connects to a running cluster and never shuts
+it down.  Each task is named ``run-<run_id>``.  A worker computes the run and
+sends the dataset back; the client writes the run file, so workers need no
+shared filesystem.  A worker that dies is replaced by the scheduler, which
+reruns its tasks elsewhere (up to ``distributed.scheduler.allowed-failures``
+times).
+
+Worker setup (a ``WorkerPlugin``) pins numba and torch to one thread; the
+nanny already starts workers with one BLAS/OpenMP thread.  Before a worker's
+first run of a kind, it compiles (or loads from numba's cache) the kind's
+kernels under a lock file of its host, so that processes on one machine never
+write the same cache file at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import tempfile
+from pathlib import Path
+
+import distributed
+
+from engine.executors import Executor, ExecutorError
+from engine.registry import get_problem
+from engine.runtime import RunOutcome, compute, pin_threads, store_run
+
+CONNECT_TIMEOUT_S = 5
+_WARM: set[str] = set()
+
+
+def warm_once(kind: str) -> None:
+    """Compile ``kind``'s kernels once per process, one process per host at a time."""
+    if kind in _WARM:
+        return
+    lock = Path(tempfile.gettempdir()) / "specengine-numba-warmup.lock"
+    with open(lock, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            get_problem(kind).warmup()
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+    _WARM.add(kind)
+
+
+def run_on_worker(task):
+    """Task function on a worker: warm up, compute, return (outcome, dataset)."""
+    warm_once(task.kind)
+    return compute(task)
+
+
+class PinThreads(distributed.WorkerPlugin):
+    """Worker setup: one numba/torch thread per task (workers run one task per core)."""
+
+    def setup(self, worker):
+        pin_threads(1)
+
+
+class DaskExecutor(Executor):
+    """Runs on ``dask.distributed``; see the module docstring."""
+
+    name = "dask"
+
+    def __init__(self, workers: int | None = None, n_tasks: int | None = None, scheduler: str | None = None):
+        super().__init__(workers, n_tasks)
+        self.scheduler = scheduler
+        self._cluster = None
+        self._client = None
+        self._futures: list = []
+
+    def __enter__(self):
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+        try:
+            if self.scheduler:
+                self._client = distributed.Client(self.scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
+            else:
+                self._cluster = distributed.LocalCluster(
+                    n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.ERROR, death_timeout="15s")
+                self._client = distributed.Client(self._cluster, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            self.close()
+            raise ExecutorError(f"--scheduler {self.scheduler}", f"cannot reach the Dask scheduler ({exc})",
+                                "the address of a running scheduler, e.g. tcp://host:8786") from None
+        self._client.register_plugin(PinThreads(), name="specengine-pin-threads")
+        self.workers = len(self._client.scheduler_info(n_workers=-1)["workers"]) or self.workers
+        return self
+
+    def close(self):
+        if self._client is not None:
+            if self._futures:
+                self._client.cancel(self._futures)
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = None
+        self._futures = []
+
+    def run(self, tasks, progress=None):
+        by_key = {f"run-{t.run_id}": t for t in tasks}
+        self._futures = [self._client.submit(run_on_worker, t, key=key, pure=False) for key, t in by_key.items()]
+        for future in distributed.as_completed(self._futures, loop=self._client.loop):
+            task = by_key[future.key]
+            try:
+                outcome, ds = future.result()
+            except Exception as exc:  # the task could not run: worker deaths beyond the retry limit...
+                yield RunOutcome(task.run_id, False, task.path, 0.0, f"{type(exc).__name__}: {exc}",
+                                 label=task.label)
+                continue
+            future.release()
+            yield store_run(outcome, ds)
+        self._futures = []
