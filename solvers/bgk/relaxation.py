@@ -25,6 +25,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .vexp import exp_neg
+
 __all__ = ["RELAXATIONS", "FREQUENCIES", "relaxation_code", "frequency_code", "relaxation_time"]
 
 EXACT, IMEX = 0, 1
@@ -71,30 +73,43 @@ def tau_of(rho, T, kn, frequency, omega):
     return kn / (rho * T ** (1.0 - omega))
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def row_moments(row, v):
+    """Sums ``Σ f, Σ v f, Σ v² f`` over a row (shape ``(n_v,)``), without the weight ``dv``."""
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    for j in range(row.shape[0]):
+        w = row[j]
+        vw = v[j] * w
+        s0 += w
+        s1 += vw
+        s2 += v[j] * vw
+    return s0, s1, s2
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def row_sum(row):
+    """``Σ row``."""
+    s = 0.0
+    for j in range(row.shape[0]):
+        s += row[j]
+    return s
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def relax_cell(fa, b, i, v, dv, dim, kn, frequency, omega, h, mode):
     """Relax the distribution of run ``b``, cell ``i`` of ``fa`` (``(n_batch, n_comp, n_x, n_v)``) over time ``h``.
 
     ``mode`` is ``EXACT`` or ``IMEX``; for dim 3 both reduced distributions (h, b) relax,
-    with ``M_b = T M_h``. In place.
+    with ``M_b = T M_h``. In place. The Maxwellian uses the vectorizable :func:`.vexp.exp_neg`.
     """
     row = fa[b, 0, i]
     nv = row.shape[0]
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    for j in range(nv):
-        w = row[j]
-        s0 += w
-        s1 += v[j] * w
-        s2 += v[j] * v[j] * w
+    s0, s1, s2 = row_moments(row, v)
     energy2 = s2  # 2 E / dv
     if dim == 3:
-        rb = fa[b, 1, i]
-        sb = 0.0
-        for j in range(nv):
-            sb += rb[j]
-        energy2 += 2.0 * sb
+        energy2 += 2.0 * row_sum(fa[b, 1, i])
     rho = s0 * dv
     u = s1 / s0
     T = (energy2 - s1 * u) / (dim * s0)
@@ -106,15 +121,15 @@ def relax_cell(fa, b, i, v, dv, dim, kn, frequency, omega, h, mode):
     if e == 1.0:
         return
     amp = (1.0 - e) * rho * _INV_SQRT_2PI / math.sqrt(T)
-    a = 0.5 / T
+    a = -0.5 / T
     if dim == 1:
         for j in range(nv):
             c = v[j] - u
-            row[j] = e * row[j] + amp * math.exp(-a * c * c)
+            row[j] = e * row[j] + amp * exp_neg(a * c * c)
     else:
         rb = fa[b, 1, i]
         for j in range(nv):
             c = v[j] - u
-            mj = amp * math.exp(-a * c * c)
+            mj = amp * exp_neg(a * c * c)
             row[j] = e * row[j] + mj
             rb[j] = e * rb[j] + T * mj

@@ -76,78 +76,76 @@ def neighbour(i, k, n, boundary):
     return j
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+_FLAGS = {"contract"}
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def minmod(a, b):
     """minmod(a, b): 0 if a, b differ in sign, else the one of smaller magnitude (odd and symmetric)."""
     return 0.5 * (math.copysign(1.0, a) + math.copysign(1.0, b)) * min(abs(a), abs(b))
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def van_leer(a, b):
     """van Leer's harmonic-mean slope 2ab/(a+b) where ab > 0, else 0 (odd and symmetric)."""
     ab = a * b
     return 2.0 * ab / (a + b) if ab > 0.0 else 0.0
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def transport_row(out, base, rm2, rm1, r0, rp1, rp2, v, jn, jp, lam, scheme, w_base, w_new):
-    """One forward-Euler transport update of cell ``i`` for all velocities, combined with a base state.
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _slope(a, b, scheme):
+    if scheme == MUSCL_MINMOD:
+        return minmod(a, b)
+    if scheme == MUSCL_VAN_LEER:
+        return van_leer(a, b)
+    return 0.0
 
-    ``out[j] = w_base * base[j] + w_new * (r0[j] - lam (F_{i+½,j} - F_{i-½,j}))`` where
-    ``rm2 .. rp2`` are the rows ``f[i-2] .. f[i+2]`` (shape ``(n_v,)``), ``lam = dt/dx``,
-    velocities ``j < jn`` are negative, ``j >= jp`` positive and ``jn <= j < jp`` zero.
-    ``w_base == 0`` ignores ``base`` (which may then hold anything). ``out`` may be ``base``.
-    """
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _jump_neg(rm1, r0, rp1, rp2, vj, scheme):
+    """``F_{i+½} - F_{i-½}`` at a velocity ``vj < 0`` (upwind side: the right)."""
+    s0 = _slope(r0 - rm1, rp1 - r0, scheme)
+    s1 = _slope(rp1 - r0, rp2 - rp1, scheme)
+    return vj * (rp1 - 0.5 * s1) - vj * (r0 - 0.5 * s0)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _jump_pos(rm2, rm1, r0, rp1, vj, scheme):
+    """``F_{i+½} - F_{i-½}`` at a velocity ``vj >= 0`` (upwind side: the left)."""
+    sm = _slope(rm1 - rm2, r0 - rm1, scheme)
+    s0 = _slope(r0 - rm1, rp1 - r0, scheme)
+    return vj * (r0 + 0.5 * s0) - vj * (rm1 + 0.5 * sm)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
+def _rows(out, rm2, rm1, r0, rp1, rp2, v, jn, lam, scheme, w_base, w_new):
+    n = out.shape[0]
     if w_base == 0.0:
-        for j in range(jn, jp):
-            out[j] = w_new * r0[j]
-    else:
-        for j in range(jn, jp):
-            out[j] = w_base * base[j] + w_new * r0[j]
-    if scheme == UPWIND:
         for j in range(jn):
-            d = v[j] * (rp1[j] - r0[j])
-            if w_base == 0.0:
-                out[j] = w_new * (r0[j] - lam * d)
-            else:
-                out[j] = w_base * base[j] + w_new * (r0[j] - lam * d)
-        for j in range(jp, out.shape[0]):
-            d = v[j] * (r0[j] - rm1[j])
-            if w_base == 0.0:
-                out[j] = w_new * (r0[j] - lam * d)
-            else:
-                out[j] = w_base * base[j] + w_new * (r0[j] - lam * d)
-        return
-    vl = scheme == MUSCL_VAN_LEER
-    for j in range(jn):
-        a0 = r0[j] - rm1[j]
-        a1 = rp1[j] - r0[j]
-        a2 = rp2[j] - rp1[j]
-        if vl:
-            s0 = van_leer(a0, a1)
-            s1 = van_leer(a1, a2)
-        else:
-            s0 = minmod(a0, a1)
-            s1 = minmod(a1, a2)
-        fp = v[j] * (rp1[j] - 0.5 * s1)
-        fm = v[j] * (r0[j] - 0.5 * s0)
-        if w_base == 0.0:
-            out[j] = w_new * (r0[j] - lam * (fp - fm))
-        else:
-            out[j] = w_base * base[j] + w_new * (r0[j] - lam * (fp - fm))
-    for j in range(jp, out.shape[0]):
-        am = rm1[j] - rm2[j]
-        a0 = r0[j] - rm1[j]
-        a1 = rp1[j] - r0[j]
-        if vl:
-            sm = van_leer(am, a0)
-            s0 = van_leer(a0, a1)
-        else:
-            sm = minmod(am, a0)
-            s0 = minmod(a0, a1)
-        fp = v[j] * (r0[j] + 0.5 * s0)
-        fm = v[j] * (rm1[j] + 0.5 * sm)
-        if w_base == 0.0:
-            out[j] = w_new * (r0[j] - lam * (fp - fm))
-        else:
-            out[j] = w_base * base[j] + w_new * (r0[j] - lam * (fp - fm))
+            out[j] = w_new * (r0[j] - lam * _jump_neg(rm1[j], r0[j], rp1[j], rp2[j], v[j], scheme))
+        for j in range(jn, n):
+            out[j] = w_new * (r0[j] - lam * _jump_pos(rm2[j], rm1[j], r0[j], rp1[j], v[j], scheme))
+    else:
+        for j in range(jn):
+            d = _jump_neg(rm1[j], r0[j], rp1[j], rp2[j], v[j], scheme)
+            out[j] = w_base * out[j] + w_new * (r0[j] - lam * d)
+        for j in range(jn, n):
+            d = _jump_pos(rm2[j], rm1[j], r0[j], rp1[j], v[j], scheme)
+            out[j] = w_base * out[j] + w_new * (r0[j] - lam * d)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
+def transport_row(out, rm2, rm1, r0, rp1, rp2, v, jn, lam, scheme, w_base, w_new):
+    """One forward-Euler transport update of cell ``i`` for all velocities, combined with the old ``out``.
+
+    ``out[j] <- w_base * out[j] + w_new * (r0[j] - lam (F_{i+½,j} - F_{i-½,j}))`` where
+    ``rm2 .. rp2`` are the rows ``f[i-2] .. f[i+2]`` (shape ``(n_v,)``), ``lam = dt/dx`` and
+    the velocities ``v[:jn]`` are negative, ``v[jn:]`` nonnegative (sorted grid).
+    ``w_base == 0`` ignores the old ``out`` (which may then hold anything).
+    """
+    if scheme == UPWIND:
+        _rows(out, rm2, rm1, r0, rp1, rp2, v, jn, lam, UPWIND, w_base, w_new)
+    elif scheme == MUSCL_MINMOD:
+        _rows(out, rm2, rm1, r0, rp1, rp2, v, jn, lam, MUSCL_MINMOD, w_base, w_new)
+    else:
+        _rows(out, rm2, rm1, r0, rp1, rp2, v, jn, lam, MUSCL_VAN_LEER, w_base, w_new)

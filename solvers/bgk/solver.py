@@ -1,0 +1,376 @@
+"""The BGK time loop: a batch of independent runs on one phase-space grid, advanced by one numba kernel.
+
+Model (nondimensional, units "1")::
+
+    ∂_t f + v ∂_x f = (M[f] - f) / tau,     tau = kn (or kn/rho, kn/(rho T^(1-omega))).
+
+Scheme per step ``dt`` (``relaxation="exact"``, the default; second order)::
+
+    f <- R(dt/2) f;   g = f + dt L(f);   f <- ½ f + ½ (g + dt L(g));   f <- R(dt/2) f
+
+with ``L = -∂_x(v .)`` (upwind or MUSCL, :mod:`.transport`) and ``R`` the exact relaxation
+(:mod:`.relaxation`). Consecutive half relaxations are merged (``R(a) R(b) = R(a+b)`` since
+the moments are frozen), and the relaxation is fused with the second RK stage, so a step is
+two sweeps over f. ``relaxation="imex"`` uses ``f <- (f + dt L(f) + (dt/tau) M) / (1 + dt/tau)``,
+first order. The batch holds exactly two copies of f (the state and one stage buffer).
+
+Time step: ``dt = min(cfl dx / max|v|, dt_max)``, shortened per output interval so that
+every save time is hit exactly.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from . import maxwellian as mx
+from .relaxation import EXACT, IMEX, frequency_code, relax_cell, relaxation_code
+from .transport import OUTFLOW, PERIODIC, boundary_code, cfl_limit, neighbour, scheme_code, transport_row
+
+__all__ = ["PhaseGrid", "Solution", "solve", "time_steps", "warmup"]
+
+
+@dataclass(frozen=True)
+class PhaseGrid:
+    """Uniform phase-space grid: ``n_x`` cells on ``[x_min, x_max]`` times ``n_v`` velocity cells on ``[-v_max, v_max]``.
+
+    ``dim`` is the velocity dimension (1: f, gamma = 3; 3: reduced (h, b), gamma = 5/3);
+    ``boundary`` is ``periodic`` or ``outflow`` (zero-gradient ghost cells). Nondimensional.
+    """
+
+    x_min: float
+    x_max: float
+    n_x: int
+    v_max: float
+    n_v: int
+    dim: int = 1
+    boundary: str = "periodic"
+
+    def __post_init__(self):
+        if not (np.isfinite(self.x_min) and np.isfinite(self.x_max) and self.x_max > self.x_min):
+            raise ValueError(f"need finite x_min < x_max, got x_min={self.x_min!r}, x_max={self.x_max!r}")
+        if int(self.n_x) != self.n_x or self.n_x < 1:
+            raise ValueError(f"n_x must be a positive integer, got {self.n_x!r}")
+        mx.velocity_grid(self.v_max, self.n_v)
+        mx.n_components(self.dim)
+        boundary_code(self.boundary)
+
+    @property
+    def dx(self):
+        """Cell width in x."""
+        return (self.x_max - self.x_min) / self.n_x
+
+    @property
+    def x(self):
+        """Cell centers, shape ``(n_x,)``."""
+        return self.x_min + self.dx * (np.arange(self.n_x) + 0.5)
+
+    @property
+    def v(self):
+        """Velocity midpoints, shape ``(n_v,)``."""
+        return mx.velocity_grid(self.v_max, self.n_v)[0]
+
+    @property
+    def dv(self):
+        """Velocity cell width (quadrature weight)."""
+        return 2.0 * self.v_max / self.n_v
+
+    @property
+    def n_comp(self):
+        """Distributions per point: 1 (dim 1) or 2 (dim 3)."""
+        return mx.n_components(self.dim)
+
+    @property
+    def gamma(self):
+        """(dim + 2) / dim."""
+        return mx.gamma(self.dim)
+
+    @property
+    def shape(self):
+        """Shape of one run's distribution: ``(n_comp, n_x, n_v)``."""
+        return (self.n_comp, int(self.n_x), int(self.n_v))
+
+
+@dataclass
+class Solution:
+    """Output of :func:`solve` for a batch of ``n_batch`` runs at ``n_t`` save times.
+
+    ``t`` ``(n_t,)``; ``rho, m, E, q`` ``(n_batch, n_t, n_x)``; ``H`` ``(n_batch, n_t)``;
+    ``f`` ``(n_batch, n_t, n_comp, n_x, n_v)`` or None; ``dt`` ``(n_t,)`` the step used in
+    the interval ending at each save time (0 where no step); ``n_steps`` the total number of steps.
+    """
+
+    grid: PhaseGrid
+    t: np.ndarray
+    rho: np.ndarray
+    m: np.ndarray
+    E: np.ndarray
+    q: np.ndarray
+    H: np.ndarray
+    f: np.ndarray | None
+    dt: np.ndarray
+    n_steps: int
+
+    @property
+    def u(self):
+        """Velocity m / rho."""
+        return self.m / self.rho
+
+    @property
+    def T(self):
+        """Temperature (2E - m u) / (dim rho)."""
+        return mx.primitives(self.rho, self.m, self.E, self.grid.dim)[1]
+
+    @property
+    def p(self):
+        """Pressure rho T."""
+        return self.rho * self.T
+
+    @property
+    def mass(self):
+        """Total mass ``Σ rho dx``, ``(n_batch, n_t)``."""
+        return self.rho.sum(axis=-1) * self.grid.dx
+
+    @property
+    def momentum(self):
+        """Total momentum ``Σ m dx``, ``(n_batch, n_t)``."""
+        return self.m.sum(axis=-1) * self.grid.dx
+
+    @property
+    def energy(self):
+        """Total energy ``Σ E dx``, ``(n_batch, n_t)``."""
+        return self.E.sum(axis=-1) * self.grid.dx
+
+
+# ---------------------------------------------------------------------------
+# numba kernels (float64, C-contiguous; options as integer codes: one signature)
+# ---------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cell_outputs(fa, b, i, v, dv, dim):
+    """rho, m, E, q and ``∫ f ln f dv`` of run ``b``, cell ``i``."""
+    row = fa[b, 0, i]
+    nv = row.shape[0]
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    sb = 0.0
+    for j in range(nv):
+        s0 += row[j]
+        s1 += v[j] * row[j]
+        s2 += v[j] * v[j] * row[j]
+    if dim == 3:
+        rb = fa[b, 1, i]
+        for j in range(nv):
+            sb += rb[j]
+    u = s1 / s0
+    sq = 0.0
+    sh = 0.0
+    if dim == 1:
+        for j in range(nv):
+            c = v[j] - u
+            w = row[j]
+            sq += 0.5 * c * c * c * w
+            if w > 0.0:
+                sh += w * math.log(w)
+    else:
+        rb = fa[b, 1, i]
+        l2pi = math.log(2.0 * math.pi)
+        for j in range(nv):
+            c = v[j] - u
+            w = row[j]
+            sq += c * (0.5 * c * c * w + rb[j])
+            if w > 0.0 and rb[j] > 0.0:
+                sh += w * (2.0 * math.log(w) - math.log(rb[j]) - l2pi - 1.0)
+    return s0 * dv, s1 * dv, (0.5 * s2 + sb) * dv, sq * dv, sh * dv
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _stage(dst, src, b, i, v, jn, lam, scheme, boundary, w_base, w_new):
+    """``dst[b, :, i] <- w_base dst[b, :, i] + w_new (src + dt L(src))[b, :, i]`` for every component."""
+    nx = src.shape[2]
+    im2 = neighbour(i, -2, nx, boundary)
+    im1 = neighbour(i, -1, nx, boundary)
+    ip1 = neighbour(i, 1, nx, boundary)
+    ip2 = neighbour(i, 2, nx, boundary)
+    for c in range(src.shape[1]):
+        transport_row(dst[b, c, i], src[b, c, im2], src[b, c, im1], src[b, c, i],
+                      src[b, c, ip1], src[b, c, ip2], v, jn, lam, scheme, w_base, w_new)
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
+             n_steps, dts, rho_o, m_o, E_o, q_o, H_o, f_o):
+    """Advance the batch ``f`` (``(n_batch, n_comp, n_x, n_v)``, in place) through the output intervals.
+
+    ``g`` is the stage buffer (same shape). Interval ``k`` takes ``n_steps[k]`` steps of
+    ``dts[k]``, then writes the outputs at index ``k``. ``f_o`` has ``n_t`` or 0 entries in axis 1.
+    """
+    nb, nc, nx, nv = f.shape
+    nrows = nb * nx
+    jn = 0
+    while jn < nv and v[jn] < 0.0:
+        jn += 1
+    h_rows = np.zeros((nb, nx))
+    save_f = f_o.shape[1] > 0
+    swapped = False
+    cur = f
+    oth = g
+    for k in range(n_steps.shape[0]):
+        n = n_steps[k]
+        dt = dts[k]
+        lam = dt / dx
+        if mode == EXACT:
+            if n > 0:
+                for r in prange(nrows):
+                    relax_cell(cur, r // nx, r % nx, v, dv, dim, kn[r // nx], frequency, omega, 0.5 * dt, EXACT)
+                for s in range(n):
+                    for r in prange(nrows):
+                        _stage(oth, cur, r // nx, r % nx, v, jn, lam, scheme, boundary, 0.0, 1.0)
+                    hh = dt if s < n - 1 else 0.5 * dt
+                    for r in prange(nrows):
+                        b = r // nx
+                        i = r % nx
+                        _stage(cur, oth, b, i, v, jn, lam, scheme, boundary, 0.5, 0.5)
+                        relax_cell(cur, b, i, v, dv, dim, kn[b], frequency, omega, hh, EXACT)
+        else:
+            for s in range(n):
+                for r in prange(nrows):
+                    b = r // nx
+                    i = r % nx
+                    _stage(oth, cur, b, i, v, jn, lam, scheme, boundary, 0.0, 1.0)
+                    relax_cell(oth, b, i, v, dv, dim, kn[b], frequency, omega, dt, IMEX)
+                tmp = cur
+                cur = oth
+                oth = tmp
+                swapped = not swapped
+        for r in prange(nrows):
+            b = r // nx
+            i = r % nx
+            rho, m, E, q, hc = _cell_outputs(cur, b, i, v, dv, dim)
+            rho_o[b, k, i] = rho
+            m_o[b, k, i] = m
+            E_o[b, k, i] = E
+            q_o[b, k, i] = q
+            h_rows[b, i] = hc
+        for b in range(nb):
+            acc = 0.0
+            for i in range(nx):
+                acc += h_rows[b, i]
+            H_o[b, k] = acc * dx
+        if save_f:
+            for b in prange(nb):
+                f_o[b, k] = cur[b]
+    if swapped:
+        for r in prange(nrows):
+            b = r // nx
+            i = r % nx
+            for c in range(nc):
+                f[b, c, i] = cur[b, c, i]
+
+
+# ---------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------
+
+
+def time_steps(t_save, dt_limit):
+    """Steps per output interval and their sizes so that every save time is hit exactly.
+
+    ``t_save`` ``(n_t,)`` nondecreasing, ``>= 0`` (the run starts at t = 0); returns
+    ``(n_steps (n_t,) int64, dts (n_t,) float64)`` with ``dts <= dt_limit``.
+    """
+    t_save = np.asarray(t_save, dtype=np.float64)
+    if t_save.ndim != 1 or t_save.size == 0:
+        raise ValueError(f"t_save must be a non-empty 1-D array of times, got shape {t_save.shape}")
+    if not np.all(np.isfinite(t_save)) or t_save[0] < 0 or np.any(np.diff(t_save) < 0):
+        raise ValueError("t_save must be finite, >= 0 and nondecreasing")
+    if not (dt_limit > 0 and np.isfinite(dt_limit)):
+        raise ValueError(f"the time step limit must be positive and finite, got {dt_limit!r}")
+    gaps = np.diff(np.concatenate([[0.0], t_save]))
+    n = np.ceil(gaps / dt_limit * (1.0 - 1e-12)).astype(np.int64)
+    dts = np.where(n > 0, gaps / np.maximum(n, 1), 0.0)
+    return n, dts
+
+
+def solve(f0, grid, kn, t_save, *, transport="muscl", limiter="minmod", relaxation="exact", cfl=0.4,
+          frequency="constant", omega=0.81, dt_max=None, save_distribution=False, overwrite=False):
+    """Advance a batch of BGK runs that share ``grid`` and return their moments at the times ``t_save``.
+
+    Parameters (all nondimensional, units "1"):
+        f0: initial distributions, ``(n_batch, n_comp, n_x, n_v)`` or one run ``(n_comp, n_x, n_v)``.
+        grid: :class:`PhaseGrid`.
+        kn: Knudsen numbers, scalar or ``(n_batch,)``, each in ``[0, inf]`` (0: Euler limit, inf: free streaming).
+        t_save: ``(n_t,)`` nondecreasing output times ``>= 0`` (t = 0 is the initial state).
+        transport: ``muscl`` (second order, default) or ``upwind``; limiter ``minmod`` or ``van_leer``.
+        relaxation: ``exact`` (Strang splitting, second order) or ``imex`` (first order).
+        cfl: ``max|v| dt/dx``, in ``(0, 0.5]`` for MUSCL and ``(0, 1]`` for upwind.
+        frequency, omega: collision frequency option (:mod:`.relaxation`).
+        dt_max: optional further bound on the time step.
+        save_distribution: also return f at every save time.
+        overwrite: advance ``f0`` in place (float64, C-contiguous, 4-D) instead of a copy, so the
+            batch holds two copies of f in all (f0 and one stage buffer); f0 ends at ``t_save[-1]``.
+
+    Returns a :class:`Solution`.
+    """
+    if not isinstance(grid, PhaseGrid):
+        raise ValueError(f"grid must be a PhaseGrid, got {type(grid).__name__}")
+    scheme = scheme_code(transport, limiter)
+    mode = relaxation_code(relaxation)
+    freq = frequency_code(frequency)
+    bound = cfl_limit(transport)
+    if not (0 < cfl <= bound):
+        raise ValueError(f"cfl = {cfl!r} is outside (0, {bound}] for transport {transport!r}")
+    if not (0.0 <= omega <= 1.0):
+        raise ValueError(f"omega must lie in [0, 1], got {omega!r}")
+    arr = np.asarray(f0)
+    if arr.ndim == 3:
+        arr = arr[None]
+    if arr.ndim != 4 or arr.shape[1:] != grid.shape:
+        raise ValueError(f"f0 must have shape (n_batch, {', '.join(map(str, grid.shape))}) or "
+                         f"{grid.shape} for this grid, got {np.shape(f0)}")
+    if overwrite:
+        if not (isinstance(f0, np.ndarray) and f0.ndim == 4 and f0.dtype == np.float64 and f0.flags.c_contiguous
+                and f0.flags.writeable):
+            raise ValueError("overwrite=True needs f0 as a writeable C-contiguous float64 array of 4 dimensions")
+        f = f0
+    else:
+        f = np.array(arr, dtype=np.float64, order="C", copy=True)
+    if not np.all(np.isfinite(f)):
+        raise ValueError("f0 contains non-finite values")
+    nb = f.shape[0]
+    kn = np.asarray(kn, dtype=np.float64)
+    if kn.ndim == 0:
+        kn = np.full(nb, float(kn))
+    if kn.shape != (nb,):
+        raise ValueError(f"kn must be a scalar or have shape ({nb},), got {kn.shape}")
+    if np.any(np.isnan(kn)) or np.any(kn < 0):
+        raise ValueError("kn must be >= 0 (inf allowed: free streaming)")
+    kn = np.ascontiguousarray(kn)
+    v = grid.v
+    vmax = float(np.max(np.abs(v)))
+    limit = cfl * grid.dx / vmax
+    if dt_max is not None:
+        if not dt_max > 0:
+            raise ValueError(f"dt_max must be positive, got {dt_max!r}")
+        limit = min(limit, float(dt_max))
+    n_steps, dts = time_steps(t_save, limit)
+    t = np.asarray(t_save, dtype=np.float64).copy()
+    nt = t.size
+    out = [np.empty((nb, nt, grid.n_x)) for _ in range(4)]
+    H = np.empty((nb, nt))
+    fo = np.empty((nb, nt if save_distribution else 0) + grid.shape)
+    g = np.zeros_like(f)
+    _advance(f, g, v, grid.dv, grid.dx, kn, grid.dim, boundary_code(grid.boundary), scheme, mode, freq,
+             float(omega), n_steps, dts, *out, H, fo)
+    return Solution(grid=grid, t=t, rho=out[0], m=out[1], E=out[2], q=out[3], H=H,
+                    f=fo if save_distribution else None, dt=dts, n_steps=int(n_steps.sum()))
+
+
+def warmup():
+    """Compile (or load from cache) the kernel's single signature on a tiny problem."""
+    grid = PhaseGrid(0.0, 1.0, 4, 4.0, 8)
+    f0 = mx.maxwellian(np.ones(4), np.zeros(4), np.ones(4), grid.v)
+    solve(f0, grid, 1.0, [0.0, 0.01])

@@ -1,0 +1,74 @@
+"""A vectorizable ``exp(x)`` for ``x <= 0`` (numba has no SIMD exp without Intel SVML).
+
+``exp(x) = 2^n exp(r)`` with ``n = round(x / ln 2)`` (round-to-nearest by adding
+1.5·2^52), ``r = x - n ln 2`` (Cody-Waite split of ln 2, ``|r| <= ln2/2``),
+``exp(r)`` by its Taylor polynomial of degree 13 (truncation < 1e-17 relative) and
+``2^n`` built from its bit pattern. Accuracy: a few units in the last place
+(measured max relative error vs ``math.exp`` in the tests). ``x < -708`` returns 0
+(the true value is below 3e-308). Every step is branch-free, so LLVM vectorizes
+loops that call it.
+"""
+
+from numba import njit, types
+from numba.extending import intrinsic
+
+__all__ = ["exp_neg"]
+
+_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds a |y| < 2**51 to an integer in the low bits
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238  # ln 2 split so that n * _LN2_HI is exact for |n| < 2**20
+_LN2_LO = 1.9082149292705877e-10
+_C = tuple(1.0 / f for f in (1.0, 1.0, 2.0, 6.0, 24.0, 120.0, 720.0, 5040.0, 40320.0, 362880.0,
+                              3628800.0, 39916800.0, 479001600.0, 6227020800.0))
+
+
+@intrinsic
+def _f64_bits(typingctx, x):
+    """Bit pattern of a float64 as int64."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _bits_f64(typingctx, x):
+    """float64 with the given int64 bit pattern."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+_MAGIC_BITS = 0x4338000000000000  # bit pattern of _MAGIC
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def exp_neg(x):
+    """exp(x) for x <= 0 (x > 0 up to 709 works too); 0 below -708. Branch-free."""
+    small = x < -708.0
+    xc = -708.0 if small else x
+    t = xc * _LOG2E + _MAGIC
+    n = t - _MAGIC
+    r = (xc - n * _LN2_HI) - n * _LN2_LO
+    p = _C[13]
+    p = p * r + _C[12]
+    p = p * r + _C[11]
+    p = p * r + _C[10]
+    p = p * r + _C[9]
+    p = p * r + _C[8]
+    p = p * r + _C[7]
+    p = p * r + _C[6]
+    p = p * r + _C[5]
+    p = p * r + _C[4]
+    p = p * r + _C[3]
+    p = p * r + _C[2]
+    p = p * r + _C[1]
+    p = p * r + _C[0]
+    scale = _bits_f64((_f64_bits(t) - _MAGIC_BITS + 1023) << 52)
+    y = p * scale
+    return 0.0 if small else y
