@@ -214,6 +214,11 @@ def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
     while jn < nv and v[jn] < 0.0:
         jn += 1
     h_rows = np.zeros((nb, nx))
+    # rows are relaxed in nch contiguous chunks, each with its own scratch row
+    nch = min(nrows, 256)
+    per = (nrows + nch - 1) // nch
+    nch = (nrows + per - 1) // per
+    buf = np.empty((nch, nv))
     save_f = f_o.shape[1] > 0
     swapped = False
     cur = f
@@ -224,24 +229,28 @@ def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
         lam = dt / dx
         if mode == EXACT:
             if n > 0:
-                for r in prange(nrows):
-                    relax_cell(cur, r // nx, r % nx, v, dv, dim, kn[r // nx], frequency, omega, 0.5 * dt, EXACT)
+                for ch in prange(nch):
+                    for r in range(ch * per, min(nrows, (ch + 1) * per)):
+                        relax_cell(cur, r // nx, r % nx, v, dv, dim, kn[r // nx], frequency, omega, 0.5 * dt, EXACT,
+                                   buf[ch])
                 for s in range(n):
                     for r in prange(nrows):
                         _stage(oth, cur, r // nx, r % nx, v, jn, lam, scheme, boundary, 0.0, 1.0)
                     hh = dt if s < n - 1 else 0.5 * dt
-                    for r in prange(nrows):
-                        b = r // nx
-                        i = r % nx
-                        _stage(cur, oth, b, i, v, jn, lam, scheme, boundary, 0.5, 0.5)
-                        relax_cell(cur, b, i, v, dv, dim, kn[b], frequency, omega, hh, EXACT)
+                    for ch in prange(nch):
+                        for r in range(ch * per, min(nrows, (ch + 1) * per)):
+                            b = r // nx
+                            i = r % nx
+                            _stage(cur, oth, b, i, v, jn, lam, scheme, boundary, 0.5, 0.5)
+                            relax_cell(cur, b, i, v, dv, dim, kn[b], frequency, omega, hh, EXACT, buf[ch])
         else:
             for s in range(n):
-                for r in prange(nrows):
-                    b = r // nx
-                    i = r % nx
-                    _stage(oth, cur, b, i, v, jn, lam, scheme, boundary, 0.0, 1.0)
-                    relax_cell(oth, b, i, v, dv, dim, kn[b], frequency, omega, dt, IMEX)
+                for ch in prange(nch):
+                    for r in range(ch * per, min(nrows, (ch + 1) * per)):
+                        b = r // nx
+                        i = r % nx
+                        _stage(oth, cur, b, i, v, jn, lam, scheme, boundary, 0.0, 1.0)
+                        relax_cell(oth, b, i, v, dv, dim, kn[b], frequency, omega, dt, IMEX, buf[ch])
                 tmp = cur
                 cur = oth
                 oth = tmp
