@@ -1,9 +1,10 @@
-"""Engine overhead per run: a sweep of 100 tiny deep_linear runs, serial and with local processes.
+"""Executors compared: engine overhead per run on tiny runs, and speed-up on runs of about a second.
 
 overhead per run = (sweep wall time - kind compute time / workers) / runs, where
-the kind compute time is ``Problem.run`` called directly on the same 100
-resolved specs in this process. It includes validation, spawning workers,
-pickling tasks, writing one netCDF file per run and combining result.nc.
+the kind compute time is ``Problem.run`` called directly on the same resolved
+specs in this process. It includes validation, starting workers (processes or
+a Dask LocalCluster), sending tasks, writing one netCDF file per run and
+combining result.nc.
 """
 
 from __future__ import annotations
@@ -17,39 +18,78 @@ from engine.executors import cpu_count
 from engine.problem import RunContext
 from engine.spec import resolve_text
 
-SPEC = """\
+TINY = """\
 kind: deep_linear
 name: overhead
-model: {dim: 2, depth: 2}
-optimizer: {max_steps: 20}
+model: {{dim: 2, depth: 2}}
+optimizer: {{max_steps: 20}}
 sweep:
   grid:
-    seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
-    init.noise: [0.0, 0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009]
+    seed: {seeds}
+"""
+
+# d = 12, L = 24 stays on one numba thread (below the solver's threading threshold), so serial and
+# parallel executors do the same work per run; the tolerance is never reached, every run takes max_steps.
+SECOND = """\
+kind: deep_linear
+name: seconds
+model: {{dim: 12, depth: 24}}
+optimizer: {{max_steps: {steps}, tol: 1e-300, tol_rule: absolute}}
+output: {{every: 100}}
+sweep:
+  grid:
+    seed: {seeds}
 """
 
 
-def measure() -> dict:
-    """Seconds per run of engine overhead for the serial and local executors."""
-    start = time.perf_counter()
-    resolved = resolve_text(SPEC)
-    t_validate = time.perf_counter() - start
-    n = len(resolved.points)
-    problem = resolved.problem
-    problem.warmup()
+def _compute_time(resolved) -> float:
+    resolved.problem.warmup()
     start = time.perf_counter()
     for point in resolved.points:
-        problem.run(point.spec, RunContext(seed=point.spec.seed))
-    t_compute = time.perf_counter() - start
-    out = {"runs": n, "validate_s": t_validate, "compute_s": t_compute}
-    workers = min(cpu_count(), n)
-    for executor, w in (("serial", 1), ("local", workers)):
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            sweep.run(resolved, Path(tmp), executor=executor, workers=w, force=True, quiet=True)
-            wall = time.perf_counter() - start
-        out[executor] = {"workers": w, "wall_s": wall, "overhead_per_run_s": (wall - t_compute / w) / n}
+        resolved.problem.run(point.spec, RunContext(seed=point.spec.seed))
+    return time.perf_counter() - start
+
+
+def _sweep_wall(resolved, executor: str, workers: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        report = sweep.run(resolved, Path(tmp), executor=executor, workers=workers, force=True, quiet=True)
+        wall = time.perf_counter() - start
+    assert not report.failures, report.failures
+    return wall
+
+
+def overhead(n_runs: int, executors=("serial", "local", "dask")) -> dict:
+    """Seconds of engine overhead per tiny run for each executor."""
+    start = time.perf_counter()
+    resolved = resolve_text(TINY.format(seeds=list(range(n_runs))))
+    out = {"runs": n_runs, "validate_s": time.perf_counter() - start, "compute_s": _compute_time(resolved)}
+    for executor in executors:
+        workers = 1 if executor == "serial" else min(cpu_count(), n_runs)
+        wall = _sweep_wall(resolved, executor, workers)
+        out[executor] = {"workers": workers, "wall_s": wall,
+                         "overhead_per_run_s": (wall - out["compute_s"] / workers) / n_runs}
     return out
+
+
+def speedup(n_runs: int = 32, seconds_per_run: float = 1.0, executors=("serial", "local", "dask")) -> dict:
+    """Wall time of ``n_runs`` runs of about ``seconds_per_run`` each, and speed-up over serial."""
+    probe = resolve_text(SECOND.format(steps=2000, seeds=[0]))
+    per_step = _compute_time(probe) / 2000
+    steps = max(100, int(seconds_per_run / per_step))
+    resolved = resolve_text(SECOND.format(steps=steps, seeds=list(range(n_runs))))
+    out = {"runs": n_runs, "steps_per_run": steps, "seconds_per_run": steps * per_step}
+    for executor in executors:
+        workers = 1 if executor == "serial" else min(cpu_count(), n_runs)
+        out[executor] = {"workers": workers, "wall_s": _sweep_wall(resolved, executor, workers)}
+    for executor in executors:
+        out[executor]["speedup"] = out["serial"]["wall_s"] / out[executor]["wall_s"]
+    return out
+
+
+def measure() -> dict:
+    """Everything docs/performance.md reports about the engine and its executors."""
+    return {"overhead_100_local": overhead(100, ("local",)), "overhead_200": overhead(200), "speedup": speedup()}
 
 
 if __name__ == "__main__":
