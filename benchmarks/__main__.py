@@ -99,8 +99,11 @@ def _executor_section(engine: dict) -> list[str]:
         f"workers for both parallel executors: measured {fast['local']['speedup']:.2f}x (local) and "
         f"{fast['dask']['speedup']:.2f}x (dask) ({'met' if parallel >= 1.8 else 'not met'}); Dask overhead under "
         f"50 ms per run: measured {dask_ms:.1f} ms ({'met' if dask_ms < 50 else 'not met'}). Most of the parallel "
-        "executors' overhead is starting the workers (each imports numpy, numba and xarray and loads the cached "
-        "kernels), paid once per sweep; per run, writing and reading back the netCDF file dominates.",
+        "executors' overhead is starting the workers: each worker process imports numpy, numba, xarray and "
+        "pydantic (about 1.5 s here) and loads the kind's compiled kernels from numba's cache (about 1 s; the "
+        "workers of a host take turns, so that no two write the cache at once), and a Dask LocalCluster also "
+        "starts its scheduler and nannies. A sweep pays this once, so the speed-up approaches the number of "
+        "workers as runs get longer or more numerous; per run, the client's netCDF write dominates.",
         "",
     ]
 

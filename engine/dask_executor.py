@@ -9,55 +9,34 @@ shared filesystem.  A worker that dies is replaced by the scheduler, which
 reruns its tasks elsewhere (up to ``distributed.scheduler.allowed-failures``
 times).
 
-Worker setup (a ``WorkerPlugin``) pins numba and torch to one thread; the
-nanny already starts workers with one BLAS/OpenMP thread.  Before a worker's
-first run of a kind, it compiles (or loads from numba's cache) the kind's
-kernels under a lock file of its host, so that processes on one machine never
-write the same cache file at once.
+Worker setup: every task pins numba and torch to one thread (numba's setting
+is per thread, so it is made in the thread that runs the task); the nanny
+already starts workers with one BLAS/OpenMP thread.  Before a worker's first
+run of a kind, it compiles (or loads from numba's cache) the kind's kernels
+under a lock file of its host (``engine.runtime.warm_once``), so that processes
+on one machine never write the same cache file at once.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import tempfile
-from pathlib import Path
 
 import distributed
 
 from engine.executors import Executor, ExecutorError
-from engine.registry import get_problem
 from engine.runtime import RunOutcome, compute, pin_threads, store_run
 
 CONNECT_TIMEOUT_S = 5
-_WARM: set[str] = set()
-
-
-def warm_once(kind: str) -> None:
-    """Compile ``kind``'s kernels once per process, one process per host at a time."""
-    if kind in _WARM:
-        return
-    lock = Path(tempfile.gettempdir()) / "specengine-numba-warmup.lock"
-    with open(lock, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            get_problem(kind).warmup()
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-    _WARM.add(kind)
 
 
 def run_on_worker(task):
-    """Task function on a worker: warm up, compute, return (outcome, dataset)."""
-    warm_once(task.kind)
+    """Task function on a worker: one numba/torch thread for this task's thread, then compute.
+
+    Returns (outcome, dataset); the client writes the file.  numba's thread
+    count is per calling thread, so it is set here, in the thread that runs the task.
+    """
+    pin_threads(1)
     return compute(task)
-
-
-class PinThreads(distributed.WorkerPlugin):
-    """Worker setup: one numba/torch thread per task (workers run one task per core)."""
-
-    def setup(self, worker):
-        pin_threads(1)
 
 
 class DaskExecutor(Executor):
@@ -86,7 +65,6 @@ class DaskExecutor(Executor):
             self.close()
             raise ExecutorError(f"--scheduler {self.scheduler}", f"cannot reach the Dask scheduler ({exc})",
                                 "the address of a running scheduler, e.g. tcp://host:8786") from None
-        self._client.register_plugin(PinThreads(), name="specengine-pin-threads")
         self.workers = len(self._client.scheduler_info(n_workers=-1)["workers"]) or self.workers
         return self
 

@@ -7,8 +7,11 @@ and returns a small :class:`RunOutcome`; the dataset itself goes to disk.
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import os
 import socket
+import tempfile
 import sys
 import time
 import traceback
@@ -54,6 +57,7 @@ class RunOutcome:
     reason: str = ""
     traceback: str = ""
     label: str = ""
+    dataset: Any = field(default=None, repr=False, compare=False)  # kept in the client process only
 
 
 def pin_threads(threads: int) -> None:
@@ -88,6 +92,38 @@ def spec_yaml(spec: dict[str, Any]) -> str:
     return yaml.safe_dump(spec, sort_keys=False, default_flow_style=None)
 
 
+_WARM: set[str] = set()
+
+
+def warm_once(kind: str) -> None:
+    """Compile (or load from numba's cache) ``kind``'s kernels once per process.
+
+    Processes of one host take turns (a lock file), so that two of them never
+    write the same numba cache file at once; the first compiles, the others load.
+    """
+    if kind in _WARM:
+        return
+    lock = Path(tempfile.gettempdir()) / "specengine-numba-warmup.lock"
+    with open(lock, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            get_problem(kind).warmup()
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+    _WARM.add(kind)
+
+
+def warmed_kinds() -> frozenset[str]:
+    """Kinds whose kernels this process has compiled or loaded (so the host's cache is warm)."""
+    return frozenset(_WARM)
+
+
+def trust_warm_cache(kinds) -> None:
+    """Skip the warm-up lock for ``kinds``: a parent process on this host already filled the cache,
+    and the kernels load from it on first use, in parallel."""
+    _WARM.update(kinds)
+
+
 def compute(task: RunTask, progress: Callable[[int, int], None] | None = None) -> tuple[RunOutcome, "xr.Dataset | None"]:
     """Run ``task`` and return its outcome and dataset (None if it failed); writes no run file.
 
@@ -97,6 +133,7 @@ def compute(task: RunTask, progress: Callable[[int, int], None] | None = None) -
     start = time.perf_counter()
     try:
         problem = get_problem(task.kind)
+        warm_once(task.kind)
         spec = problem.Spec.model_validate(task.spec)
         schedule = spec.checkpoint
         ctx = RunContext(seed=spec.seed, run_id=task.run_id, checkpointer=Checkpointer(
@@ -145,12 +182,13 @@ def store_run(outcome: RunOutcome, ds: "xr.Dataset | None") -> RunOutcome:
         return RunOutcome(outcome.run_id, False, outcome.path, outcome.wall_time,
                           f"cannot write the run file: {exc}", traceback.format_exc(), outcome.label)
     checkpoint_path(outcome.path).unlink(missing_ok=True)
-    return outcome
+    return dataclasses.replace(outcome, dataset=ds)
 
 
-def execute(task: RunTask, progress: Callable[[int, int], None] | None = None) -> RunOutcome:
-    """Compute ``task`` and write its file here (serial and local executors)."""
-    return store_run(*compute(task, progress))
+def execute(task: RunTask, progress: Callable[[int, int], None] | None = None, keep: bool = False) -> RunOutcome:
+    """Compute ``task`` and write its file here; ``keep`` the dataset in the outcome (not across processes)."""
+    outcome = store_run(*compute(task, progress))
+    return outcome if keep else dataclasses.replace(outcome, dataset=None)
 
 
 def output_path(root: Path, run_id: str) -> Path:

@@ -22,7 +22,7 @@ import xarray as xr
 from engine import provenance
 from engine.executors import make_executor
 from engine.progress import Progress
-from engine.runtime import RunOutcome, RunTask, output_path, spec_yaml
+from engine.runtime import RunOutcome, RunTask, output_path, spec_yaml, warm_once
 from engine.spec.base import field_at, field_units
 from engine.spec.resolution import Resolved
 from engine.store import combine, open_result, remove_stale_tmp, sweep_coords, write_atomic, write_text_atomic
@@ -102,8 +102,9 @@ def run(
         with contextlib.ExitStack() as pool:
             ex = None
             if todo:
-                resolved.problem.warmup()  # compile once, before workers start and load the cache
                 name = executor or ("dask" if scheduler else "local" if len(todo) > 1 else "serial")
+                if name != "dask":  # dask workers warm up on their own hosts
+                    warm_once(resolved.problem.kind)
                 ex = pool.enter_context(make_executor(name, workers, len(todo), scheduler))
             log = _prepare_folder(resolved, folder)
             log.info("spec %s: %d runs, %d to do, %d reused", resolved.source, len(tasks), len(todo),
@@ -164,7 +165,8 @@ def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
     """Combine the run files of every point into ``folder/result.nc``."""
     failed = {o.run_id: o for o in report.failures}
     status = {p.run_id: ("failed" if p.run_id in failed else "ok") for p in resolved.points}
-    runs, cache = {}, {}
+    runs = {}
+    cache = {o.run_id: o.dataset for o in report.outcomes if o.dataset is not None}
     for point in resolved.points:
         path = output_path(folder, point.run_id)
         if point.run_id in failed or not path.exists():
