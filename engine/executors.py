@@ -19,8 +19,7 @@ import signal
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Callable, Iterator
 
-from engine.runtime import (THREAD_ENV, RunOutcome, RunTask, execute, pin_threads, trust_warm_cache,
-                            warmed_kinds)
+from engine.runtime import THREAD_ENV, RunOutcome, RunTask, execute, pin_threads
 from engine.spec.errors import SpecError
 
 
@@ -76,17 +75,16 @@ class SerialExecutor(Executor):
             yield execute(task, progress, keep=True)
 
 
-def _init_worker(threads: int, warm: frozenset[str]) -> None:
+def _init_worker(threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops workers
     pin_threads(threads)
-    trust_warm_cache(warm)
 
 
 class LocalExecutor(Executor):
     """Processes on this machine (spawned, so no state is inherited by fork).
 
-    Kernels the parent has warmed up are loaded by the workers from numba's
-    cache on first use, in parallel (no worker compiles: the cache is complete).
+    The parent fills numba's cache first, so workers load the kernels from it
+    on first use, in parallel (``RunTask.cache_warm``).
     """
 
     name = "local"
@@ -102,7 +100,7 @@ class LocalExecutor(Executor):
         self._saved_env = {name: os.environ.get(name) for name in THREAD_ENV}
         os.environ.update({name: str(self.threads) for name in THREAD_ENV})
         self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
-                                         initializer=_init_worker, initargs=(self.threads, warmed_kinds()))
+                                         initializer=_init_worker, initargs=(self.threads,))
         return self
 
     def close(self):

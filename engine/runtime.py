@@ -44,6 +44,7 @@ class RunTask:
     path: str
     label: str = ""
     environment: dict[str, str] = field(default_factory=dict)
+    cache_warm: bool = False  # the kind's kernels are already in this host's numba cache
 
 
 @dataclass(frozen=True)
@@ -113,17 +114,6 @@ def warm_once(kind: str) -> None:
     _WARM.add(kind)
 
 
-def warmed_kinds() -> frozenset[str]:
-    """Kinds whose kernels this process has compiled or loaded (so the host's cache is warm)."""
-    return frozenset(_WARM)
-
-
-def trust_warm_cache(kinds) -> None:
-    """Skip the warm-up lock for ``kinds``: a parent process on this host already filled the cache,
-    and the kernels load from it on first use, in parallel."""
-    _WARM.update(kinds)
-
-
 def compute(task: RunTask, progress: Callable[[int, int], None] | None = None) -> tuple[RunOutcome, "xr.Dataset | None"]:
     """Run ``task`` and return its outcome and dataset (None if it failed); writes no run file.
 
@@ -133,7 +123,8 @@ def compute(task: RunTask, progress: Callable[[int, int], None] | None = None) -
     start = time.perf_counter()
     try:
         problem = get_problem(task.kind)
-        warm_once(task.kind)
+        if not task.cache_warm:  # else the kernels load from the cache on first use, in parallel
+            warm_once(task.kind)
         spec = problem.Spec.model_validate(task.spec)
         schedule = spec.checkpoint
         ctx = RunContext(seed=spec.seed, run_id=task.run_id, checkpointer=Checkpointer(

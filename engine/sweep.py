@@ -11,6 +11,7 @@ Layout under the results root (default ``outputs/``)::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -103,8 +104,11 @@ def run(
             ex = None
             if todo:
                 name = executor or ("dask" if scheduler else "local" if len(todo) > 1 else "serial")
-                if name != "dask":  # dask workers warm up on their own hosts
+                # Fill numba's cache on this host while the workers start; workers of another host
+                # (an external Dask cluster) warm up there.
+                if not scheduler:  # fill numba's cache on this host; workers of another host warm up there
                     warm_once(resolved.problem.kind)
+                    todo = [dataclasses.replace(t, cache_warm=True) for t in todo]
                 ex = pool.enter_context(make_executor(name, workers, len(todo), scheduler))
             log = _prepare_folder(resolved, folder)
             log.info("spec %s: %d runs, %d to do, %d reused", resolved.source, len(tasks), len(todo),
