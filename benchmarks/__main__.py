@@ -100,10 +100,10 @@ def _executor_section(engine: dict) -> list[str]:
         f"{fast['dask']['speedup']:.2f}x (dask) ({'met' if parallel >= 1.8 else 'not met'}); Dask overhead under "
         f"50 ms per run: measured {dask_ms:.1f} ms ({'met' if dask_ms < 50 else 'not met'}). Most of the parallel "
         "executors' overhead is starting the workers: each worker process imports numpy, numba, xarray and "
-        "pydantic (about 1.5 s here) and loads the kind's compiled kernels from numba's cache (about 1 s; the "
-        "workers of a host take turns, so that no two write the cache at once), and a Dask LocalCluster also "
-        "starts its scheduler and nannies. A sweep pays this once, so the speed-up approaches the number of "
-        "workers as runs get longer or more numerous; per run, the client's netCDF write dominates.",
+        "pydantic (about 1.5 s here) and loads the kind's compiled kernels from numba's cache, which the client "
+        "filled first (about 1 s), and a Dask LocalCluster also starts its scheduler and nannies (about 3 s).  A sweep pays this once, so the speed-up approaches the number of "
+        "workers as runs get longer or more numerous, and varies by about 0.2 between runs of this benchmark on "
+        "this shared 2-core machine; per run, the client's netCDF write dominates.",
         "",
     ]
 

@@ -11,10 +11,11 @@ times).
 
 Worker setup: every task pins numba and torch to one thread (numba's setting
 is per thread, so it is made in the thread that runs the task); the nanny
-already starts workers with one BLAS/OpenMP thread.  Before a worker's first
-run of a kind, it compiles (or loads from numba's cache) the kind's kernels
-under a lock file of its host (``engine.runtime.warm_once``), so that processes
-on one machine never write the same cache file at once.
+already starts workers with one BLAS/OpenMP thread.  The workers of a
+LocalCluster load the kernels from the numba cache that the client filled; on
+an external cluster a worker compiles (or loads) a kind's kernels before its
+first run of it, under a lock file of its host (``engine.runtime.warm_once``),
+so that processes on one machine never write the same cache file at once.
 """
 
 from __future__ import annotations
@@ -63,8 +64,10 @@ class DaskExecutor(Executor):
                 self._client = distributed.Client(self._cluster, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             self.close()
-            raise ExecutorError(f"--scheduler {self.scheduler}", f"cannot reach the Dask scheduler ({exc})",
-                                "the address of a running scheduler, e.g. tcp://host:8786") from None
+            if self.scheduler:
+                raise ExecutorError(f"--scheduler {self.scheduler}", f"cannot reach the Dask scheduler ({exc})",
+                                    "the address of a running scheduler, e.g. tcp://host:8786") from None
+            raise ExecutorError("--executor dask", f"cannot start a Dask LocalCluster ({exc})") from None
         self.workers = len(self._client.scheduler_info(n_workers=-1)["workers"]) or self.workers
         return self
 

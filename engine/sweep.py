@@ -104,8 +104,6 @@ def run(
             ex = None
             if todo:
                 name = executor or ("dask" if scheduler else "local" if len(todo) > 1 else "serial")
-                # Fill numba's cache on this host while the workers start; workers of another host
-                # (an external Dask cluster) warm up there.
                 if not scheduler:  # fill numba's cache on this host; workers of another host warm up there
                     warm_once(resolved.problem.kind)
                     todo = [dataclasses.replace(t, cache_warm=True) for t in todo]
