@@ -19,6 +19,7 @@ import signal
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Callable, Iterator
 
+from engine.registry import get_problem
 from engine.runtime import THREAD_ENV, RunOutcome, RunTask, execute, pin_threads
 from engine.spec.errors import SpecError
 
@@ -59,6 +60,10 @@ class Executor(abc.ABC):
 
     def close(self) -> None:
         """Release workers (called on exit, also after Ctrl-C)."""
+
+    def start_workers(self, kind: str) -> None:
+        """Start the workers now and let them import ``kind`` (no kernel runs), so that their start
+        overlaps with the client's own warm-up (default: nothing to start)."""
 
     @abc.abstractmethod
     def run(self, tasks: list[RunTask], progress: Callable[[int, int], None] | None = None) -> Iterator[RunOutcome]:
@@ -117,6 +122,10 @@ class LocalExecutor(Executor):
             else:
                 os.environ[name] = value
         self._saved_env = {}
+
+    def start_workers(self, kind: str) -> None:
+        for _ in range(self.workers):
+            self._pool.submit(get_problem, kind)
 
     def run(self, tasks, progress=None):
         if self._pool is None:

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,10 +105,16 @@ def run(
             ex = None
             if todo:
                 name = executor or ("dask" if scheduler else "local" if len(todo) > 1 else "serial")
-                if not scheduler:  # fill numba's cache on this host; workers of another host warm up there
-                    warm_once(resolved.problem.kind)
-                    todo = [dataclasses.replace(t, cache_warm=True) for t in todo]
+                # Fill numba's cache on this host while the workers start (they run no kernel before
+                # it is full); workers of another host (an external Dask cluster) warm up there.
+                warm = threading.Thread(target=warm_once, args=(resolved.problem.kind,), daemon=True)
+                if not scheduler:
+                    warm.start()
                 ex = pool.enter_context(make_executor(name, workers, len(todo), scheduler))
+                ex.start_workers(resolved.problem.kind)
+                if not scheduler:
+                    warm.join()
+                    todo = [dataclasses.replace(t, cache_warm=True) for t in todo]
             log = _prepare_folder(resolved, folder)
             log.info("spec %s: %d runs, %d to do, %d reused", resolved.source, len(tasks), len(todo),
                      len(report.reused))
