@@ -9,6 +9,8 @@ combining result.nc.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -87,9 +89,41 @@ def speedup(n_runs: int = 32, seconds_per_run: float = 1.0, executors=("serial",
     return out
 
 
+KERNEL = """
+import time, numba, numpy as np
+from solvers import deep_linear as dl
+numba.set_num_threads(1)
+w, v = dl.initial_weights("zas", 24, 12, 12, 0.0, None)
+rec = np.zeros({steps} // 100 + 2)
+dl.warmup()
+start = time.perf_counter()
+dl.gradient_descent(w, v, -np.eye(12), np.eye(12), 0.01, {steps}, 1e-300, 100, rec, rec.copy())
+print(time.perf_counter() - start)
+"""
+
+
+def parallel_capacity(steps: int = 30000) -> dict:
+    """The machine's limit for the speed-up: throughput of ``cores`` concurrent processes running the
+    runs' kernel (one thread each) over that of one process, measured on the kernel alone."""
+    code = KERNEL.format(steps=steps)
+    root = Path(__file__).resolve().parent.parent
+
+    def wall(n: int) -> float:
+        """Seconds until the last of ``n`` concurrent kernels finished (start-up excluded)."""
+        procs = [subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True)
+                 for _ in range(n)]
+        return max(float(p.communicate()[0]) for p in procs)
+
+    one = wall(1)
+    cores = cpu_count()
+    together = wall(cores)
+    return {"processes": cores, "one_s": one, "together_s": together, "capacity": cores * one / together}
+
+
 def measure() -> dict:
     """Everything docs/performance.md reports about the engine and its executors."""
-    return {"overhead_100_local": overhead(100, ("local",)), "overhead_200": overhead(200), "speedup": speedup()}
+    return {"overhead_100_local": overhead(100, ("local",)), "overhead_200": overhead(200), "speedup": speedup(),
+            "capacity": parallel_capacity()}
 
 
 if __name__ == "__main__":
