@@ -112,6 +112,13 @@ def test_wrong_scheduler_address_is_a_quick_clear_error(tmp_path, write_spec):
     assert "Traceback" not in err and not (tmp_path / "out").exists()
 
 
+def test_scheduler_address_from_the_environment(tmp_path, write_spec):
+    env = {**os.environ, "ENGINE_DASK_SCHEDULER": "tcp://127.0.0.1:9"}
+    proc = subprocess.run([str(BIN / "engine"), "run", write_spec(SMALL), "--outputs", "out"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 2 and "--scheduler tcp://127.0.0.1:9: executor: cannot reach" in proc.stderr
+
+
 def test_external_cluster_through_scheduler_gives_the_serial_results(cluster, tmp_path, write_spec, serial_results):
     proc = _engine("run", write_spec(SWEEP), "--scheduler", cluster["address"], "--outputs", "out", "--quiet",
                    cwd=tmp_path)

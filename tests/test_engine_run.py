@@ -134,7 +134,7 @@ sweep:
 """
 
 
-@pytest.mark.parametrize("executor", ["serial", "local"])
+@pytest.mark.parametrize("executor", ["serial", "local", "dask"])
 def test_failures_are_reported_and_the_rest_go_on(cli, write_spec, tmp_path, executor):
     result = cli("run", write_spec(FAILING), "--executor", executor, "--quiet")
     assert result.code == 1
