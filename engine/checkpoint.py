@@ -38,7 +38,6 @@ class Checkpointer:
         self.every_seconds = every_seconds
         self.last_step = 0
         self._last_time = time.monotonic()
-        self.written = 0
 
     def restore(self) -> dict[str, Any] | None:
         """The last saved state, or None when there is none (or it cannot be read)."""
@@ -78,7 +77,6 @@ class Checkpointer:
         finally:
             tmp.unlink(missing_ok=True)
         self.last_step, self._last_time = step, time.monotonic()
-        self.written += 1
         return True
 
     def remove(self) -> None:

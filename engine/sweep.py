@@ -38,7 +38,6 @@ class SweepReport:
     outcomes: list[RunOutcome] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     result: Path | None = None
-    interrupted: bool = False
 
     @property
     def failures(self) -> list[RunOutcome]:
@@ -125,7 +124,6 @@ def run(
         report.result = write_result(resolved, folder, report)
         log.info("result written to %s", report.result)
     except KeyboardInterrupt:
-        report.interrupted = True
         progress.close()
         if log is not None:
             log.warning("interrupted; %d runs finished before", sum(o.ok for o in report.outcomes))

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from distributed import Client
 
 from engine.store import open_result
 
-pytest.importorskip("distributed")
 BIN = Path(sys.executable).parent
 
 # 12 runs of about half a second each (near_identity does not converge, so every run takes max_steps).
@@ -81,8 +81,6 @@ def cluster(tmp_path_factory):
                                  "--no-dashboard", "--name", f"w{i}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env) for i in range(2)]
     procs += workers
-    from distributed import Client
-
     with Client(address, timeout=30) as client:
         client.wait_for_workers(2, timeout=60)
     yield {"address": address, "workers": workers}
