@@ -88,7 +88,8 @@ def _executor_section(engine: dict) -> list[str]:
         "process. It includes starting workers (processes, or a Dask LocalCluster), sending tasks, writing one "
         "netCDF file per run and combining result.nc. Speed-up: "
         f"{fast['runs']} runs of about {fast['seconds_per_run']:.2f} s each (d = 12, L = 24, "
-        f"{fast['steps_per_run']} steps, one numba thread per run), wall time of serial over wall time. The "
+        f"{fast['steps_per_run']} steps, one numba thread per run), wall time of serial over wall time (each "
+        "executor's shortest of two turns, the executors taking turns). The "
         f"machine's limit, measured in the same run: {cap['processes']} processes running the same kernel at once "
         f"get {cap['capacity']:.2f}x the throughput of one ({cap['one_s']:.2f} s alone, {cap['together_s']:.2f} s "
         "together); the last column is the speed-up over that limit.",
