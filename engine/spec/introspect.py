@@ -104,9 +104,10 @@ SWEEP_EXAMPLE = """\
 
 def template(model: type[ProblemSpec], kind: str, sweep_key: str, sweep_values: list) -> str:
     """A commented YAML template with every default; it validates as written."""
-    lines = [f"# yaml-language-server: $schema=engine-{kind}.schema.json",
+    lines = [f"# yaml-language-server: $schema={kind}.schema.json",
+             f"# (editor completion: `engine schema {kind} > {kind}.schema.json` beside this file)",
              f"# Spec of kind '{kind}'. Every field is shown with its default; delete what you do not change.",
-             f"# Full reference: docs/spec-reference.md, or `engine schema {kind}`.", ""]
+             "# Full reference: docs/spec-reference.md.", ""]
     off: list[str] = []  # optional sections that default to null: shown commented out
     for doc in iter_fields(model):
         pad = "  " * doc.depth
