@@ -26,6 +26,11 @@ if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
 
+def variable(value, long_name: str, dims: tuple = (), units: str = "1") -> tuple:
+    """``(dims, value, attrs)`` for an ``xarray.Dataset`` variable with CF ``units`` and ``long_name``."""
+    return (dims, value, {"units": units, "long_name": long_name})
+
+
 class RunFailed(Exception):
     """A run that cannot produce a valid result (divergence, NaN...); the message is one line."""
 

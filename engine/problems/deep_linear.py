@@ -36,7 +36,7 @@ import numpy as np
 import xarray as xr
 from pydantic import Field, model_validator
 
-from engine.problem import Problem, RunContext, RunFailed
+from engine.problem import Problem, RunContext, RunFailed, variable
 from engine.spec import FieldError, ProblemSpec, Section, quantity
 from solvers import deep_linear as dl
 
@@ -242,10 +242,6 @@ def _descend(spec: DeepLinearSpec, w_hidden, w_out, fit, lam, lr, tol, ctx):
     return w_hidden, w_out, done, dl.Status(status), losses, sigma_mins
 
 
-def _var(value, long_name: str, dims=()) -> tuple:
-    return (dims, value, {"units": "1", "long_name": long_name})
-
-
 class DeepLinear(Problem):
     """Gradient descent on deep linear residual networks (ZAS initialization)."""
 
@@ -285,18 +281,18 @@ class DeepLinear(Problem):
         converged = status == dl.Status.CONVERGED
         return xr.Dataset(
             {
-                "loss": _var(losses[:n_rec] + floor, "training loss R", ("step",)),
-                "sigma_min": _var(sigma_mins[:n_rec], "smallest singular value of P = (I+W_L)...(I+W_1)", ("step",)),
-                "iterations_to_tol": _var(np.int64(steps if converged else -1), "GD steps to reach tol (-1: not reached)"),
-                "converged": _var(np.int8(converged), "1 if the excess loss reached tol"),
-                "final_loss": _var(final_loss + floor, "training loss at the last step"),
-                "sigma_min_final": _var(sig_final, "smallest singular value of P at the last step"),
-                "invariant_drift": _var(dl.invariant_drift(w_hidden, w_out) if m.depth else 0.0,
+                "loss": variable(losses[:n_rec] + floor, "training loss R", ("step",)),
+                "sigma_min": variable(sigma_mins[:n_rec], "smallest singular value of P = (I+W_L)...(I+W_1)", ("step",)),
+                "iterations_to_tol": variable(np.int64(steps if converged else -1), "GD steps to reach tol (-1: not reached)"),
+                "converged": variable(np.int8(converged), "1 if the excess loss reached tol"),
+                "final_loss": variable(final_loss + floor, "training loss at the last step"),
+                "sigma_min_final": variable(sig_final, "smallest singular value of P at the last step"),
+                "invariant_drift": variable(dl.invariant_drift(w_hidden, w_out) if m.depth else 0.0,
                                         "||W_{L+1}^T W_{L+1} - Theta_L Theta_L^T + I||_F at the last step"),
-                "loss_floor": _var(floor, "irreducible loss R* of the data (0 for the population loss)"),
-                "lr_effective": _var(lr, "GD step size used"),
-                "target_norm": _var(float(np.linalg.norm(phi, 2)), "spectral norm ||Phi||_2 of the target"),
-                "tol_effective": _var(tol, "threshold on the excess loss"),
+                "loss_floor": variable(floor, "irreducible loss R* of the data (0 for the population loss)"),
+                "lr_effective": variable(lr, "GD step size used"),
+                "target_norm": variable(float(np.linalg.norm(phi, 2)), "spectral norm ||Phi||_2 of the target"),
+                "tol_effective": variable(tol, "threshold on the excess loss"),
             },
             coords={"step": ("step", step, {"units": "1", "long_name": "gradient descent step"})},
         )
