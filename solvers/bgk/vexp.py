@@ -22,26 +22,22 @@ _C = tuple(1.0 / f for f in (1.0, 1.0, 2.0, 6.0, 24.0, 120.0, 720.0, 5040.0, 403
                               3628800.0, 39916800.0, 479001600.0, 6227020800.0))
 
 
-@intrinsic
-def _f64_bits(typingctx, x):
-    """Bit pattern of a float64 as int64."""
-    sig = types.int64(types.float64)
+def _bitcast(src, dst, doc):
+    """A numba intrinsic that reinterprets the bits of a ``src`` value as ``dst`` (same width)."""
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    @intrinsic
+    def cast(typingctx, x):
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(dst))
 
-    return sig, codegen
+        return dst(src), codegen
+
+    cast.__doc__ = doc
+    return cast
 
 
-@intrinsic
-def _bits_f64(typingctx, x):
-    """float64 with the given int64 bit pattern."""
-    sig = types.float64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return sig, codegen
+_f64_bits = _bitcast(types.float64, types.int64, "Bit pattern of a float64 as int64.")
+_bits_f64 = _bitcast(types.int64, types.float64, "float64 with the given int64 bit pattern.")
 
 
 _MAGIC_BITS = 0x4338000000000000  # bit pattern of _MAGIC
