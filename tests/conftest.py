@@ -21,8 +21,11 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(PLUGINS), os.environ.
 
 
 def pytest_configure(config):
-    """Compile every kind's kernels once, before pytest-xdist starts its workers (numba cache race)."""
-    if hasattr(config, "workerinput"):
+    """Compile every kind's kernels once, before pytest-xdist starts its workers (numba cache race).
+
+    Without xdist workers there is no race, and a run of one kind's tests loads no other kind.
+    """
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
         return
     from engine.registry import get_problem, known_kinds
 
