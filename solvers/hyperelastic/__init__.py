@@ -1,11 +1,15 @@
 """Shear waves in pre-deformed compressible neo-Hookean solids (arXiv:1909.00684).
 
-Modules (plain numpy/numba, no engine imports):
+Modules (plain numpy/scipy, no engine imports):
 
 - :mod:`.material`: neo-Hookean energy, P(F), sigma, incremental tensors, SH push-forward
-  ``C = mu F F^T / J``, ``rho = rho0 / J``.
+  ``C = mu F F^T / J``, ``rho = rho0 / J``;
+- :mod:`.modes`: deformation gradients of the loading modes relative to an interface, the lateral
+  stretch of ordinary uniaxial tension;
+- :mod:`.sh_interface`: closed-form SH reflection/transmission vs angle, critical angle;
+- :mod:`.psv_interface`: the general 6×6 Stroh-type interface solver (P, SV, SH incidence, any F).
 """
 
-from . import material
+from . import material, modes, psv_interface, sh_interface
 
-__all__ = ["material"]
+__all__ = ["material", "modes", "psv_interface", "sh_interface"]
