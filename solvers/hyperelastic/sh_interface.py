@@ -68,7 +68,8 @@ def coefficients(F, theta) -> SHCoefficients:
     if np.any((theta < 0) | (theta >= np.pi / 2)):
         raise ValueError("incidence angles must lie in [0, pi/2)")
     s, c = np.sin(theta), np.cos(theta)
-    root = np.sqrt(B[1, 1] - J2**2 * s**2 + 0j)          # principal branch: Im >= 0, outgoing or decaying
+    arg = B[1, 1] - J2**2 * s**2
+    root = np.sqrt(arg + 0j)                             # principal branch: Im >= 0, outgoing or decaying
     zeta = root / (J * c)
     r = (1 - zeta) / (1 + zeta)
     t = 2 / (1 + zeta)
@@ -77,8 +78,7 @@ def coefficients(F, theta) -> SHCoefficients:
     k2 = (-B[0, 1] * s + root) / B[1, 1]
     # energy flux in the deformed medium is along C k' = (mu/J) B k', k' = (k1, k2)
     flux = B @ np.stack([s, k2.real])
-    propagating = np.abs(root.imag) <= 1e-14 * np.abs(root)
-    propagating &= root.real > 0
+    propagating = arg > 1e-12 * B[1, 1]                  # at the critical angle itself: grazing, no flux
     ray = np.where(propagating, np.arctan2(flux[0], flux[1]), np.nan)
     return SHCoefficients(r=r, t=t, R=R, T=T, zeta=zeta, k2=k2, ray_angle=ray)
 
