@@ -60,14 +60,14 @@ class Deformation(Section):
         "custom: the deformation gradient F.")
     stretch: float = quantity(1.5, units="1", description="Stretch a of uniaxial tension.", gt=0)
     shear: float = quantity(0.5, units="1", description="Amount of shear gamma of simple shear.")
-    scale: float = quantity(0.8, units="1", description="Stretch s of hydrostatic compression (s < 1).", gt=0)
+    scale: float = quantity(0.8, units="1", description="Stretch s of hydrostatic compression (s < 1: compression).", gt=0)
     orientation: Literal["normal", "tangent"] = Field(
         "normal", description="normal: stretch along the interface normal (simple shear: shear planes parallel "
         "to the interface, F = I + gamma e1⊗e2); tangent: along the interface (simple shear: F = I + gamma e2⊗e1).")
     plane_strain: bool = Field(False, description="Plane variants (F33 = 1) of ordinary uniaxial tension and "
                                "hydrostatic compression.")
-    F: list[list[float]] | None = Field(None, description="Deformation gradient of mode custom, 2×2 (F33 = 1) or "
-                                        "3×3, rows first; det F > 0. [1]")
+    F: list[list[float]] | None = quantity(None, units="1", description="Deformation gradient of mode custom, "
+                                           "2×2 (F33 = 1) or 3×3, rows first; det F > 0.")
 
     @model_validator(mode="after")
     def _custom(self) -> "Deformation":
