@@ -202,6 +202,22 @@ def test_psv_reflection_matches_the_table(case, incident, expect):
     assert max(abs(s.balance) for s in sols) < 1e-12
 
 
+@pytest.mark.parametrize("theta", [0.0, 20 * DEG, 70 * DEG])   # P propagating, P evanescent
+def test_stroh_modes_of_the_undeformed_solid_are_the_closed_form_waves(theta):
+    mu, lam, rho, omega = 1.0, 2.0, 1.0, 1.0
+    A0, k1 = material.incremental_tensor(np.eye(3), mu, lam), np.sin(theta)   # SV/SH incidence: k1 = k0 sin θ
+    for upward in (True, False):
+        k2, U, W = psv_interface.modes(A0, rho, omega, k1, upward)
+        expect = [psv_interface.isotropic_wave(mu, lam, rho, omega, k1, kind, not upward) for kind in ("p", "sv", "sh")]
+        np.testing.assert_allclose(np.sort_complex(k2), np.sort_complex([k for k, _ in expect]), atol=1e-12)
+        for k, Ue in expect:                                       # each closed-form wave lies in its eigenspace
+            same = np.abs(k2 - k) < 1e-9
+            basis = U[same].T
+            coef = np.linalg.lstsq(basis, Ue, rcond=None)[0]
+            np.testing.assert_allclose(basis @ coef, Ue, atol=1e-12)
+            np.testing.assert_allclose(W[same].T @ coef, psv_interface.traction_amplitude(A0, k1, k, Ue), atol=1e-12)
+
+
 def test_psv_conversion_grows_with_lambda():
     s = psv_interface.solve_interface(_F("constrained_uniaxial", stretch=1.5), 1.0, 10.0, 1.0, 30 * DEG, "sv")
     assert s.R == pytest.approx(0.43, abs=0.005)
@@ -293,6 +309,8 @@ def test_simulation_without_the_time_domain_solver_fails_clearly(cli, write_spec
      r"spec\.yaml:3:\d+: deformation\.F: J = det F = -0\.5 is not positive .*\(expected det F > 0\)"),
     ("deformation: {mode: custom, F: [[1.0, 2.0], [0.5, 1.0]]}", r"deformation\.F: J = det F = 0 is not positive"),
     ("deformation: {mode: custom}", r"deformation\.F: mode custom needs the deformation gradient F"),
+    ("deformation: {mode: hydrostatic, F: [[1.0, 0.0], [0.0, 1.0]]}", r"deformation\.F: F is only used by mode custom"),
+    ("wave: p_sv\nmaterial: {lame_lambda: .inf}", r"material\.lame_lambda: in-plane waves need a finite lambda"),
     ("deformation: {mode: custom, F: [[1.0, 0.0, 0.0], [0.0, 1.0]]}", r"deformation\.F: F must be a square"),
     ("deformation: {mode: constrained_uniaxial, stretch: 0.0}",
      r"spec\.yaml:3:\d+: deformation\.stretch: 0\.0 is out of range \(expected a value > 0\.0\)"),

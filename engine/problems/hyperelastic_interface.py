@@ -72,6 +72,8 @@ class Deformation(Section):
     @model_validator(mode="after")
     def _custom(self) -> "Deformation":
         if self.mode != "custom":
+            if self.F is not None:
+                raise FieldError("F", f"F is only used by mode custom, not by {self.mode}", "mode: custom, or no F")
             return self
         if self.F is None:
             raise FieldError("F", "mode custom needs the deformation gradient F", "a 2×2 or 3×3 matrix")
