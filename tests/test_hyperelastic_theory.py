@@ -110,7 +110,11 @@ TABLE = [
   + [(dict(mode="simple_shear", shear=g), [(0, 0)] * 6) for g in (0.5, 1.0)]
 
 
-@pytest.mark.parametrize("case, expect", TABLE, ids=lambda v: "-".join(map(str, v.values())) if isinstance(v, dict) else "")
+def _case_id(value):
+    return "-".join(map(str, value.values())) if isinstance(value, dict) else ""
+
+
+@pytest.mark.parametrize("case, expect", TABLE, ids=_case_id)
 def test_sh_coefficients_match_the_table(case, expect):
     c = sh_interface.coefficients(_F(**case), TABLE_ANGLES)
     R_ref, r_ref = np.array(expect).T

@@ -60,7 +60,8 @@ class Deformation(Section):
         "custom: the deformation gradient F.")
     stretch: float = quantity(1.5, units="1", description="Stretch a of uniaxial tension.", gt=0)
     shear: float = quantity(0.5, units="1", description="Amount of shear gamma of simple shear.")
-    scale: float = quantity(0.8, units="1", description="Stretch s of hydrostatic compression (s < 1: compression).", gt=0)
+    scale: float = quantity(0.8, units="1", description="Stretch s of hydrostatic compression (s < 1: compression).",
+                            gt=0)
     orientation: Literal["normal", "tangent"] = Field(
         "normal", description="normal: stretch along the interface normal (simple shear: shear planes parallel "
         "to the interface, F = I + gamma e1⊗e2); tangent: along the interface (simple shear: F = I + gamma e2⊗e1).")

@@ -51,10 +51,12 @@ def report(result: xr.Dataset) -> str:
     for sel, label in _points(result):
         R = _at(result, sel, "R").values
         balance = np.nanmax(np.abs(R + _at(result, sel, "T").values - 1.0))
-        crit = float(_at(result, sel, "critical_angle"))
-        parts = [f"J = {float(_at(result, sel, 'J')):.4g}", f"lateral stretch = {float(_at(result, sel, 'lateral_stretch')):.6g}",
-                 f"critical angle = {crit:.4g}°" if np.isfinite(crit) else "no critical angle",
-                 f"R({angle[0]:g}°) = {R[0]:.4g}", f"R({angle[-1]:g}°) = {R[-1]:.4g}", f"max|R+T-1| = {balance:.1e}"]
+        lateral = float(_at(result, sel, "lateral_stretch"))
+        parts = [f"J = {float(_at(result, sel, 'J')):.4g}", f"lateral stretch = {lateral:.6g}"]
+        if "critical_angle" in result:                                   # SH only
+            crit = float(_at(result, sel, "critical_angle"))
+            parts.append(f"critical angle = {crit:.4g}°" if np.isfinite(crit) else "no critical angle")
+        parts += [f"R({angle[0]:g}°) = {R[0]:.4g}", f"R({angle[-1]:g}°) = {R[-1]:.4g}", f"max|R+T-1| = {balance:.1e}"]
         if "r_abs_simulation_error" in result:
             parts.append(f"max|r_sim - r| = {float(_at(result, sel, 'r_abs_simulation_error')):.4f}")
         lines.append(f"  {label}: " + ", ".join(parts))
