@@ -1,0 +1,130 @@
+"""Kind ``moire_exciton``: the one-screen report and the standard figures.
+
+Figures: ``msd.png`` (msd(t), a panel per twist, a line per other sweep point), ``diffusion_length.png``
+(L_msd against the peak density, a line per twist), ``populations.png`` (populations over time),
+``linecuts.png`` (line cuts of the first point), ``d_eff.png`` (method cell: D_eff/D against the first
+sweep key).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+TWIST, DENSITY = "twist_deg", "initial.peak_density_cm2"
+
+
+def _points(result: xr.Dataset, da: xr.DataArray, exclude: set[str]):
+    """(selection, label) for every sweep point of ``da`` outside the dims in ``exclude``."""
+    from engine.report import point_label
+
+    dims = [d for d in da.dims if d not in exclude]
+    for idx in np.ndindex(*(da.sizes[d] for d in dims)):
+        sel = dict(zip(dims, idx))
+        yield sel, point_label(result, sel, short=True) or "run"
+
+
+def report(result: xr.Dataset) -> str:
+    """Per sweep point: D_eff (cell) or the exponent, diffusion lengths and the final population."""
+    lines = [f"moire period {float(result['moire_period'].min()):.3g}-{float(result['moire_period'].max()):.3g} nm"]
+    if "D_eff" in result:
+        lines.append("D_eff / D per species (cell problem):")
+        for sel, label in _points(result, result["D_eff_ratio"], {"species"}):
+            vals = ", ".join(f"{s}: {float(v):.5g}" for s, v in
+                             zip(result["species"].values, result["D_eff_ratio"].isel(sel).values))
+            lines.append(f"  {label}: {vals}")
+        return "\n".join(lines)
+    unit = result["L_msd"].attrs.get("units", "")
+    lines.append(f"point: alpha, L_msd [{unit}], L_Dtau [{unit}], final/initial population")
+    for sel, label in _points(result, result["alpha"], set()):
+        sub = result.isel(sel)
+        pop = sub["population_total"].values
+        frac = pop[-1] / pop[0] if pop[0] > 0 else np.nan
+        lines.append(f"  {label}: {float(sub['alpha']):.3f}, {float(sub['L_msd']):.4g}, "
+                     f"{float(sub['L_Dtau']):.4g}, {frac:.3g}")
+    return "\n".join(lines)
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _panels(result: xr.Dataset):
+    """Values of the twist dimension (or [None]) and the selector of each panel."""
+    if TWIST in result.dims:
+        return [(f"twist {v:g} deg", {TWIST: i}) for i, v in enumerate(result[TWIST].values)]
+    return [("", {})]
+
+
+def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
+    """Write the figures that the result's variables allow."""
+    import matplotlib.pyplot as plt
+
+    paths = []
+    if "D_eff_ratio" in result:
+        da = result["D_eff_ratio"]
+        dims = [d for d in da.dims if d != "species"]
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        if dims:
+            key = dims[0]
+            for sel, label in _points(result, da, {key}):
+                ax.plot(result[key].values, da.isel(sel).values, "o-", label=label)
+            ax.set_xlabel(key)
+            ax.legend(fontsize=7)
+        else:
+            ax.bar(list(result["species"].values), da.values)
+        ax.set_ylabel("D_eff / D")
+        ax.set_title("homogenized diffusivity (cell problem)")
+        paths.append(_save(fig, outdir / "d_eff.png"))
+        return paths
+    unit = result["msd"].attrs.get("units", "")
+    panels = _panels(result)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False, sharey=True)
+    for ax, (title, sel0) in zip(axes[0], panels):
+        sub = result.isel(sel0)
+        for sel, label in _points(sub, sub["msd"], {"t"}):
+            ax.plot(sub["t"], sub["msd"].isel(sel), "-", lw=1.2, label=label)
+        ax.set_xlabel("t [ns]")
+        ax.set_title(title, fontsize=9)
+        ax.grid(True, alpha=0.3)
+    axes[0, 0].set_ylabel(f"msd = sigma^2(t) - sigma^2(0) [{unit}]")
+    axes[0, -1].legend(fontsize=6)
+    paths.append(_save(fig, outdir / "msd.png"))
+    if DENSITY in result.dims:
+        fig, ax = plt.subplots(figsize=(5, 3.6))
+        da = result["L_msd"]
+        for sel, label in _points(result, da, {DENSITY}):
+            ax.semilogx(result[DENSITY].values, da.isel(sel).values, "o-", label=label)
+        ax.set_xlabel("peak density [cm^-2]")
+        ax.set_ylabel(f"diffusion length sqrt(msd(t_end)) [{da.attrs.get('units', '')}]")
+        ax.legend(fontsize=7)
+        ax.grid(True, alpha=0.3)
+        paths.append(_save(fig, outdir / "diffusion_length.png"))
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    pop = result["population"]
+    for sel, label in _points(result, pop, {"t", "species"}):
+        p = pop.isel(sel)
+        n0 = float(p.isel(t=0).sum())
+        for s in result["species"].values:
+            ax.semilogy(result["t"], p.sel(species=s) / n0, lw=1, label=f"{s} {label}")
+    ax.set_xlabel("t [ns]")
+    ax.set_ylabel("population / N(0)")
+    ax.legend(fontsize=5, ncol=2)
+    paths.append(_save(fig, outdir / "populations.png"))
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    first = {d: 0 for d in result["linecut"].dims if d not in ("t", "x")}
+    lc = result["linecut"].isel(first)
+    for k in range(result.sizes["t"]):
+        ax.plot(result["x"], lc.isel(t=k), lw=0.8, color=plt.cm.viridis(k / max(result.sizes["t"] - 1, 1)))
+    ax.set_xlabel(f"x [{result['x'].attrs.get('units', '')}]")
+    ax.set_ylabel(f"{lc.attrs.get('long_name', '')} [{lc.attrs.get('units', '')}]", fontsize=7)
+    ax.set_title("line cuts (dark: early)", fontsize=9)
+    paths.append(_save(fig, outdir / "linecuts.png"))
+    return paths
