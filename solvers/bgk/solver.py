@@ -26,7 +26,7 @@ from numba import njit, prange
 
 from . import maxwellian as mx
 from .relaxation import EXACT, IMEX, frequency_code, relax_cell, relaxation_code
-from .transport import OUTFLOW, PERIODIC, boundary_code, cfl_limit, neighbour, scheme_code, transport_row
+from .transport import OUTFLOW, PERIODIC, boundary_code, cfl_limit, scheme_code, start_sweep, sweep_cell
 
 __all__ = ["PhaseGrid", "Solution", "solve", "time_steps", "warmup"]
 
@@ -188,16 +188,22 @@ def _cell_outputs(fa, b, i, v, dv, dim):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _stage(dst, src, b, i, v, jn, lam, scheme, boundary, w_base, w_new):
-    """``dst[b, :, i] <- w_base dst[b, :, i] + w_new (src + dt L(src))[b, :, i]`` for every component."""
-    nx = src.shape[2]
-    im2 = neighbour(i, -2, nx, boundary)
-    im1 = neighbour(i, -1, nx, boundary)
-    ip1 = neighbour(i, 1, nx, boundary)
-    ip2 = neighbour(i, 2, nx, boundary)
-    for c in range(src.shape[1]):
-        transport_row(dst[b, c, i], src[b, c, im2], src[b, c, im1], src[b, c, i],
-                      src[b, c, ip1], src[b, c, ip2], v, jn, lam, scheme, w_base, w_new)
+def _sweep(dst, src, b, i0, i1, v, dv, jn, lam, scheme, boundary, w_base, w_new, sc,
+           kn, dim, frequency, omega, h, mode, buf):
+    """Transport cells ``i0 .. i1-1`` of run ``b`` (every component) from ``src`` into ``dst``, in order.
+
+    ``dst[b, :, i] <- w_base dst[b, :, i] + w_new (src + dt L(src))[b, :, i]``; then, if ``h > 0``,
+    each updated cell is relaxed over ``h`` (``mode``) while it is in cache. ``sc``
+    (``(n_comp, 3, n_v)``) and ``buf`` (``(n_v,)``) are this sweep's scratch.
+    """
+    nc = src.shape[1]
+    for c in range(nc):
+        start_sweep(src[b, c], i0, v, jn, scheme, boundary, sc[c])
+    for i in range(i0, i1):
+        for c in range(nc):
+            sweep_cell(dst[b, c, i], src[b, c], i, v, jn, lam, scheme, boundary, sc[c], w_base, w_new)
+        if h > 0.0:
+            relax_cell(dst, b, i, v, dv, dim, kn[b], frequency, omega, h, mode, buf)
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
@@ -207,6 +213,8 @@ def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
 
     ``g`` is the stage buffer (same shape). Interval ``k`` takes ``n_steps[k]`` steps of
     ``dts[k]``, then writes the outputs at index ``k``. ``f_o`` has ``n_t`` or 0 entries in axis 1.
+    Work is split into sweeps over contiguous cells of one run (about 64 sweeps in all, at
+    least 16 cells each), run in parallel.
     """
     nb, nc, nx, nv = f.shape
     nrows = nb * nx
@@ -214,11 +222,12 @@ def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
     while jn < nv and v[jn] < 0.0:
         jn += 1
     h_rows = np.zeros((nb, nx))
-    # rows are relaxed in nch contiguous chunks, each with its own scratch row
-    nch = min(nrows, 256)
-    per = (nrows + nch - 1) // nch
-    nch = (nrows + per - 1) // per
-    buf = np.empty((nch, nv))
+    per_run = max(1, min(-(-64 // nb), nx // 16))
+    width = -(-nx // per_run)
+    per_run = -(-nx // width)
+    nsw = nb * per_run
+    sc = np.empty((nsw, nc, 3, nv))
+    buf = np.empty((nsw, nv))
     save_f = f_o.shape[1] > 0
     swapped = False
     cur = f
@@ -229,28 +238,29 @@ def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
         lam = dt / dx
         if mode == EXACT:
             if n > 0:
-                for ch in prange(nch):
-                    for r in range(ch * per, min(nrows, (ch + 1) * per)):
-                        relax_cell(cur, r // nx, r % nx, v, dv, dim, kn[r // nx], frequency, omega, 0.5 * dt, EXACT,
-                                   buf[ch])
-                for s in range(n):
-                    for r in prange(nrows):
-                        _stage(oth, cur, r // nx, r % nx, v, jn, lam, scheme, boundary, 0.0, 1.0)
-                    hh = dt if s < n - 1 else 0.5 * dt
-                    for ch in prange(nch):
-                        for r in range(ch * per, min(nrows, (ch + 1) * per)):
-                            b = r // nx
-                            i = r % nx
-                            _stage(cur, oth, b, i, v, jn, lam, scheme, boundary, 0.5, 0.5)
-                            relax_cell(cur, b, i, v, dv, dim, kn[b], frequency, omega, hh, EXACT, buf[ch])
+                for sw in prange(nsw):
+                    b = sw // per_run
+                    for i in range((sw % per_run) * width, min(nx, (sw % per_run + 1) * width)):
+                        relax_cell(cur, b, i, v, dv, dim, kn[b], frequency, omega, 0.5 * dt, EXACT, buf[sw])
+            for s in range(n):
+                hh = dt if s < n - 1 else 0.5 * dt
+                for sw in prange(nsw):
+                    b = sw // per_run
+                    i0 = (sw % per_run) * width
+                    _sweep(oth, cur, b, i0, min(nx, i0 + width), v, dv, jn, lam, scheme, boundary, 0.0, 1.0, sc[sw],
+                           kn, dim, frequency, omega, 0.0, mode, buf[sw])
+                for sw in prange(nsw):
+                    b = sw // per_run
+                    i0 = (sw % per_run) * width
+                    _sweep(cur, oth, b, i0, min(nx, i0 + width), v, dv, jn, lam, scheme, boundary, 0.5, 0.5, sc[sw],
+                           kn, dim, frequency, omega, hh, mode, buf[sw])
         else:
             for s in range(n):
-                for ch in prange(nch):
-                    for r in range(ch * per, min(nrows, (ch + 1) * per)):
-                        b = r // nx
-                        i = r % nx
-                        _stage(oth, cur, b, i, v, jn, lam, scheme, boundary, 0.0, 1.0)
-                        relax_cell(oth, b, i, v, dv, dim, kn[b], frequency, omega, dt, IMEX, buf[ch])
+                for sw in prange(nsw):
+                    b = sw // per_run
+                    i0 = (sw % per_run) * width
+                    _sweep(oth, cur, b, i0, min(nx, i0 + width), v, dv, jn, lam, scheme, boundary, 0.0, 1.0, sc[sw],
+                           kn, dim, frequency, omega, dt, mode, buf[sw])
                 tmp = cur
                 cur = oth
                 oth = tmp

@@ -15,7 +15,6 @@ of forward Euler hold: ``max|v| dt/dx <= 1`` (upwind) and ``<= 1/2`` (MUSCL).
 All quantities are nondimensional (units "1").
 """
 
-import math
 
 from numba import njit
 
@@ -82,7 +81,7 @@ _FLAGS = {"contract"}
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def minmod(a, b):
     """minmod(a, b): 0 if a, b differ in sign, else the one of smaller magnitude (odd and symmetric)."""
-    return 0.5 * (math.copysign(1.0, a) + math.copysign(1.0, b)) * min(abs(a), abs(b))
+    return max(0.0, min(a, b)) + min(0.0, max(a, b))
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -101,51 +100,85 @@ def _slope(a, b, scheme):
     return 0.0
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _jump_neg(rm1, r0, rp1, rp2, vj, scheme):
-    """``F_{i+½} - F_{i-½}`` at a velocity ``vj < 0`` (upwind side: the right)."""
-    s0 = _slope(r0 - rm1, rp1 - r0, scheme)
-    s1 = _slope(rp1 - r0, rp2 - rp1, scheme)
-    return vj * (rp1 - 0.5 * s1) - vj * (r0 - 0.5 * s0)
-
-
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _jump_pos(rm2, rm1, r0, rp1, vj, scheme):
-    """``F_{i+½} - F_{i-½}`` at a velocity ``vj >= 0`` (upwind side: the left)."""
-    sm = _slope(rm1 - rm2, r0 - rm1, scheme)
-    s0 = _slope(r0 - rm1, rp1 - r0, scheme)
-    return vj * (r0 + 0.5 * s0) - vj * (rm1 + 0.5 * sm)
-
-
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
-def _rows(out, rm2, rm1, r0, rp1, rp2, v, jn, lam, scheme, w_base, w_new):
-    n = out.shape[0]
-    if w_base == 0.0:
-        for j in range(jn):
-            out[j] = w_new * (r0[j] - lam * _jump_neg(rm1[j], r0[j], rp1[j], rp2[j], v[j], scheme))
-        for j in range(jn, n):
-            out[j] = w_new * (r0[j] - lam * _jump_pos(rm2[j], rm1[j], r0[j], rp1[j], v[j], scheme))
-    else:
-        for j in range(jn):
-            d = _jump_neg(rm1[j], r0[j], rp1[j], rp2[j], v[j], scheme)
-            out[j] = w_base * out[j] + w_new * (r0[j] - lam * d)
-        for j in range(jn, n):
-            d = _jump_pos(rm2[j], rm1[j], r0[j], rp1[j], v[j], scheme)
-            out[j] = w_base * out[j] + w_new * (r0[j] - lam * d)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
+def _slope_row(out, rm, r0, rp, scheme):
+    """``out[j] = lim(r0[j] - rm[j], rp[j] - r0[j])``: the slopes of one cell (rows of shape ``(n_v,)``)."""
+    for j in range(out.shape[0]):
+        out[j] = _slope(r0[j] - rm[j], rp[j] - r0[j], scheme)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
-def transport_row(out, rm2, rm1, r0, rp1, rp2, v, jn, lam, scheme, w_base, w_new):
-    """One forward-Euler transport update of cell ``i`` for all velocities, combined with the old ``out``.
+def start_sweep(src, i0, v, jn, scheme, boundary, sc):
+    """Prepare a sweep over the cells ``i0, i0+1, ...`` of ``src`` (``(n_x, n_v)``, one component).
 
-    ``out[j] <- w_base * out[j] + w_new * (r0[j] - lam (F_{i+½,j} - F_{i-½,j}))`` where
-    ``rm2 .. rp2`` are the rows ``f[i-2] .. f[i+2]`` (shape ``(n_v,)``), ``lam = dt/dx`` and
-    the velocities ``v[:jn]`` are negative, ``v[jn:]`` nonnegative (sorted grid).
-    ``w_base == 0`` ignores the old ``out`` (which may then hold anything).
+    ``sc`` (``(3, n_v)``) receives the slopes of cell ``i0`` (row ``i0 % 2``) and of cell
+    ``i0 - 1`` (the other row), and the face flux ``F_{i0-½}`` (row 2).
     """
+    nx = src.shape[0]
+    im2 = neighbour(i0, -2, nx, boundary)
+    im1 = neighbour(i0, -1, nx, boundary)
+    ip1 = neighbour(i0, 1, nx, boundary)
+    s_left = sc[1 - i0 % 2]
+    s_cur = sc[i0 % 2]
+    _slope_row(s_left, src[im2], src[im1], src[i0], scheme)
+    _slope_row(s_cur, src[im1], src[i0], src[ip1], scheme)
+    rl = src[im1]
+    rr = src[i0]
+    flux = sc[2]
+    for j in range(jn):
+        flux[j] = v[j] * (rr[j] - 0.5 * s_cur[j])
+    for j in range(jn, flux.shape[0]):
+        flux[j] = v[j] * (rl[j] + 0.5 * s_left[j])
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
+def _cell(out, r0, rp1, rp2, s_cur, s_next, flux, v, jn, lam, scheme, keep, w_base, w_new):
+    for j in range(jn):
+        sn = _slope(rp1[j] - r0[j], rp2[j] - rp1[j], scheme)
+        s_next[j] = sn
+        fr = v[j] * (rp1[j] - 0.5 * sn)
+        new = w_new * (r0[j] - lam * (fr - flux[j]))
+        flux[j] = fr
+        out[j] = w_base * out[j] + new if keep else new
+    for j in range(jn, out.shape[0]):
+        s_next[j] = _slope(rp1[j] - r0[j], rp2[j] - rp1[j], scheme)
+        fr = v[j] * (r0[j] + 0.5 * s_cur[j])
+        new = w_new * (r0[j] - lam * (fr - flux[j]))
+        flux[j] = fr
+        out[j] = w_base * out[j] + new if keep else new
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
+def sweep_cell(out, src, i, v, jn, lam, scheme, boundary, sc, w_base, w_new):
+    """One forward-Euler transport update of cell ``i``, combined with the old ``out`` (``(n_v,)``).
+
+    ``out[j] <- w_base out[j] + w_new (f_i[j] - lam (F_{i+½,j} - F_{i-½,j}))`` with ``f = src``
+    (``(n_x, n_v)``, one component), ``lam = dt/dx``; the velocities ``v[:jn]`` are negative,
+    ``v[jn:]`` nonnegative (sorted grid). ``w_base == 0`` ignores the old ``out`` (which may then
+    hold anything). ``sc`` is the state left by :func:`start_sweep` or by the call for cell
+    ``i - 1``: each slope and each face flux is computed once per sweep, so the fluxes
+    telescope exactly and the scheme conserves to round-off.
+    """
+    nx = src.shape[0]
+    r0 = src[i]
+    rp1 = src[neighbour(i, 1, nx, boundary)]
+    rp2 = src[neighbour(i, 2, nx, boundary)]
+    s_cur = sc[i % 2]
+    s_next = sc[1 - i % 2]
+    flux = sc[2]
+    # one loop body per (scheme, keep) constant, so that the loops have no branches and vectorize
+    keep = w_base != 0.0
     if scheme == UPWIND:
-        _rows(out, rm2, rm1, r0, rp1, rp2, v, jn, lam, UPWIND, w_base, w_new)
+        if keep:
+            _cell(out, r0, rp1, rp2, s_cur, s_next, flux, v, jn, lam, UPWIND, True, w_base, w_new)
+        else:
+            _cell(out, r0, rp1, rp2, s_cur, s_next, flux, v, jn, lam, UPWIND, False, w_base, w_new)
     elif scheme == MUSCL_MINMOD:
-        _rows(out, rm2, rm1, r0, rp1, rp2, v, jn, lam, MUSCL_MINMOD, w_base, w_new)
+        if keep:
+            _cell(out, r0, rp1, rp2, s_cur, s_next, flux, v, jn, lam, MUSCL_MINMOD, True, w_base, w_new)
+        else:
+            _cell(out, r0, rp1, rp2, s_cur, s_next, flux, v, jn, lam, MUSCL_MINMOD, False, w_base, w_new)
+    elif keep:
+        _cell(out, r0, rp1, rp2, s_cur, s_next, flux, v, jn, lam, MUSCL_VAN_LEER, True, w_base, w_new)
     else:
-        _rows(out, rm2, rm1, r0, rp1, rp2, v, jn, lam, MUSCL_VAN_LEER, w_base, w_new)
+        _cell(out, r0, rp1, rp2, s_cur, s_next, flux, v, jn, lam, MUSCL_VAN_LEER, False, w_base, w_new)
