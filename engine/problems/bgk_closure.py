@@ -1,0 +1,270 @@
+"""Kind ``bgk_closure``: machine-learned hydrodynamics of the 1D1V BGK equation (arXiv:1907.03937).
+
+One run (nondimensional, units "1"):
+
+1. data: kinetic BGK runs (:mod:`solvers.bgk`, batched) from random ``wave`` / ``mix`` initial data,
+   Kn log-uniform in ``data.kn``, snapshots every ``data.save_every`` to ``data.t_final``; pointwise
+   samples of f, augmented by Galilean shifts and reflections;
+2. generalized moments ``W_k = ∫ w_k(v) f dv`` with learned weight functions (autoencoder);
+3. closure networks for the heat flux q and the fluxes ``G = ∫ v w f dv``, equilibrium consistent
+   by construction (exactly Euler at ``W = W_M(U)``), an ensemble of ``learner.ensemble``;
+4. active learning: candidates where the ensemble disagrees get kinetic runs and retraining;
+5. the reduced moment system in numba (:mod:`solvers.bgk_moments`);
+6. evaluation on held-out data (wave, mix, Sod) at each ``evaluation.kn`` against the kinetic
+   solution, side by side with Euler and Navier-Stokes.
+
+Variables (dims ``kn``, ``family``, ``case``, ``model`` = learned/euler/navier_stokes, ``quantity`` =
+rho/m/T, ``x``, ``v``, ``moment``, ``member``, ``round``, ``step``):
+
+- ``rel_error(kn, family, case, model, quantity)``: ||q - q_kinetic||_2/||q_kinetic||_2 at t_final
+  (NaN for a failed reduced solve or a missing case), ``mean_rel_error(kn, family, model, quantity)``;
+- ``reduced_status(kn, family, case)`` (0 ok; see ``reduced_status`` attrs for the reasons);
+- ``profile_kinetic(kn, family, quantity, x)``, ``profile(kn, family, model, quantity, x)`` of case 0;
+- ``weight_function(moment, v)``: the learned w_k(v);
+- ``ae_train_loss, ae_val_loss(ae_step)``, ``train_loss, val_loss(round, member, step)``;
+- ``n_flagged(round)``, ``n_training_runs``; wall times ``wall_kinetic`` and ``wall_reduced`` (s per
+  evaluation run, batched the same way), ``speedup``, and ``time_data``, ``time_training``,
+  ``time_active_learning``, ``time_evaluation`` (s).
+
+The trained networks go beside the run file (``runs/<run_id>.model.pt``); ``learner.checkpoint``
+points a spec at such a file to skip data generation, training and active learning.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+from pydantic import Field, model_validator
+
+from engine.problem import Problem, RunContext
+from engine.problems.bgk import Grid, Scheme, Velocity
+from engine.spec import FieldError, ProblemSpec, Section, quantity
+from solvers import bgk
+
+TRAIN_FAMILIES = ("wave", "mix")
+EVAL_FAMILIES = ("wave", "mix", "sod")
+KN_CELLS = 20.0  # the kinetic grid resolves a mean free path down to dx / KN_CELLS
+
+
+class Kinetic(Section):
+    """The kinetic solver's grids and scheme (sections of kind bgk); 1D1V, periodic."""
+
+    grid: Grid = Field(default_factory=lambda: Grid(boundary="periodic"), description="Grid in x (periodic).")
+    velocity: Velocity = Field(default_factory=lambda: Velocity(v_max=12.0, n_v=100),
+                               description="Velocity grid (dim 1).")
+    scheme: Scheme = Field(default_factory=Scheme, description="Kinetic scheme.")
+
+
+class Data(Section):
+    """Training data from kinetic runs."""
+
+    n_initial: int = quantity(100, units="1", description="Number of random initial data (kinetic runs).", ge=2)
+    families: list[Literal["wave", "mix"]] = Field(["wave", "mix"], description="Initial-data families, cycled.")
+    kn: list[float] = Field([1e-3, 10.0], description="Knudsen range (low, high), sampled log-uniformly [1].")
+    t_final: float = quantity(0.1, units="1", description="End of each kinetic run.", gt=0)
+    save_every: float = quantity(0.005, units="1", description="Interval between snapshots.", gt=0)
+    samples_per_run: int = quantity(1000, units="1", description="Points (t, x) sampled per run.", ge=1)
+    max_shift: float = quantity(1.0, units="1", description="Largest Galilean shift of the augmentation.", ge=0)
+    reflect: bool = Field(True, description="Augment with reflections v -> -v.")
+
+
+class Moments(Section):
+    """Generalized moments."""
+
+    n_extra: int = quantity(4, units="1", description="Number M of learned moments besides rho, m, E.", ge=1, le=32)
+    consistency: float = quantity(1.0, units="1", description="Weight of the moment-consistency loss.", ge=0)
+
+
+class Learner(Section):
+    """Networks and training (torch)."""
+
+    widths: list[int] = Field([32, 32], description="Hidden layer widths of every network.")
+    activation: Literal["tanh", "softplus", "silu"] = Field("tanh", description="Hidden activation.")
+    lr: float = quantity(3e-3, units="1", description="Initial Adam learning rate.", gt=0)
+    lr_final: float = quantity(3e-5, units="1", description="Final learning rate (exponential decay).", gt=0)
+    batch_size: int = quantity(512, units="1", description="Minibatch size.", ge=1)
+    steps: int = quantity(4000, units="1", description="Training steps of each closure network.", ge=1)
+    ae_steps: int | None = quantity(None, units="1", description="Autoencoder steps; default: steps.", ge=1)
+    ensemble: int = quantity(2, units="1", description="Closure networks in the ensemble.", ge=1, le=16)
+    validation_fraction: float = quantity(0.1, units="1", description="Share of runs held out for validation.",
+                                          ge=0, lt=1)
+    record_every: int = quantity(100, units="1", description="Steps between recorded losses.", ge=1)
+    dtype: Literal["float32", "float64"] = Field("float32", description="Training precision.")
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Torch device; auto = cuda when available.")
+    checkpoint: str | None = Field(None, description="Model file (runs/<id>.model.pt) to use instead of training; "
+                                   "relative to the working directory.")
+
+
+class ActiveLearning(Section):
+    """Ensemble-disagreement sampling."""
+
+    rounds: int = quantity(1, units="1", description="Rounds (0: none); stops early when nothing is flagged.", ge=0)
+    candidates: int = quantity(20, units="1", description="Random initial data tried per round.", ge=1)
+    threshold: float = quantity(0.02, units="1", description="Flag when the ensemble's relative spread of rho, u, "
+                                "T at t_final exceeds this.", gt=0)
+    max_new: int | None = quantity(None, units="1", description="Most flagged runs added per round (largest "
+                                   "spread first); default: all.", ge=1)
+    steps: int | None = quantity(None, units="1", description="Retraining steps per round; default: learner.steps.",
+                                 ge=1)
+
+
+class Reduced(Section):
+    """The reduced moment solver."""
+
+    c_max: float = quantity(3.5, units="1", description="Wave speed bound a = |u| + c_max sqrt(T).", gt=0)
+    cfl: float = quantity(0.4, units="1", description="a dt / dx (<= 0.5).", gt=0, le=0.5)
+
+
+class Evaluation(Section):
+    """Held-out comparison against the kinetic solution."""
+
+    n_initial: int = quantity(5, units="1", description="Random initial data per family (sod: one case).", ge=1)
+    families: list[Literal["wave", "mix", "sod"]] = Field(["wave", "mix", "sod"], description="Families.")
+    kn: list[float] = Field([1e-3, 1e-2, 1e-1, 1.0, 10.0], description="Knudsen numbers [1].")
+
+
+class BGKClosureSpec(ProblemSpec):
+    """Spec of kind bgk_closure."""
+
+    kind: Literal["bgk_closure"] = Field("bgk_closure", description="Problem kind.")
+    kinetic: Kinetic = Field(default_factory=Kinetic, description="Kinetic solver (data and reference).")
+    data: Data = Field(default_factory=Data, description="Training data.")
+    moments: Moments = Field(default_factory=Moments, description="Generalized moments.")
+    learner: Learner = Field(default_factory=Learner, description="Networks and training.")
+    active_learning: ActiveLearning = Field(default_factory=ActiveLearning, description="Active learning.")
+    reduced: Reduced = Field(default_factory=Reduced, description="Reduced solver.")
+    evaluation: Evaluation = Field(default_factory=Evaluation, description="Evaluation.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "BGKClosureSpec":
+        kin = self.kinetic
+        if kin.velocity.dim != 1:
+            raise FieldError("kinetic.velocity.dim", f"dim = {kin.velocity.dim} is not supported", "dim: 1 (1D1V)")
+        if kin.grid.boundary != "periodic":
+            raise FieldError("kinetic.grid.boundary", "the wave and mix families are periodic", "periodic")
+        if not kin.grid.x_max > kin.grid.x_min:
+            raise FieldError("kinetic.grid.x_max", "x_max is not above x_min", f"x_max > {kin.grid.x_min!r}")
+        bound = bgk.cfl_limit(kin.scheme.transport)
+        if kin.scheme.cfl > bound:
+            raise FieldError("kinetic.scheme.cfl", f"cfl = {kin.scheme.cfl!r} is above the stability bound {bound:g}",
+                             f"cfl <= {bound:g}")
+        _check_lists(self)
+        _check_kn(self)
+        if self.data.save_every > self.data.t_final:
+            raise FieldError("data.save_every", f"save_every = {self.data.save_every!r} is beyond t_final = "
+                             f"{self.data.t_final!r}", f"save_every <= {self.data.t_final!r}")
+        if self.learner.lr_final > self.learner.lr:
+            raise FieldError("learner.lr_final", "the learning rate decays: lr_final above lr", f"<= {self.learner.lr}")
+        _check_grid_holds_families(self)
+        if self.learner.checkpoint is not None:
+            _check_model_file(self)
+        return self
+
+
+def _check_lists(spec: BGKClosureSpec) -> None:
+    for path, values in (("data.families", spec.data.families), ("evaluation.families", spec.evaluation.families),
+                         ("evaluation.kn", spec.evaluation.kn), ("learner.widths", spec.learner.widths)):
+        if not values:
+            raise FieldError(path, "the list is empty", "at least one entry")
+        if path != "learner.widths" and len(set(values)) != len(values):
+            raise FieldError(path, f"repeated entries in {values}", "each entry once")
+    if any(w < 1 for w in spec.learner.widths):
+        raise FieldError("learner.widths", f"widths {spec.learner.widths} have a layer below 1", "widths >= 1")
+
+
+def _kn_floor(spec: BGKClosureSpec) -> float:
+    g = spec.kinetic.grid
+    return (g.x_max - g.x_min) / g.n_x / KN_CELLS
+
+
+def _check_kn(spec: BGKClosureSpec) -> None:
+    lo_ok = _kn_floor(spec)
+    expect = f"{lo_ok:.3g} <= Kn < inf (the kinetic grid resolves mean free paths down to dx/{KN_CELLS:g})"
+    kn = spec.data.kn
+    if len(kn) != 2:
+        raise FieldError("data.kn", f"a range is (low, high), got {kn!r}", "2 numbers")
+    if not (math.isfinite(kn[1]) and kn[0] <= kn[1]):
+        raise FieldError("data.kn", f"the range {kn!r} is not an ordered finite range", "low <= high < inf")
+    for path, values in (("data.kn", kn), ("evaluation.kn", spec.evaluation.kn)):
+        for value in values:
+            if not (value >= lo_ok and math.isfinite(value)):
+                raise FieldError(path, f"Kn = {value!r} is outside the kinetic grid's validity", expect)
+
+
+def _check_grid_holds_families(spec: BGKClosureSpec) -> None:
+    from engine.problems.bgk_closure_data import draw_initial
+
+    grid = phase_grid(spec)
+    rng = np.random.default_rng(spec.seed)
+    for fam in sorted(set(spec.data.families) | (set(spec.evaluation.families) - {"sod"})):
+        try:
+            draw_initial(rng, grid, fam)
+        except ValueError as exc:
+            field = "kinetic.velocity.v_max" if "v_max" in str(exc) else "kinetic.velocity.n_v"
+            raise FieldError(field, f"the velocity grid cannot hold family '{fam}': {exc}",
+                             "v_max >= 12 and n_v >= 2 v_max / 0.3 for the default families") from None
+
+
+def model_meta(spec: BGKClosureSpec) -> dict:
+    """What a model file must hold for this spec (see :func:`learners.bgk_closure.model_mismatch`)."""
+    lr = spec.learner
+    return {"n_extra": spec.moments.n_extra, "widths": list(lr.widths), "activation": lr.activation,
+            "ensemble": lr.ensemble, "v_scale": float(phase_grid(spec).v.max()), "n_v": spec.kinetic.velocity.n_v}
+
+
+def _check_model_file(spec: BGKClosureSpec) -> None:
+    path = Path(spec.learner.checkpoint)
+    if not path.is_file():
+        raise FieldError("learner.checkpoint", f"the model file {str(path)!r} does not exist",
+                         "a model file written by a bgk_closure run (runs/<run_id>.model.pt)")
+    from learners.bgk_closure import model_mismatch
+
+    why = model_mismatch(path, model_meta(spec))
+    if why is not None:
+        raise FieldError("learner.checkpoint", f"the model file {str(path)!r} does not match the spec: {why}",
+                         "a model trained with the same moments and learner networks")
+
+
+def phase_grid(spec: BGKClosureSpec, boundary: str = "periodic") -> bgk.PhaseGrid:
+    g, v = spec.kinetic.grid, spec.kinetic.velocity
+    return bgk.PhaseGrid(g.x_min, g.x_max, g.n_x, v.v_max, v.n_v, dim=1, boundary=boundary)
+
+
+class BGKClosure(Problem):
+    """Learned moment closure of the BGK equation, uniformly accurate in Kn, against Euler and NS."""
+
+    kind = "bgk_closure"
+    version = "1"
+    summary = "ML hydrodynamics for BGK: learned moments, closure, active learning, reduced solver vs Euler/NS"
+    Spec = BGKClosureSpec
+    template_sweep = ("moments.n_extra", [2, 4, 6])
+    smoke_overrides = ("kinetic.grid.n_x=32", "data.n_initial=4", "data.samples_per_run=200", "learner.steps=30",
+                       "learner.ae_steps=30", "learner.ensemble=2", "active_learning.rounds=1",
+                       "active_learning.candidates=2", "evaluation.n_initial=1", "evaluation.kn=[0.01, 1.0]",
+                       "data.kn=[0.01, 10.0]", "learner.record_every=10")
+    allow_nonfinite = frozenset({"rel_error", "mean_rel_error", "profile", "train_loss", "val_loss"})
+
+    def warmup(self) -> None:
+        from solvers import bgk_moments
+
+        bgk.warmup()
+        bgk_moments.warmup()
+
+    def run(self, spec: BGKClosureSpec, ctx: RunContext) -> xr.Dataset:
+        from engine.problems.bgk_closure_pipeline import run_pipeline
+
+        return run_pipeline(spec, ctx)
+
+    def report(self, result: xr.Dataset) -> str | None:
+        from engine.problems.bgk_closure_analysis import report
+
+        return report(result)
+
+    def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:
+        from engine.problems.bgk_closure_analysis import plot
+
+        return plot(result, outdir)

@@ -1,0 +1,197 @@
+"""Evaluation, report and figures of kind ``bgk_closure``.
+
+:func:`evaluate` solves held-out initial data at each ``evaluation.kn`` with the kinetic solver
+(the truth), the learned moment system, Euler and Navier-Stokes (:mod:`solvers.bgk.continuum`),
+all on the kinetic x grid, and returns the errors, final profiles and wall times as a dataset.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from engine.problem import RunContext, variable
+from engine.problems.bgk import _rel
+from engine.problems.bgk_closure import BGKClosureSpec, phase_grid
+from engine.problems.bgk_closure_data import draw_batch
+from solvers import bgk, bgk_moments
+
+MODELS = ("learned", "euler", "navier_stokes")
+QUANTITIES = ("rho", "m", "T")
+
+
+def initial_moments(f0: np.ndarray, closure) -> np.ndarray:
+    """``(rho, m, E, W)`` cell values ``(n, 3 + M, n_x)`` of distributions ``f0`` ``(n, 1, n_x, n_v)``."""
+    rho, m, E = bgk.maxwellian.moments(f0, closure.v, closure.dv)
+    W = np.einsum("bxj,kj->bkx", f0[:, 0], closure.wtab) * closure.dv
+    return np.concatenate([np.stack([rho, m, E], axis=1), W], axis=1)
+
+
+def _prim(rho, m, E):
+    """(rho, m, T) of conserved values (1D1V)."""
+    u = m / rho
+    return {"rho": rho, "m": m, "T": (2.0 * E - m * u) / rho}
+
+
+def _initial(spec: BGKClosureSpec, family: str, ctx: RunContext):
+    if family == "sod":
+        grid = phase_grid(spec, "outflow")
+        return grid, bgk.initial.sod(grid)[None]
+    grid = phase_grid(spec)
+    f0, _ = draw_batch(ctx.rng(f"evaluation.{family}"), grid, [family], spec.evaluation.n_initial)
+    return grid, f0
+
+
+def evaluate(spec: BGKClosureSpec, closure, ctx: RunContext) -> xr.Dataset:
+    """Errors of the learned model, Euler and NS against the kinetic solution (see the kind's docstring)."""
+    ev, sch, red = spec.evaluation, spec.kinetic.scheme, spec.reduced
+    kns, fams = np.array(ev.kn, dtype=float), list(ev.families)
+    n_case = ev.n_initial
+    nk, nf, nx = kns.size, len(fams), spec.kinetic.grid.n_x
+    err = np.full((nk, nf, n_case, len(MODELS), len(QUANTITIES)), np.nan)
+    status = np.full((nk, nf, n_case), -1, dtype=np.int64)
+    prof_kin = np.full((nk, nf, len(QUANTITIES), nx), np.nan)
+    prof = np.full((nk, nf, len(MODELS), len(QUANTITIES), nx), np.nan)
+    t = np.array([0.0, spec.data.t_final])
+    wall = {"kinetic": 0.0, "reduced": 0.0}
+    n_solved = 0
+    for fi, fam in enumerate(fams):
+        grid, f0 = _initial(spec, fam, ctx)
+        nc = f0.shape[0]
+        F0 = np.repeat(f0[None], nk, axis=0).reshape((nk * nc,) + f0.shape[1:])
+        KN = np.repeat(kns, nc)
+        clock = time.perf_counter()
+        sol = bgk.solve(F0, grid, KN, t, transport=sch.transport, limiter=sch.limiter, relaxation=sch.relaxation,
+                        cfl=sch.cfl)
+        wall["kinetic"] += time.perf_counter() - clock
+        V0 = initial_moments(F0, closure)
+        clock = time.perf_counter()
+        out, st, _, _ = bgk_moments.solve_moments(V0, closure, grid.dx, KN, t, cfl=red.cfl, c_max=red.c_max,
+                                                  boundary=grid.boundary)
+        wall["reduced"] += time.perf_counter() - clock
+        n_solved += nk * nc
+        for b in range(nk * nc):
+            ki, c = divmod(b, nc)
+            status[ki, fi, c] = st[b]
+            truth = _prim(sol.rho[b, -1], sol.m[b, -1], sol.E[b, -1])
+            models = {"learned": _prim(*out[b, -1, :3]) if st[b] == 0 else None}
+            for name in ("euler", "navier_stokes"):
+                r, mm, E = bgk.continuum.solve_continuum(V0[b, 0], V0[b, 1], V0[b, 2], grid.dx, t, dim=1,
+                                                         kn=float(KN[b]), model=name, boundary=grid.boundary)
+                models[name] = _prim(r[-1], mm[-1], E[-1])
+            for mi, name in enumerate(MODELS):
+                if models[name] is None:
+                    continue
+                for qi, q in enumerate(QUANTITIES):
+                    err[ki, fi, c, mi, qi] = _rel(models[name][q], truth[q], 2)
+                    if c == 0:
+                        prof[ki, fi, mi, qi] = models[name][q]
+            if c == 0:
+                prof_kin[ki, fi] = [truth[q] for q in QUANTITIES]
+    x = phase_grid(spec).x
+    dims = ("kn", "family", "case", "model", "quantity")
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(err, axis=2) if np.isfinite(err).any() else np.full(err.shape[:2] + err.shape[3:], np.nan)
+    reasons = "; ".join(f"{k}: {r}" for k, r in enumerate(bgk_moments.STATUS))
+    ds = xr.Dataset(
+        {
+            "rel_error": variable(err, "relative L2 error at t_final against the kinetic solution", dims),
+            "mean_rel_error": variable(mean, "mean over cases of rel_error", ("kn", "family", "model", "quantity")),
+            "reduced_status": (("kn", "family", "case"), status,
+                               {"units": "1", "long_name": "status of the reduced solve (-1: no such case)",
+                                "flag_meanings": reasons}),
+            "profile_kinetic": variable(prof_kin, "kinetic solution at t_final, case 0", ("kn", "family", "quantity",
+                                                                                          "x")),
+            "profile": variable(prof, "model solution at t_final, case 0", ("kn", "family", "model", "quantity", "x")),
+            "wall_kinetic": variable(wall["kinetic"] / n_solved, "kinetic solve wall time per evaluation run",
+                                     units="s"),
+            "wall_reduced": variable(wall["reduced"] / n_solved, "reduced solve wall time per evaluation run",
+                                     units="s"),
+            "speedup": variable(wall["kinetic"] / max(wall["reduced"], 1e-12), "kinetic / reduced wall time"),
+        },
+        coords={
+            "kn": ("kn", kns, {"units": "1", "long_name": "Knudsen number"}),
+            "family": ("family", np.array(fams), {"long_name": "initial-data family"}),
+            "case": ("case", np.arange(n_case), {"units": "1", "long_name": "held-out case"}),
+            "model": ("model", np.array(MODELS), {"long_name": "reduced model"}),
+            "quantity": ("quantity", np.array(QUANTITIES), {"long_name": "rho: density, m: momentum, T: temperature"}),
+            "x": ("x", x, {"units": "1", "long_name": "cell center"}),
+        },
+    )
+    return ds
+
+
+def report(result: xr.Dataset) -> str:
+    """Mean relative errors per family and Kn, learned vs Euler vs NS, and the wall times."""
+    if "mean_rel_error" not in result:
+        return "no evaluation in this result"
+    mre = result["mean_rel_error"]
+    extra = [d for d in mre.dims if d not in ("kn", "family", "model", "quantity")]
+    if extra:
+        mre = mre.isel({d: 0 for d in extra})
+    lines = ["mean relative L2 error at t_final (learned / euler / navier_stokes), per quantity:"]
+    for fam in mre["family"].values:
+        lines.append(f"  family {fam}:")
+        for kn in mre["kn"].values:
+            cells = []
+            for q in QUANTITIES:
+                vals = [float(mre.sel(kn=kn, family=fam, model=m, quantity=q)) for m in MODELS]
+                cells.append(f"{q} " + "/".join(f"{v:.2e}" for v in vals))
+            lines.append(f"    Kn {kn:<7g} " + "   ".join(cells))
+    if "speedup" in result:
+        sp = np.atleast_1d(result["speedup"].values).ravel()[0]
+        wk = np.atleast_1d(result["wall_kinetic"].values).ravel()[0]
+        wr = np.atleast_1d(result["wall_reduced"].values).ravel()[0]
+        lines.append(f"wall time per run: kinetic {wk:.3g} s, reduced {wr:.3g} s (speed-up {sp:.3g})")
+    return "\n".join(lines)
+
+
+def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
+    """error_vs_kn.png (mean error vs Kn per model, log-log) and profiles.png (learned/kinetic/Euler/NS)."""
+    import matplotlib.pyplot as plt
+
+    extra = [d for d in result["mean_rel_error"].dims if d not in ("kn", "family", "model", "quantity")]
+    res = result.isel({d: 0 for d in extra}) if extra else result
+    mre = res["mean_rel_error"]
+    fams = list(mre["family"].values)
+    styles = {"learned": ("o-", "C0"), "euler": ("s--", "k"), "navier_stokes": ("^:", "C3")}
+    fig, axes = plt.subplots(len(fams), 3, figsize=(12, 3.2 * len(fams)), squeeze=False)
+    for row, fam in zip(axes, fams):
+        for ax, q in zip(row, QUANTITIES):
+            for m in MODELS:
+                mk, col = styles[m]
+                ax.loglog(mre["kn"], mre.sel(family=fam, model=m, quantity=q), mk, color=col, label=m)
+            ax.set_title(f"{fam}: {q}", fontsize=9)
+            ax.grid(True, which="both", alpha=0.3)
+        row[0].set_ylabel("relative L2 error")
+    for ax in axes[-1]:
+        ax.set_xlabel("Kn")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    paths = [outdir / "error_vs_kn.png"]
+    fig.savefig(paths[0], dpi=110)
+    plt.close(fig)
+
+    kns = list(res["kn"].values)
+    fam = fams[0]
+    fig, axes = plt.subplots(len(kns), 3, figsize=(12, 2.6 * len(kns)), squeeze=False, sharex=True)
+    for row, kn in zip(axes, kns):
+        sub = res.sel(kn=kn, family=fam)
+        for ax, q in zip(row, QUANTITIES):
+            ax.plot(res["x"], sub["profile_kinetic"].sel(quantity=q), "-", color="0.6", lw=3, label="kinetic")
+            for m in MODELS:
+                mk, col = styles[m]
+                ax.plot(res["x"], sub["profile"].sel(model=m, quantity=q), mk[1:] or "-", color=col, lw=1, label=m)
+            ax.set_title(f"{fam}, Kn = {kn:g}: {q}", fontsize=9)
+            ax.grid(True, alpha=0.3)
+    axes[0, 0].legend(fontsize=7)
+    for ax in axes[-1]:
+        ax.set_xlabel("x")
+    fig.tight_layout()
+    paths.append(outdir / "profiles.png")
+    fig.savefig(paths[1], dpi=110)
+    plt.close(fig)
+    return paths

@@ -1,0 +1,19 @@
+"""Learned hydrodynamics of the 1D1V BGK equation (Han, Ma, Ma & E 2019, arXiv:1907.03937), torch side.
+
+Generalized moments ``W = ∫ w(v) f dv`` with learned weight functions (an autoencoder with a
+Maxwellian-plus-correction decoder), and closure networks for the heat flux and the
+generalized fluxes that vanish at equilibrium. Trained networks export to plain arrays for
+the numba moment solver (:mod:`solvers.bgk_moments`). Nondimensional (units "1").
+
+    models:  WeightFunctions, Decoder, ClosureNet, mlp, maxwellian, moments
+    train:   train (resumable Adam loop), autoencoder_loss, closure_loss, flat_parameters
+    export:  closure_data, export_arrays, save_model, load_model, model_mismatch
+"""
+
+from .export import closure_data, export_arrays, load_model, model_mismatch, save_model
+from .models import ACTIVATIONS, ClosureNet, Decoder, WeightFunctions, maxwellian, mlp, moments
+from .train import autoencoder_loss, closure_loss, flat_parameters, load_flat_parameters, train
+
+__all__ = ["ACTIVATIONS", "ClosureNet", "Decoder", "WeightFunctions", "maxwellian", "mlp", "moments", "train",
+           "autoencoder_loss", "closure_loss", "flat_parameters", "load_flat_parameters", "closure_data",
+           "export_arrays", "save_model", "load_model", "model_mismatch"]

@@ -1,0 +1,125 @@
+"""Training loops of the moment autoencoder and the closure networks, resumable in chunks.
+
+:func:`train` runs Adam with an exponential learning-rate decay from ``lr`` to ``lr_final``
+over ``steps`` minibatch steps, in chunks; between chunks it records the training and
+validation losses and calls ``on_chunk(state)`` with a flat, numpy-only state (parameters,
+Adam moments, step, loss curves) that :func:`train` accepts back as ``resume`` to continue
+exactly where it stopped. Data are tensors whose first axis is the sample.
+"""
+
+import math
+
+import numpy as np
+import torch
+
+from .models import ClosureNet, Decoder, WeightFunctions, moments
+
+__all__ = ["train", "autoencoder_loss", "closure_loss", "flat_parameters", "load_flat_parameters",
+           "ZERO_BAND"]
+
+#: relative weighting of the closure loss: squared error / (|z/z_scale|² + ZERO_BAND)
+ZERO_BAND = 0.05
+
+
+def flat_parameters(module):
+    """All parameters of ``module`` as one float64 numpy vector."""
+    return torch.nn.utils.parameters_to_vector(module.parameters()).detach().cpu().double().numpy()
+
+
+def load_flat_parameters(module, flat):
+    """Inverse of :func:`flat_parameters`."""
+    p = next(module.parameters())
+    torch.nn.utils.vector_to_parameters(torch.as_tensor(flat, dtype=p.dtype, device=p.device), module.parameters())
+
+
+def _adam_state(opt, params):
+    st = [opt.state.get(p, {}) for p in params]
+    if not st or "exp_avg" not in st[0]:
+        return {}
+    cat = lambda key: torch.cat([s[key].reshape(-1) for s in st]).detach().cpu().double().numpy()  # noqa: E731
+    return {"adam_m": cat("exp_avg"), "adam_v": cat("exp_avg_sq"), "adam_t": float(st[0]["step"])}
+
+
+def _load_adam(opt, params, state):
+    if "adam_m" not in state:
+        return
+    off = 0
+    for p in params:
+        n = p.numel()
+        opt.state[p] = {
+            "step": torch.tensor(float(state["adam_t"])),
+            "exp_avg": torch.as_tensor(state["adam_m"][off:off + n], dtype=p.dtype, device=p.device).view_as(p).clone(),
+            "exp_avg_sq": torch.as_tensor(state["adam_v"][off:off + n], dtype=p.dtype,
+                                          device=p.device).view_as(p).clone()}
+        off += n
+
+
+def train(module, loss_fn, n_train, val_loss_fn, *, steps, batch_size, lr, lr_final, generator, record_every,
+          resume=None, on_chunk=None, progress=None):
+    """Minimize ``loss_fn(idx)`` (mean loss of the training samples ``idx``, a LongTensor) over ``module``.
+
+    ``val_loss_fn()`` gives the validation loss (a float). Returns ``(train_losses, val_losses)``, numpy
+    ``(steps // record_every + 1,)``: the mean minibatch loss over each recording interval and the
+    validation loss at its end (index 0: before training). ``generator``: torch.Generator for minibatches.
+    ``progress(step, steps, loss)`` is called after each chunk.
+    """
+    params = list(module.parameters())
+    opt = torch.optim.Adam(params, lr=lr, betas=(0.9, 0.99))
+    n_rec = steps // record_every + 1
+    tr, va = np.full(n_rec, np.nan), np.full(n_rec, np.nan)
+    start = 0
+    if resume is not None:
+        load_flat_parameters(module, resume["params"])
+        _load_adam(opt, params, resume)
+        start = int(resume["step"])
+        tr, va = resume["train"].copy(), resume["val"].copy()
+        for _ in range(start):  # the minibatch stream continues where it stopped
+            torch.randint(n_train, (batch_size,), generator=generator)
+    else:
+        with torch.no_grad():
+            tr[0] = va[0] = val_loss_fn()
+    decay = math.log(lr_final / lr) / max(steps, 1)
+    acc, n_acc = 0.0, 0
+    for step in range(start, steps):
+        for group in opt.param_groups:
+            group["lr"] = lr * math.exp(decay * step)
+        idx = torch.randint(n_train, (batch_size,), generator=generator)
+        loss = loss_fn(idx)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        acc += loss.item()
+        n_acc += 1
+        done = step + 1
+        if done % record_every == 0 or done == steps:
+            k = done // record_every if done % record_every == 0 else n_rec - 1
+            with torch.no_grad():
+                tr[k], va[k] = acc / n_acc, val_loss_fn()
+            acc, n_acc = 0.0, 0
+            if progress is not None:
+                progress(done, steps, tr[k])
+            if on_chunk is not None:
+                on_chunk({"params": flat_parameters(module), "step": done, "train": tr, "val": va,
+                          **_adam_state(opt, params)})
+    return tr, va
+
+
+def autoencoder_loss(weights: WeightFunctions, decoder: Decoder, f, v, dv, consistency=1.0):
+    """Reconstruction ``Σ_j (f - f̂)² dv`` plus ``consistency`` × the squared error of the moments
+    ``∫ (1, v, v²/2) f̂`` against those of ``f``, per sample ``(n,)``; ``f`` ``(n, n_v)`` of unit density."""
+    _, m, E = moments(f, v, dv)
+    u = m
+    T = 2.0 * E - m * u
+    _, z = weights.encode(f, v, dv, u, T)
+    fhat = decoder(u, T, z, v, dv)
+    rec = ((fhat - f) ** 2).sum(-1) * dv
+    r1, m1, e1 = moments(fhat, v, dv)
+    return rec + consistency * ((r1 - 1.0) ** 2 + (m1 - m) ** 2 + (e1 - E) ** 2)
+
+
+def closure_loss(net: ClosureNet, u, T, z, y):
+    """Relative squared error of the scaled outputs, per sample ``(n,)``: targets ``y`` ``(n, 1 + M)``."""
+    pred = net.scaled(u, T, z)
+    ys = (y / net.out_scale).to(pred.dtype)
+    zz = ((z / net.z_scale) ** 2).sum(-1).to(pred.dtype)
+    return ((pred - ys) ** 2).mean(-1) / (zz / z.shape[1] + ZERO_BAND)
