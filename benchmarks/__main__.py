@@ -15,7 +15,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from benchmarks import bench_deep_linear_step, bench_engine_overhead  # noqa: E402
+from benchmarks import bench_bgk, bench_deep_linear_step, bench_engine_overhead  # noqa: E402
 from engine import provenance  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
@@ -115,7 +115,7 @@ def _executor_section(engine: dict) -> list[str]:
     ]
 
 
-def render(step: dict, peak_all: float, engine: dict) -> str:
+def render(step: dict, peak_all: float, engine: dict, kinds: list[list[str]]) -> str:
     versions = json.loads(provenance.environment()["engine_packages"])
     return "\n".join([
         "# Performance",
@@ -127,6 +127,7 @@ def render(step: dict, peak_all: float, engine: dict) -> str:
         "",
         *_step_section(step, peak_all),
         *_executor_section(engine),
+        *(line for lines in kinds for line in lines),
     ])
 
 
@@ -134,7 +135,8 @@ def main() -> None:
     step = bench_deep_linear_step.measure()
     peak_all = machine_matmul_rate()
     engine = bench_engine_overhead.measure()
-    DOC.write_text(render(step, peak_all, engine))
+    kinds = [bench.section(bench.measure()) for bench in (bench_bgk,)]
+    DOC.write_text(render(step, peak_all, engine, kinds))
     print(DOC.read_text())
 
 

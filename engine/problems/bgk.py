@@ -340,6 +340,52 @@ def _rel(a: np.ndarray, b: np.ndarray, order: int) -> float:
     return float(diff / den) if den > 1e-10 * scale else float(diff)
 
 
+def _march(spec: BGKSpec, grid: bgk.PhaseGrid, f0: np.ndarray, t: np.ndarray, ctx: RunContext) -> bgk.Solution:
+    """Advance ``f0`` (``(n_comp, n_x, n_v)``) through the save times ``t``, one output interval per solver call.
+
+    Each interval reports progress and offers a checkpoint (``f`` and the outputs so far; the step
+    count is the number of kinetic time steps taken), and a restarted run resumes at the interval
+    after its checkpoint. The intervals take the same steps as one call over all of ``t``, so the
+    result does not depend on where a run was interrupted. Raises RunFailed at the first interval
+    whose moments are non-finite or non-positive.
+    """
+    sch, col = spec.scheme, spec.collision
+    nt, nx = t.size, grid.n_x
+    gaps = np.diff(np.concatenate([[0.0], t]))
+    state = ctx.restore()
+    if state is None:
+        state = {"f": np.array(f0[None], dtype=np.float64, order="C"), "done": 0, "steps": 0,
+                 **{k: np.full((nt, nx), np.nan) for k in ("rho", "m", "E", "q")}, "H": np.full(nt, np.nan),
+                 "dt": np.zeros(nt), "f_saved": np.zeros((nt if spec.output.distribution else 0,) + grid.shape)}
+    f = state["f"]
+    for k in range(int(state["done"]), nt):
+        sol = bgk.solve(f, grid, col.kn, [gaps[k]], transport=sch.transport, limiter=sch.limiter,
+                        relaxation=sch.relaxation, cfl=sch.cfl, frequency=col.frequency, omega=col.omega,
+                        overwrite=True)
+        for name in ("rho", "m", "E", "q"):
+            state[name][k] = getattr(sol, name)[0, 0]
+        state["H"][k], state["dt"][k] = sol.H[0, 0], sol.dt[0]
+        _check_finite(state, k, t, grid)
+        if spec.output.distribution:
+            state["f_saved"][k] = f[0]
+        state["done"], state["steps"] = k + 1, int(state["steps"]) + sol.n_steps
+        ctx.progress(k + 1, nt)
+        ctx.checkpoint(state, int(state["steps"]))
+    return bgk.Solution(grid=grid, t=t, rho=state["rho"][None], m=state["m"][None], E=state["E"][None],
+                        q=state["q"][None], H=state["H"][None], dt=state["dt"], n_steps=int(state["steps"]),
+                        f=state["f_saved"][None] if spec.output.distribution else None)
+
+
+def _check_finite(state: dict, k: int, t: np.ndarray, grid: bgk.PhaseGrid) -> None:
+    rho, m, E = state["rho"][k], state["m"][k], state["E"][k]
+    ok = np.isfinite(rho) & np.isfinite(m) & np.isfinite(E) & np.isfinite(state["H"][k]) & (rho > 0)
+    ok[ok] &= bgk.maxwellian.primitives(rho[ok], m[ok], E[ok], grid.dim)[1] > 0
+    if not ok.all():
+        i = int(np.argmin(ok))
+        raise RunFailed(f"blow-up: non-finite or non-positive rho/T at t = {t[k]:.4g}, cell {i} "
+                        f"(x = {grid.x[i]:.4g}); lower scheme.cfl or refine the velocity grid")
+
+
 class BGK(Problem):
     """The kinetic BGK equation, with Euler and Navier-Stokes references on the same grid."""
 
@@ -360,20 +406,9 @@ class BGK(Problem):
         except ValueError as exc:
             raise RunFailed(f"initial data: {exc}") from None
         t = save_times(spec)
-        sch, col = spec.scheme, spec.collision
-        ctx.progress(0, 1)
-        sol = bgk.solve(f0, grid, col.kn, t, transport=sch.transport, limiter=sch.limiter,
-                        relaxation=sch.relaxation, cfl=sch.cfl, frequency=col.frequency, omega=col.omega,
-                        save_distribution=spec.output.distribution, overwrite=False)
-        ctx.progress(1, 1)
+        sol = _march(spec, grid, f0, t, ctx)
         rho, m, E, q = sol.rho[0], sol.m[0], sol.E[0], sol.q[0]
         u, T, p = sol.u[0], sol.T[0], sol.p[0]
-        ok = np.isfinite(rho) & np.isfinite(m) & np.isfinite(E) & np.isfinite(sol.H[0][:, None])
-        ok &= (rho > 0) & (T > 0)
-        if not ok.all():
-            k, i = np.argwhere(~ok)[0]
-            raise RunFailed(f"blow-up: non-finite or non-positive rho/T at t = {t[k]:.4g}, cell {i} "
-                            f"(x = {grid.x[i]:.4g}); lower scheme.cfl or refine the velocity grid")
         tx = ("t", "x")
         data = {
             "rho": variable(rho, "density", tx), "u": variable(u, "bulk velocity", tx), "T": variable(T, "temperature", tx),
