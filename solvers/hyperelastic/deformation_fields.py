@@ -8,7 +8,7 @@ material there is the push-forward of the homogeneous (mu, rho0) body, ``C = mu 
 
 Fields (lengths in metres, F dimensionless):
 
-- :class:`Uniform`: one F inside a convex polygon (or everywhere), undeformed host outside;
+- :class:`Uniform`: one F inside a polygon (or everywhere), undeformed host outside;
 - :class:`PiecewiseAffine`: convex pieces given by reference and current vertices (triangles,
   or polygons mapped by one affine map, e.g. rigidly moved parts), holes (current polygons),
   and an exterior that is undeformed host or void;
@@ -74,7 +74,14 @@ class Field:
     """Base class: ``gradient(x) -> (F (n, 3, 3), solid (n,))`` at current points x (n, 2)."""
 
     def gradient(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError
+        index, table, solid = self.tabulated(x)
+        return table[index], solid
+
+    def tabulated(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(index (n,), F_table (m, 3, 3), solid (n,))`` with F(x_k) = F_table[index[k]]: fields made of
+        a few homogeneous parts push forward each part once."""
+        F, solid = self.gradient(x)
+        return np.arange(len(x)), F, solid
 
     def inverse(self, x: np.ndarray) -> np.ndarray:
         """Reference points X = chi^-1(x), (n, 2); NaN where x is void."""
@@ -83,16 +90,14 @@ class Field:
 
 @dataclass(frozen=True)
 class Uniform(Field):
-    """Deformation gradient ``F`` (3x3) inside the convex ``region`` (k, 2) (everywhere if None)."""
+    """Deformation gradient ``F`` (3x3) inside the polygon ``region`` (k, 2) (everywhere if None)."""
 
     F: np.ndarray
     region: np.ndarray | None = None
 
-    def gradient(self, x):
-        F = np.broadcast_to(np.eye(3), (len(x), 3, 3)).copy()
-        inside = np.ones(len(x), bool) if self.region is None else inside_convex(x, np.asarray(self.region, float))
-        F[inside] = np.asarray(self.F, float)
-        return F, np.ones(len(x), bool)
+    def tabulated(self, x):
+        inside = np.ones(len(x), bool) if self.region is None else inside_polygon(x, np.asarray(self.region, float))
+        return inside.astype(np.int64), np.stack([np.eye(3), np.asarray(self.F, float)]), np.ones(len(x), bool)
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,7 @@ class PiecewiseAffine(Field):
                     if not _separated(polys[i], polys[j], 1e-9 * scale):
                         raise ValueError(f"pieces {i} and {j} overlap in the {name} configuration")
 
-    def _label(self, x: np.ndarray) -> np.ndarray:
+    def label(self, x: np.ndarray) -> np.ndarray:
         """Piece index per point; -1 exterior, -2 hole."""
         lab = np.full(len(x), -1, dtype=np.int64)
         for k, p in enumerate(self.pieces):
@@ -174,16 +179,14 @@ class PiecewiseAffine(Field):
             lab[inside_polygon(x, np.asarray(hole, float))] = -2
         return lab
 
-    def gradient(self, x):
-        lab = self._label(x)
-        table = np.stack([_plane_F(p.A, self.F33) for p in self.pieces] + [np.eye(3)]) if self.pieces else \
-            np.eye(3)[None]
-        F = table[np.where(lab >= 0, lab, len(self.pieces))]
+    def tabulated(self, x):
+        lab = self.label(x)
+        table = np.stack([_plane_F(p.A, self.F33) for p in self.pieces] + [np.eye(3)])
         solid = (lab >= 0) | ((lab == -1) & (self.exterior == "host"))
-        return F, solid
+        return np.where(lab >= 0, lab, len(self.pieces)), table, solid
 
     def inverse(self, x):
-        lab = self._label(x)
+        lab = self.label(x)
         X = np.array(x, dtype=float)
         for k, p in enumerate(self.pieces):
             sel = lab == k
@@ -273,9 +276,9 @@ def cell_medium(grid: Grid, fld: Field, mu: float, rho0: float, sub: int = 4, ro
         stop = min(ncx, start + rows)
         xs = (cx[start:stop, None] + off[None, :]).ravel()
         X, Y = np.meshgrid(xs, ys, indexing="ij")
-        F, solid = fld.gradient(np.column_stack([X.ravel(), Y.ravel()]))
-        C, rho = push_forward(F, mu, rho0)
-        vals = (C[:, 0, 0], C[:, 0, 1], C[:, 1, 1], rho)
+        index, table, solid = fld.tabulated(np.column_stack([X.ravel(), Y.ravel()]))
+        C, rho = push_forward(table, mu, rho0)
+        vals = (C[index, 0, 0], C[index, 0, 1], C[index, 1, 1], rho[index])
         for dst, v in zip(out, vals):
             v = np.where(solid, v, 0.0).reshape(stop - start, sub, ncy, sub)
             dst[start:stop] = v.mean(axis=(1, 3))

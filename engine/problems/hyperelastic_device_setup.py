@@ -1,0 +1,257 @@
+"""Kind ``hyperelastic_device``: from a spec to the device, grids, source and receivers, with the spec checks.
+
+Everything here is geometry (metres) and host properties; :func:`build` is called by the spec's model
+validator (through :func:`check`, which turns the problems it finds into ``FieldError``) and by the run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+from engine.problems.hyperelastic_interface import deformation_gradient
+from engine.spec import FieldError
+from solvers.hyperelastic import devices, fem, sources
+from solvers.hyperelastic.deformation_fields import Field, PiecewiseAffine, Piece, Unidirectional, Uniform
+from solvers.hyperelastic.material import push_forward
+
+MIN_POINTS_PER_WAVELENGTH = 10.0
+TAU_CYCLES = 1.5          # default wavelet envelope tau = 1.5 / f0
+SPONGE_WAVELENGTHS = 3.0  # default absorber width
+SIGMA_PER_F0 = 10.0       # default sigma_max = 10 f0
+PROBE = 200               # material probe points per side for the resolution check
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A resolved run: the device, the device grid and the homogeneous run's grid (m), the source (line
+    segment or point, its profile), the wavelet (f0 [Hz], tau [s], t0 [s]), the absorber (width [m],
+    sigma_max [1/s]), the reflection receiver line and the host wavelength lambda0 [m]."""
+
+    device: devices.Device
+    grid: fem.Grid
+    ref_grid: fem.Grid
+    source_kind: str
+    source_points: tuple
+    direction: np.ndarray
+    wavelet: tuple[float, float, float]
+    absorber: tuple[float, float]
+    receiver_line: tuple[np.ndarray, np.ndarray]
+    wavelength: float
+    c_min: float
+
+
+def host_speed(spec) -> float:
+    return math.sqrt(spec.material.mu / spec.material.rho)
+
+
+def _host_field() -> PiecewiseAffine:
+    return PiecewiseAffine((), (), "host")
+
+
+def _custom(spec, grid_bounds) -> devices.Device:
+    d = spec.device
+    if d.field == "uniform":
+        F = deformation_gradient(_as_interface(spec))[0]
+        region = None if d.region is None else np.array(d.region, float)
+        if region is not None and (region.ndim != 2 or region.shape[1] != 2 or len(region) < 3):
+            raise FieldError("device.region", "a polygon is a list of at least 3 points [x, y]", "[[x, y], ...]")
+        field = Uniform(F, region)
+        outline = () if region is None else (region,)
+        bounds = grid_bounds if region is None else (tuple(region.min(0)), tuple(region.max(0)))
+        host = _host_field()
+        return devices.Device(field, host, host, outline, (), bounds)
+    if d.field == "piecewise_affine":
+        pieces = []
+        for k, tri in enumerate(d.triangles):
+            ref, cur = np.array(tri.ref, float), np.array(tri.cur, float)
+            if ref.shape != (3, 2) or cur.shape != (3, 2):
+                raise FieldError(f"device.triangles.{k}", "a triangle has 3 reference and 3 current vertices [x, y]",
+                                 "ref: [[x, y] x 3], cur: [[x, y] x 3]")
+            pieces.append(Piece(ref, cur))
+        holes = tuple(np.array(h, float) for h in d.holes)
+        for k, hole in enumerate(holes):
+            if hole.ndim != 2 or hole.shape[1] != 2 or len(hole) < 3:
+                raise FieldError(f"device.holes.{k}", "a hole is a polygon of at least 3 points [x, y]", "[[x, y], ...]")
+        field = PiecewiseAffine(tuple(pieces), holes, d.exterior)
+        try:
+            field.check()
+        except ValueError as exc:
+            raise FieldError("device.triangles", str(exc), "non-overlapping, non-inverted triangles (J > 0)") from None
+        polys = [p.cur for p in pieces] + list(holes)
+        bounds = (tuple(np.min([p.min(0) for p in polys], 0)), tuple(np.max([p.max(0) for p in polys], 0))) \
+            if polys else grid_bounds
+        compare = (-1,) if d.exterior == "host" else ()
+        return devices.Device(field, field.undeformed(), field.virtual(), tuple(polys), compare, bounds)
+    field = Unidirectional(d.profile, tuple(d.direction), d.stretch, d.entry, d.thickness, d.amplitude,
+                           tuple(d.center), d.radius)
+    if not np.linalg.norm(d.direction) > 0:
+        raise FieldError("device.direction", "the direction e of the displacement is the zero vector", "|e| > 0")
+    if not field.min_jacobian() > 0:
+        blame = "device.stretch" if d.profile == "slab" else "device.amplitude"
+        raise FieldError(blame, f"the unidirectional field inverts the material: min J = 1 + e.grad phi = "
+                         f"{field.min_jacobian():.4g} <= 0", "J > 0 (gaussian: |amplitude| < radius e^(1/2))")
+    host = _host_field()
+    return devices.Device(field, host, host, (), (), grid_bounds)
+
+
+def _as_interface(spec) -> SimpleNamespace:
+    """The two sections :func:`deformation_gradient` of hyperelastic_interface reads."""
+    return SimpleNamespace(deformation=spec.device.gradient, material=spec.material)
+
+
+def build_device(spec, grid_bounds, y_start: float, arm: float) -> devices.Device:
+    """The spec's device; ``y_start`` (m): where strips begin, ``arm`` (m): output arm length."""
+    d = spec.device
+    try:
+        if d.type == "cloak":
+            if not d.opening < d.half_height:
+                raise FieldError("device.opening", f"the hole's half-opening b = {d.opening!r} reaches the rhombus "
+                                 f"half-height H = {d.half_height!r}", f"opening < {d.half_height!r}")
+            return devices.cloak(d.half_width, d.opening, d.half_height, tuple(d.center))
+        if d.type == "bend":
+            return devices.bend(d.width, d.angle_deg, d.units, d.unit_length, d.gap, d.left, d.entry, y_start, arm)
+        if d.type == "lens" and d.design == "stretched_slab":
+            return devices.stretched_slab(d.width, d.stretch, d.thickness, d.left, d.entry, y_start, arm)
+        if d.type == "lens":
+            return devices.refractive_lens(d.aperture, d.stretch, d.thickness_center, d.thickness_edge, d.entry,
+                                           d.center[0])
+    except ValueError as exc:
+        raise FieldError("device", str(exc), "valid device parameters") from None
+    if d.type == "custom":
+        return _custom(spec, grid_bounds)
+    host = _host_field()
+    return devices.Device(host, host, host, (), (), grid_bounds)
+
+
+def _grid(x0, x1, y0, y1, h) -> fem.Grid:
+    return fem.Grid(int(math.ceil((x1 - x0) / h - 1e-9)) + 1, int(math.ceil((y1 - y0) / h - 1e-9)) + 1, h, x0, y0)
+
+
+def _speeds(field: Field, pts: np.ndarray, mu: float, rho0: float) -> tuple[float, float]:
+    """Slowest and fastest SH speed (m/s) of the field's solid material at the probe points."""
+    index, table, solid = field.tabulated(pts)
+    used = np.unique(index[solid])
+    if used.size == 0:
+        raise FieldError("device", "the device leaves no solid material in the grid", "solid material")
+    C, rho = push_forward(table[used], mu, rho0)
+    lam = np.linalg.eigvalsh(C)
+    return float(np.sqrt(lam[:, 0] / rho).min()), float(np.sqrt(lam[:, 1] / rho).max())
+
+
+def _clip_segment(p0, p1, lo, hi):
+    """The part of segment p0 -> p1 inside the box [lo, hi] (Liang-Barsky); None if outside."""
+    d = p1 - p0
+    t0, t1 = 0.0, 1.0
+    for k in range(2):
+        for p, q in ((-d[k], p0[k] - lo[k]), (d[k], hi[k] - p0[k])):
+            if p == 0:
+                if q < 0:
+                    return None
+            elif p < 0:
+                t0 = max(t0, q / p)
+            else:
+                t1 = min(t1, q / p)
+    return None if t0 >= t1 else (p0 + t0 * d, p0 + t1 * d)
+
+
+def build(spec) -> Setup:
+    """Resolve the spec (raises FieldError for impossible setups)."""
+    g, src, mat = spec.grid, spec.source, spec.material
+    c0 = host_speed(spec)
+    f0 = src.frequency
+    lam0 = c0 / f0
+    width = SPONGE_WAVELENGTHS * lam0 if spec.absorber.width is None else spec.absorber.width
+    sigma = SIGMA_PER_F0 * f0 if spec.absorber.sigma_max is None else spec.absorber.sigma_max
+    (x0, x1), (y0, y1) = g.x, g.y
+    lo, hi = np.array([x0, y0]), np.array([x1, y1])
+    diag = float(np.hypot(x1 - x0, y1 - y0))
+    device = build_device(spec, ((x0, y0), (x1, y1)), y0 - diag, 2.0 * diag)
+    probe = np.stack(np.meshgrid(np.linspace(x0, x1, PROBE), np.linspace(y0, y1, PROBE), indexing="ij"), -1)
+    c_min, _ = _speeds(device.field, probe.reshape(-1, 2), mat.mu, mat.rho)
+    lam_min = c_min / f0
+    h = lam_min / g.points_per_wavelength if g.h is None else g.h
+    if lam_min / h < MIN_POINTS_PER_WAVELENGTH:
+        blame = "grid.points_per_wavelength" if g.h is None else "grid.h"
+        expected = (f"points_per_wavelength >= {MIN_POINTS_PER_WAVELENGTH:g}" if g.h is None
+                    else f"h <= {lam_min / MIN_POINTS_PER_WAVELENGTH:.4g}")
+        raise FieldError(blame, f"the grid resolves the shortest wavelength {lam_min:.4g} m (slowest speed "
+                         f"{c_min:.4g} m/s at f0 = {f0:g} Hz) with {lam_min / h:.3g} points", expected)
+    (bx0, by0), (bx1, by1) = device.deformed_bounds
+    if spec.device.type != "none" and not isinstance(device.field, Unidirectional):
+        inner_lo, inner_hi = lo + width, hi - width
+        if bx0 < inner_lo[0] or by0 < inner_lo[1] or bx1 > inner_hi[0] or by1 > inner_hi[1]:
+            raise FieldError("absorber.width", f"the pre-deformed region [{bx0:.4g}, {bx1:.4g}] x [{by0:.4g}, "
+                             f"{by1:.4g}] reaches into the absorbing layers of width {width:.4g} m (they must lie "
+                             "in the undeformed host)", "a smaller absorber width or a larger grid")
+    grid = _grid(x0, x1, y0, y1, h)
+    direction_deg = src.direction_deg if src.direction_deg is not None else (0.0 if spec.device.type == "cloak"
+                                                                             else 90.0)
+    e = np.array([math.cos(math.radians(direction_deg)), math.sin(math.radians(direction_deg))])
+    normal = np.array([-e[1], e[0]])
+    strip = spec.device.type == "bend" or (spec.device.type == "lens" and spec.device.design == "stretched_slab")
+    center = np.array([spec.device.left + 0.5 * spec.device.width, 0.0]) if strip else np.array(spec.device.center)
+    if src.position is not None:
+        pos = np.array(src.position, float)
+    else:                                     # upstream edge + absorber + one wavelength, on the centre line
+        corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]])
+        back = (corners @ e).min() + width + lam0
+        pos = center + (back - center @ e) * e
+    if src.type == "point":
+        points = (pos,)
+    else:
+        half = 0.5 * (src.length if src.length is not None else (spec.device.width if strip else 2.0 * diag))
+        seg = _clip_segment(pos - half * normal, pos + half * normal, lo, hi)
+        if seg is None:
+            raise FieldError("source.position", f"the source line through {pos.tolist()} misses the grid",
+                             "a position inside the grid")
+        points = seg
+    _check_source(device, points, grid, src)
+    # reflection receivers: the source line moved halfway toward the device
+    gap = float((np.array([[bx0, by0], [bx1, by0], [bx0, by1], [bx1, by1]]) @ e).min() - pos @ e)
+    shift = 0.5 * gap * e if gap > 0 else np.zeros(2)
+    ends = (points[0] + shift, points[-1] + shift) if len(points) == 2 else (pos + shift - lam0 * normal,
+                                                                              pos + shift + lam0 * normal)
+    virtual = device.reference
+    in_strip = isinstance(virtual, PiecewiseAffine) and virtual.exterior == "void"
+    ref_grid = _reference_grid(device, grid, points) if in_strip else grid
+    tau = TAU_CYCLES / f0 if src.tau is None else src.tau
+    t0 = 3.0 * tau if src.delay is None else src.delay
+    return Setup(device, grid, ref_grid, src.type, points, e, (f0, tau, t0), (width, sigma), ends, lam0, c_min)
+
+
+def _check_source(device, points, grid, src) -> None:
+    """The source must lie in solid, undeformed material."""
+    if len(points) == 2:
+        pts, _, _ = sources.line_points(points[0], points[1], grid.h)
+    else:
+        pts = np.array(points)
+    index, table, solid = device.field.tabulated(pts)
+    if not solid.all():
+        k = int(np.flatnonzero(~solid)[0])
+        raise FieldError("source.position", f"a hole or void cuts the source at ({pts[k, 0]:.4g}, {pts[k, 1]:.4g})",
+                         "a source entirely inside solid material")
+    moved = np.abs(table[index] - np.eye(3)).max(axis=(1, 2)) > 1e-12
+    if moved.any():
+        k = int(np.flatnonzero(moved)[0])
+        raise FieldError("source.position", f"the source lies in pre-deformed material at ({pts[k, 0]:.4g}, "
+                         f"{pts[k, 1]:.4g})", "a source in the undeformed host")
+
+
+def _reference_grid(device, grid: fem.Grid, points) -> fem.Grid:
+    """Grid of the virtual body: covers chi^-1 of the device grid's solid nodes, same spacing."""
+    X, Y = np.meshgrid(grid.x, grid.y, indexing="ij")
+    ref = device.field.inverse(np.column_stack([X.ravel(), Y.ravel()]))
+    ref = np.concatenate([ref[np.isfinite(ref[:, 0])], np.array(points)])
+    origin = np.array([grid.x0, grid.y0])
+    lo = origin + grid.h * np.floor((ref.min(axis=0) - origin) / grid.h - 2)   # nodes on the device lattice
+    hi = ref.max(axis=0) + 2 * grid.h
+    return _grid(lo[0], hi[0], lo[1], hi[1], grid.h)
+
+
+def check(spec) -> None:
+    """Raise FieldError for a spec that cannot run (see :func:`build`)."""
+    build(spec)
