@@ -48,6 +48,8 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
         ax.pcolormesh(ds[xn], ds[yn], w.T, cmap="RdBu_r", vmin=-scale, vmax=scale, shading="auto")
         if name != "w_homogeneous":
             ax.plot(ds["outline_x"], ds["outline_y"], "k-", lw=0.8)
+        ax.set_xlim(float(ds[xn][0]), float(ds[xn][-1]))
+        ax.set_ylim(float(ds[yn][0]), float(ds[yn][-1]))
         ax.set_aspect("equal")
         ax.set_title(f"{title}, t = {float(ds['t'][-1]):.3g} s", fontsize=9)
         ax.set_xlabel("x [m]")

@@ -108,16 +108,17 @@ def min_speed(medium: Medium) -> float:
     return float(medium.cell_speeds()[1].min())
 
 
-def sponge(grid: Grid, width: float, sigma_max: float) -> np.ndarray:
+def sponge(grid: Grid, width: float, sigma_max: float, axes: str = "xy") -> np.ndarray:
     """Damping rate (1/s) per node (nx, ny): ``sigma_max (d/width)^2`` within ``width`` (m) of each free
-    (non-periodic) edge, d the depth into the layer; zero elsewhere."""
-    def ramp(n, periodic):
-        if periodic or width <= 0:
+    (non-periodic) edge normal to one of ``axes`` ("x": the edges x = const), d the depth into the layer."""
+    def ramp(n, periodic, on):
+        if periodic or width <= 0 or not on:
             return np.zeros(n)
         idx = np.arange(n) * grid.h
         depth = np.maximum(width - idx, 0.0) + np.maximum(idx - (n - 1) * grid.h + width, 0.0)
         return sigma_max * (np.minimum(depth, width) / width) ** 2
-    return np.maximum(ramp(grid.nx, grid.periodic_x)[:, None], ramp(grid.ny, grid.periodic_y)[None, :])
+    return np.maximum(ramp(grid.nx, grid.periodic_x, "x" in axes)[:, None],
+                      ramp(grid.ny, grid.periodic_y, "y" in axes)[None, :])
 
 
 def cfl_dt(grid: Grid, medium: Medium, cfl: float = 0.9) -> float:
