@@ -1,0 +1,181 @@
+"""One run of ``function_learning``: draw the data, build the model, fit it (learners.function_learning).
+
+Random streams of the run's seed: ``target`` (random target parameters), ``inputs`` (training x),
+``test_inputs`` (test x, the same for every n), ``noise`` (label noise), ``features`` (random
+features / initial inner weights), ``init`` (initial outer coefficients).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from engine.problem import RunContext
+from engine.problems.function_learning_spec import DEFAULT_PENALTY, FunctionLearningSpec
+from learners.function_learning import data as fdata
+from learners.function_learning import linear
+from learners.function_learning.features import sample_features
+from learners.function_learning.networks import ResNet, TwoLayer, resnet_weights
+from learners.function_learning.training import Curves, train
+
+
+@dataclass
+class Data:
+    """Training set (x (n, d), y (n,)), test set (x_test (p, d), f_test = f*(x_test) (p,)) as tensors."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    x_test: torch.Tensor
+    f_test: torch.Tensor
+    target: fdata.Target
+
+
+@dataclass
+class Fitted:
+    """Predictions on the training and test sets, scalars (name -> value) and the loss curves."""
+
+    f_train: torch.Tensor
+    f_test: torch.Tensor
+    scalars: dict[str, float] = field(default_factory=dict)
+    curves: Curves | None = None
+    lam: float = 0.0
+    lr: float = float("nan")
+
+
+def device_of(spec: FunctionLearningSpec) -> torch.device:
+    """The torch device of the spec (auto: cuda when available)."""
+    want = spec.backend.device
+    if want == "auto":
+        want = "cuda" if torch.cuda.is_available() else "cpu"
+    if want == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("backend.device is cuda but torch sees no CUDA device (use device: auto or cpu)")
+    return torch.device(want)
+
+
+def make_data(spec: FunctionLearningSpec, ctx: RunContext, dtype, device) -> Data:
+    d, t = spec.data, spec.target
+    target = fdata.make_target(t.kind, d.d, ctx.rng("target"), width=t.width, depth=t.depth, frequency=t.frequency)
+    x = fdata.sample_inputs(d.input, d.n, d.d, ctx.rng("inputs"))
+    x_test = fdata.sample_inputs(d.input, d.n_test, d.d, ctx.rng("test_inputs"))
+    y = fdata.labels(target, x, d.noise, ctx.rng("noise"))
+
+    def tensor(a):
+        return torch.tensor(a, dtype=dtype, device=device)
+    return Data(tensor(x), tensor(y), tensor(x_test), tensor(target.f(x_test)), target)
+
+
+def _outer_init(spec: FunctionLearningSpec, shape, ctx: RunContext) -> np.ndarray:
+    return spec.fit.init_scale_value * ctx.rng("init").standard_normal(shape)
+
+
+def fit_random_features(spec: FunctionLearningSpec, data: Data, ctx: RunContext) -> Fitted:
+    """Random features (Monte Carlo or, for ``spectral``, midpoint quadrature nodes) fitted by
+    min_norm / ridge / spectral (closed form), gd (dual form) or adam."""
+    m, fit = spec.model.width, spec.fit
+    if fit.method == "spectral":
+        w = fdata.midpoint_nodes(m)
+    else:
+        w = sample_features(spec.model.features, m, spec.data.d, ctx.rng("features"))
+    a0 = _outer_init(spec, m, ctx) if fit.method in ("gd", "adam") else np.zeros(m)
+    if fit.method == "adam":
+        model = TwoLayer(w, a0, spec.model.activation, train_inner=False, dtype=data.x.dtype, device=data.x.device)
+        out = _train(spec, data, model, ctx)
+        a, kernel = model.a.detach(), linear.RandomFeatureKernel(model.w.detach(), spec.model.activation)
+    elif fit.method in ("min_norm", "spectral") and not fit.lam and m < spec.data.n:
+        kernel = linear.RandomFeatureKernel(_tensor(w, data), spec.model.activation)
+        a = kernel.min_norm_primal(data.x, data.y, fit.rcond)
+        out = Fitted(kernel.predict(data.x, a), kernel.predict(data.x_test, a))
+    else:
+        kernel = linear.RandomFeatureKernel(_tensor(w, data), spec.model.activation)
+        a0 = _tensor(a0, data)
+        out, c = _fit_dual(spec, data, kernel, ctx, kernel.predict(data.x, a0), lambda: kernel.predict(data.x_test, a0))
+        a = a0 + kernel.coefficients(data.x, c)
+        out.f_test = kernel.predict(data.x_test, a)
+    out.scalars["rkhs_norm"] = float(torch.sqrt(a @ a / m))
+    out.scalars["n_params"] = m
+    if data.target.coefficient is not None:
+        error = kernel.predict(data.x_test, _tensor(data.target.coefficient(w), data)) - data.f_test
+        out.scalars["discretization_error"] = float(torch.sqrt(torch.mean(error * error)))
+    return out
+
+
+def fit_kernel(spec: FunctionLearningSpec, data: Data, ctx: RunContext) -> Fitted:
+    """The arc-cosine kernel model fitted by min_norm / ridge / gd (from 0)."""
+    out, c = _fit_dual(spec, data, linear.arccos, ctx, torch.zeros_like(data.y), lambda: torch.zeros_like(data.f_test))
+    if out.f_test is None:
+        out.f_test = linear.arccos(data.x_test, data.x) @ c
+    out.scalars["rkhs_norm"] = linear.rkhs_norm(linear.arccos(data.x, data.x), c)
+    out.scalars["n_params"] = spec.data.n
+    return out
+
+
+def _tensor(a: np.ndarray, data: Data) -> torch.Tensor:
+    return torch.tensor(a, dtype=data.x.dtype, device=data.x.device)
+
+
+def _fit_dual(spec, data: Data, kernel, ctx: RunContext, f0, f0_test) -> tuple[Fitted, torch.Tensor]:
+    """Dual coefficients c of f = f0 + k(., X) c (f0 (n,), f0_test() (p,) the initial predictions) by
+    the spec's method. The test predictions are filled in for gd only (None otherwise)."""
+    fit = spec.fit
+    k = kernel(data.x, data.x)
+    if fit.method == "gd":
+        k_test, f0_test = kernel(data.x_test, data.x), f0_test()
+        c, curves = linear.gradient_descent(k, data.y, k_test, data.f_test, f0, f0_test, fit.lr_value, fit.steps,
+                                            spec.output.every, ctx.progress)
+        return Fitted(f0 + k @ c, f0_test + k_test @ c, curves=curves, lr=fit.lr_value), c
+    lam = fit.lam or 0.0
+    c = linear.ridge(k, data.y - f0, lam) if lam > 0 else linear.min_norm(k, data.y - f0, fit.rcond)
+    return Fitted(f0 + k @ c, None, lam=lam), c
+
+
+def fit_network(spec: FunctionLearningSpec, data: Data, ctx: RunContext) -> Fitted:
+    """two_layer, resnet or flow_random_features trained by the spec's method; min_norm adds the
+    (weighted) path-norm penalty lam and trains with Adam."""
+    model = build_network(spec, ctx, data.x.dtype, data.x.device)
+    out = _train(spec, data, model, ctx)
+    with torch.no_grad():
+        if isinstance(model, TwoLayer):
+            out.scalars["path_norm"] = float(model.path_norm(1))
+            out.scalars["path_norm_l2"] = float(model.path_norm(2))
+        else:
+            out.scalars["weighted_path_norm"] = float(model.weighted_path_norm(spec.data.d))
+    out.scalars["n_params"] = model.n_params()
+    return out
+
+
+def build_network(spec: FunctionLearningSpec, ctx: RunContext, dtype, device):
+    """The initial torch model of a network spec (inner weights from pi_0, outer ones from init)."""
+    mdl, fit = spec.model, spec.fit
+    if mdl.kind == "two_layer":
+        w0 = sample_features(mdl.features, mdl.width, spec.data.d, ctx.rng("features"))
+        return TwoLayer(w0, _outer_init(spec, mdl.width, ctx), mdl.activation, train_inner=True,
+                        smoothing=fit.smoothing, dtype=dtype, device=device)
+    scale = fit.init_scale_value
+    w0, u0, alpha0 = resnet_weights(spec.data.d, spec.hidden_dim, mdl.depth, mdl.width, mdl.features,
+                                    mdl.shared_features, scale, scale, ctx.rng("features"))
+    return ResNet(w0, u0, alpha0, mdl.activation, train_inner=mdl.kind == "resnet", dtype=dtype, device=device)
+
+
+def _train(spec: FunctionLearningSpec, data: Data, model, ctx: RunContext) -> Fitted:
+    fit = spec.fit
+    penalized = fit.method == "min_norm"
+    lam = (fit.lam if fit.lam is not None else DEFAULT_PENALTY) if penalized else 0.0
+    penalty = None
+    if penalized:
+        penalty = model.path_norm if isinstance(model, TwoLayer) else lambda: model.weighted_path_norm(spec.data.d)
+    method = "adam" if penalized else fit.method
+    curves = train(model, data.x, data.y, data.x_test, data.f_test, method, fit.lr_value, fit.steps,
+                   spec.output.every, penalty=penalty, lam=lam, progress=ctx.progress)
+    with torch.no_grad():
+        return Fitted(model(data.x), model(data.x_test), curves=curves, lam=lam, lr=fit.lr_value)
+
+
+def fit(spec: FunctionLearningSpec, data: Data, ctx: RunContext) -> Fitted:
+    """Dispatch on model.kind."""
+    if spec.model.kind == "random_features":
+        return fit_random_features(spec, data, ctx)
+    if spec.model.kind == "kernel":
+        return fit_kernel(spec, data, ctx)
+    return fit_network(spec, data, ctx)

@@ -1,0 +1,139 @@
+"""Random-feature and kernel estimators in dual form (torch, any device/dtype).
+
+Random features: f(x) = (1/m) sum_j a_j sigma(w_j.x) with w_j fixed; empirical kernel
+k_m(x, x') = (1/m) sum_j sigma(w_j.x) sigma(w_j.x'). Every estimator here keeps
+a = a_0 + Phi^T c (Phi_ij = sigma(w_j.x_i)), so that f = f_0 + k_m(., X) c and the
+kernel model (m -> infinity, arc-cosine kernel) uses the same code with its exact kernel:
+
+- ``min_norm``: c = K^+ y, the minimum-norm interpolant (min (1/m)|a|^2 s.t. f(x_i) = y_i);
+  Cholesky when K is numerically positive definite, else an eigen-decomposition pseudo-inverse;
+- ``ridge``: c = (K + n lam I)^{-1} y, the minimizer of (1/n)|f - y|^2 + lam (1/m)|a|^2;
+- ``gd``: c <- c - lr (f - y)/n, i.e. a <- a - lr m dR/da (mean-field step scaling).
+
+The RKHS norm of f - f_0 is sqrt(c^T K c).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from learners.function_learning.features import activate, arccos_kernel
+from learners.function_learning.training import Curves, half_mse, run_steps
+
+CHUNK_ELEMENTS = 2 ** 23  # entries of one (points x features) block
+
+
+class RandomFeatureKernel:
+    """The empirical kernel of the features w (m, d) (a tensor) and activation."""
+
+    def __init__(self, w: torch.Tensor, activation: str = "relu"):
+        self.w, self.activation = w, activation
+
+    @property
+    def width(self) -> int:
+        return self.w.shape[0]
+
+    def _blocks(self, n: int):
+        size = max(1, CHUNK_ELEMENTS // max(n, 1))
+        for j in range(0, self.width, size):
+            yield self.w[j:j + size]
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """k_m(x_i, y_k), shape (n, p), accumulated over blocks of features."""
+        out = x.new_zeros((x.shape[0], y.shape[0]))
+        same = x is y
+        for w in self._blocks(max(x.shape[0], y.shape[0])):
+            fx = activate(x @ w.T, self.activation)
+            out.addmm_(fx, (fx if same else activate(y @ w.T, self.activation)).T)
+        return out / self.width
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Phi_ij = sigma(w_j.x_i), shape (n, m) (in one block: for small m)."""
+        return activate(x @ self.w.T, self.activation)
+
+    def min_norm_primal(self, x: torch.Tensor, y: torch.Tensor, rcond: float | None = None) -> torch.Tensor:
+        """a = m Phi^+ y, the minimum-norm least-squares coefficients, shape (m,); cheaper than the
+        dual form when m < n."""
+        phi = self.features(x) / self.width
+        rtol = max(phi.shape) * torch.finfo(phi.dtype).eps if rcond is None else rcond
+        return torch.linalg.pinv(phi, rtol=rtol) @ y
+
+    def coefficients(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """a = Phi(x)^T c, shape (m,)."""
+        return torch.cat([activate(x @ w.T, self.activation).T @ c for w in self._blocks(x.shape[0])])
+
+    def predict(self, x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """(1/m) Phi(x) a, shape (n,)."""
+        out = x.new_zeros(x.shape[0])
+        j = 0
+        for w in self._blocks(x.shape[0]):
+            out += activate(x @ w.T, self.activation) @ a[j:j + w.shape[0]]
+            j += w.shape[0]
+        return out / self.width
+
+
+def arccos(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The kernel model's kernel (m -> infinity limit of ReLU random features), (n, p)."""
+    return arccos_kernel(x, y)
+
+
+def pseudo_solve(k: torch.Tensor, y: torch.Tensor, rcond: float | None = None) -> torch.Tensor:
+    """c = K^+ y for a symmetric positive semi-definite K (n, n).
+
+    Cholesky if it succeeds and no pivot is below rcond * max diag; otherwise the eigen
+    pseudo-inverse dropping eigenvalues below rcond * lambda_max. Default rcond: n * eps.
+    """
+    n = k.shape[0]
+    rcond = n * torch.finfo(k.dtype).eps if rcond is None else rcond
+    chol, info = torch.linalg.cholesky_ex(k)
+    if int(info) == 0:
+        pivots = torch.diagonal(chol) ** 2
+        if float(pivots.min()) > rcond * float(pivots.max()):
+            return torch.cholesky_solve(y[:, None], chol)[:, 0]
+    vals, vecs = torch.linalg.eigh(k)
+    keep = vals > rcond * vals[-1]
+    inv = torch.where(keep, 1.0 / torch.where(keep, vals, torch.ones_like(vals)), torch.zeros_like(vals))
+    return vecs @ (inv * (vecs.T @ y))
+
+
+def min_norm(k: torch.Tensor, y: torch.Tensor, rcond: float | None = None) -> torch.Tensor:
+    """Dual coefficients of the minimum-norm interpolant (least squares if K is singular)."""
+    return pseudo_solve(k, y, rcond)
+
+
+def ridge(k: torch.Tensor, y: torch.Tensor, lam: float) -> torch.Tensor:
+    """Dual coefficients c = (K + n lam I)^{-1} y of kernel ridge regression."""
+    n = k.shape[0]
+    return torch.linalg.solve(k + n * lam * torch.eye(n, dtype=k.dtype, device=k.device), y)
+
+
+def gradient_descent(k: torch.Tensor, y: torch.Tensor, k_test: torch.Tensor, y_test: torch.Tensor,
+                     f0: torch.Tensor, f0_test: torch.Tensor, lr: float, steps: int, every: int,
+                     progress: Callable[[int, int], None] | None = None) -> tuple[torch.Tensor, Curves]:
+    """Full-batch GD on R = (1/2n)|f - y|^2 in dual form: f = f0 + K c, c <- c - lr (f - y)/n.
+
+    k (n, n), k_test (p, n), f0 (n,) and f0_test (p,) the initial predictions. Returns
+    (c (n,), curves of R on the training and test sets).
+    """
+    n = k.shape[0]
+    c = torch.zeros_like(y)
+    f = f0.clone()
+
+    def step():
+        nonlocal f
+        loss = half_mse(f, y)
+        c.add_(f - y, alpha=-lr / n)
+        f = f0 + k @ c
+        return loss
+
+    def losses():
+        return half_mse(f, y), half_mse(f0_test + k_test @ c, y_test)
+
+    return c, run_steps(step, losses, steps, every, lr, progress)
+
+
+def rkhs_norm(k: torch.Tensor, c: torch.Tensor) -> float:
+    """sqrt(c^T K c): the RKHS norm of k(., X) c."""
+    return float(torch.sqrt(torch.clamp(c @ (k @ c), min=0.0)))
