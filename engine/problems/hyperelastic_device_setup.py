@@ -106,11 +106,11 @@ def _as_interface(spec) -> SimpleNamespace:
 def build_device(spec, grid_bounds, y_start: float, arm: float) -> devices.Device:
     """The spec's device; ``y_start`` (m): where strips begin, ``arm`` (m): output arm length."""
     d = spec.device
+    if d.type == "cloak" and not d.opening < d.half_height:
+        raise FieldError("device.opening", f"the hole's half-opening b = {d.opening!r} reaches the rhombus "
+                         f"half-height H = {d.half_height!r}", f"opening < {d.half_height!r}")
     try:
         if d.type == "cloak":
-            if not d.opening < d.half_height:
-                raise FieldError("device.opening", f"the hole's half-opening b = {d.opening!r} reaches the rhombus "
-                                 f"half-height H = {d.half_height!r}", f"opening < {d.half_height!r}")
             return devices.cloak(d.half_width, d.opening, d.half_height, tuple(d.center))
         if d.type == "bend":
             return devices.bend(d.width, d.angle_deg, d.units, d.unit_length, d.gap, d.left, d.entry, y_start, arm)
