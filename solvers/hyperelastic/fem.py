@@ -22,8 +22,9 @@ Internally node arrays are padded by one ghost node on each side ``(nx+2, ny+2)`
 arrays by one ghost cell in front ``(nx+1, ny+1)`` (cell ``(p, q)`` at ``[p+1, q+1]``), so the
 kernel has no branches: ghost cells of a free edge have zero coefficients, those of a periodic
 direction copy the periodic cells, and ghost nodes copy their periodic images every step.
-The kernel gathers the four cell contributions per node (``prange`` over x rows) and updates in
-place (``w^{n-1}`` is overwritten by ``w^{n+1}``), one pass over memory per step.
+The kernel sweeps x rows (``prange`` over blocks of rows on large grids), evaluates each cell once,
+gathers the four cell contributions per node and updates in place (``w^{n-1}`` is overwritten by
+``w^{n+1}``): one pass over memory per step.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
 __all__ = ["Grid", "Medium", "PointLoads", "SHSolver", "stiffness", "lumped_mass", "cfl_dt", "max_speed",
            "min_speed", "sponge", "wavelet", "warmup"]
@@ -167,25 +168,44 @@ def _stiffness(u, k11, k12, k22, out):
 
 
 @njit(cache=True, inline="always")
-def _update_row(u, u_old, k11, k12, k22, damp, gain, i):
-    """Row i of u_old <- (1 + damp) u - damp u_old - gain K u  (damp = (1-s)/(1+s), gain = dt^2/(M (1+s)))."""
-    for j in range(1, u.shape[1] - 1):
-        d = damp[i, j]
-        u_old[i, j] = (1.0 + d) * u[i, j] - d * u_old[i, j] - gain[i, j] * _node_force(u, i, j, k11, k12, k22)
+def _cell_row(u, p, k11, k12, k22, P, Q, R, S):
+    """Nodal forces of the cells of padded row p, to their 00 (P), 10 (Q), 01 (R) and 11 (S) nodes."""
+    for q in range(u.shape[1] - 1):
+        ea, eb, ec, ed = _cell_terms(u, p, q, k11, k12, k22)
+        P[q], Q[q], R[q], S[q] = -(ea + ec), ea - ed, ec - eb, eb + ed
+
+
+@njit(cache=True, inline="always")
+def _update_rows(u, u_old, k11, k12, k22, damp, gain, i0, i1):
+    """Rows i0 <= i < i1 of u_old <- (1 + damp) u - damp u_old - gain K u  (damp = (1-s)/(1+s),
+    gain = dt^2/(M (1+s))).  Each cell is evaluated once: the 10 and 11 parts of the previous cell row
+    are kept while the next row is computed."""
+    n = u.shape[1] - 1
+    P, R = np.empty(n), np.empty(n)
+    Q, S, Q_prev, S_prev = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    _cell_row(u, i0 - 1, k11, k12, k22, P, Q_prev, R, S_prev)
+    for i in range(i0, i1):
+        _cell_row(u, i, k11, k12, k22, P, Q, R, S)
+        for j in range(1, n):
+            d = damp[i, j]
+            f = P[j] + R[j - 1] + Q_prev[j] + S_prev[j - 1]
+            u_old[i, j] = (1.0 + d) * u[i, j] - d * u_old[i, j] - gain[i, j] * f
+        Q, Q_prev = Q_prev, Q
+        S, S_prev = S_prev, S
 
 
 # Threads pay off on large grids only (a parallel region costs more than a small grid's step).  Two
 # functions, not one compiled twice: numba's cache keys entries by the Python function.
 @njit(cache=True, parallel=True, nogil=True)
-def _leapfrog_parallel(u, u_old, k11, k12, k22, damp, gain):
-    for i in prange(1, u.shape[0] - 1):
-        _update_row(u, u_old, k11, k12, k22, damp, gain, i)
+def _leapfrog_parallel(u, u_old, k11, k12, k22, damp, gain, blocks):
+    nx = u.shape[0] - 2
+    for b in prange(blocks):
+        _update_rows(u, u_old, k11, k12, k22, damp, gain, 1 + b * nx // blocks, 1 + (b + 1) * nx // blocks)
 
 
 @njit(cache=True, nogil=True)
 def _leapfrog_serial(u, u_old, k11, k12, k22, damp, gain):
-    for i in range(1, u.shape[0] - 1):
-        _update_row(u, u_old, k11, k12, k22, damp, gain, i)
+    _update_rows(u, u_old, k11, k12, k22, damp, gain, 1, u.shape[0] - 1)
 
 
 PARALLEL_NODES = 500_000
@@ -213,14 +233,15 @@ def wavelet(t, f0, tau, t0):
 
 @njit(cache=True, nogil=True)
 def _advance(u, u_old, k11, k12, k22, damp, gain, periodic_x, periodic_y, n_steps, t_start, dt,
-             src_i, src_j, src_w, src_delay, f0, tau, t0, rec_i, rec_j, rec, parallel):
+             src_i, src_j, src_w, src_delay, f0, tau, t0, rec_i, rec_j, rec, blocks):
     """``n_steps`` leapfrog steps from time t_start (of w^n); rec[k, r] = w^{n+k+1} at receiver r.
 
+    ``blocks``: number of row blocks shared among threads (1: serial kernel).
     Returns the two arrays (new current, new previous) in order.
     """
     for k in range(n_steps):
-        if parallel:
-            _leapfrog_parallel(u, u_old, k11, k12, k22, damp, gain)
+        if blocks > 1:
+            _leapfrog_parallel(u, u_old, k11, k12, k22, damp, gain, blocks)
         else:
             _leapfrog_serial(u, u_old, k11, k12, k22, damp, gain)
         t = t_start + k * dt
@@ -318,6 +339,9 @@ class SHSolver:
         shape = (grid.nx + 2, grid.ny + 2)
         self._u, self._u_old = np.zeros(shape), np.zeros(shape)
         self.t, self.step = 0.0, 0
+        parallel = grid.nx * grid.ny >= PARALLEL_NODES and get_num_threads() > 1
+        #: row blocks of the parallel kernel (4 per thread), 1: the serial kernel
+        self.blocks = min(grid.nx, 4 * get_num_threads()) if parallel else 1
 
     def set_state(self, w: np.ndarray, w_prev: np.ndarray) -> None:
         """Initial condition: w at t = 0 and at t = -dt (zero on frozen, massless nodes)."""
@@ -348,7 +372,7 @@ class SHSolver:
             self._u, self._u_old, *self._k, self._damp, self._gain, g.periodic_x, g.periodic_y, int(n_steps),
             self.t, self.dt, np.asarray(loads.i, np.int64) + 1, np.asarray(loads.j, np.int64) + 1,
             np.asarray(loads.weight, float), np.asarray(loads.delay, float), f0, tau, t0,
-            np.asarray(ri, np.int64) + 1, np.asarray(rj, np.int64) + 1, rec, g.nx * g.ny >= PARALLEL_NODES)
+            np.asarray(ri, np.int64) + 1, np.asarray(rj, np.int64) + 1, rec, self.blocks)
         self.step += int(n_steps)
         self.t = self.step * self.dt
         return rec
