@@ -20,6 +20,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .compile import threaded_and_serial
+
 
 @njit(cache=True)
 def free_fraction(n, k, n_m):
@@ -45,39 +47,60 @@ def diffusivity_ratio(n, binding_over_kT, n_c, n_m, repulsion_over_kT=0.0):
     return m + repulsion_over_kT * f * n
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def step(n, out, dlin, drep, k, n_m, cxp, cxm, cyp, cym, decay, gamma, exchange, dt):
-    """One forward-Euler step n → out, shape (n_s, n_y, n_x). dlin[s] = D_s, drep[s] = D_s u₀/k_BT;
-    cxp[i], cxm[i] (cyp[j], cym[j]) couple cell i to i+1 and i−1 (0 at a no-flux boundary)."""
+@njit(cache=True, inline="always")
+def _face(coef, s, n, tot, mob, fr, j, i, jj, ii, dlin, drep):
+    """Rate of gain of n[s, j, i] through its face with cell (jj, ii), neighbour coefficient coef."""
+    if coef == 0.0:
+        return 0.0
+    m_face = 0.5 * (mob[j, i] + mob[jj, ii])
+    q_face = 0.5 * (fr[j, i] * n[s, j, i] + fr[jj, ii] * n[s, jj, ii])
+    return coef * (dlin[s] * m_face * (n[s, jj, ii] - n[s, j, i]) + drep[s] * q_face * (tot[jj, ii] - tot[j, i]))
+
+
+def _step(n, out, tot, mob, fr, dlin, drep, k, n_m, cxp, cxm, cyp, cym, decay, gamma, exchange, dt):
+    """One forward-Euler step n → out, shape (n_s, n_y, n_x); tot, mob, fr: (n_y, n_x) scratch.
+    dlin[s] = D_s, drep[s] = D_s u₀/k_BT; cxp[i], cxm[i] (cyp[j], cym[j]) couple cell i to i+1 and i−1
+    (0 at a no-flux boundary)."""
     ns, ny, nx = n.shape
-    tot = np.zeros((ny, nx))
-    mob = np.empty((ny, nx))
-    fr = np.empty((ny, nx))
     for j in prange(ny):
         for i in range(nx):
             acc = 0.0
             for s in range(ns):
                 acc += n[s, j, i]
             tot[j, i] = acc
-            mob[j, i] = mobility(acc, k, n_m)
             fr[j, i] = free_fraction(acc, k, n_m)
+            mob[j, i] = mobility(acc, k, n_m)
     for j in prange(ny):
         for i in range(nx):
             c = tot[j, i]
             for s in range(ns):
-                ns_c = n[s, j, i]
-                div = 0.0
-                for di, dj, coef in ((1, 0, cxp[i]), (-1, 0, cxm[i]), (0, 1, cyp[j]), (0, -1, cym[j])):
-                    if coef == 0.0:
-                        continue
-                    jj, ii = j + dj, i + di
-                    m_face = 0.5 * (mob[j, i] + mob[jj, ii])
-                    q_face = 0.5 * (fr[j, i] * ns_c + fr[jj, ii] * n[s, jj, ii])
-                    div += coef * (dlin[s] * m_face * (n[s, jj, ii] - ns_c) + drep[s] * q_face * (tot[jj, ii] - c))
-                react = -(decay[s] + gamma * c) * ns_c
+                div = (_face(cxp[i], s, n, tot, mob, fr, j, i, j, min(i + 1, nx - 1), dlin, drep)
+                       + _face(cxm[i], s, n, tot, mob, fr, j, i, j, max(i - 1, 0), dlin, drep)
+                       + _face(cyp[j], s, n, tot, mob, fr, j, i, min(j + 1, ny - 1), i, dlin, drep)
+                       + _face(cym[j], s, n, tot, mob, fr, j, i, max(j - 1, 0), i, dlin, drep))
+                react = -(decay[s] + gamma * c) * n[s, j, i]
                 for r in range(ns):
                     react += exchange[s, r] * n[r, j, i]
-                out[s, j, i] = ns_c + dt * (div + react)
+                out[s, j, i] = n[s, j, i] + dt * (div + react)
+
+
+#: The kernel compiled threaded (large grids) and serial (small ones, where threads cost more than they save).
+step, step_serial = threaded_and_serial(_step)
+#: Grids with at least this many cells use the threaded kernel.
+PARALLEL_CELLS = 1 << 16
+
+
+@njit(cache=True, nogil=True)
+def _advance(n, work, dlin, drep, k, n_m, cxp, cxm, cyp, cym, decay, gamma, exchange, h, steps, threaded):
+    """``steps`` forward-Euler steps of size h from n (work: scratch of the same shape); returns the result."""
+    tot, mob, fr = np.empty(n.shape[1:]), np.empty(n.shape[1:]), np.empty(n.shape[1:])
+    for _ in range(steps):
+        if threaded:
+            step(n, work, tot, mob, fr, dlin, drep, k, n_m, cxp, cxm, cyp, cym, decay, gamma, exchange, h)
+        else:
+            step_serial(n, work, tot, mob, fr, dlin, drep, k, n_m, cxp, cxm, cyp, cym, decay, gamma, exchange, h)
+        n, work = work, n
+    return n
 
 
 def radial_grid(r_max: float, n_r: int):
@@ -132,12 +155,9 @@ class Continuum:
         """n (n_s, n_y, n_x) advanced by ``duration`` in equal steps no longer than dt; returns a new array."""
         steps = max(1, int(math.ceil(duration / dt * (1.0 - 1e-12))))
         h = duration / steps
-        a, b = np.array(n, dtype=float), np.empty(np.shape(n))
-        for _ in range(steps):
-            step(a, b, self.dlin, self.drep, self.k, self.n_m, self.cxp, self.cxm, self.cyp, self.cym,
-                 self.decay, self.gamma, self.exchange, h)
-            a, b = b, a
-        return a
+        a = np.array(n, dtype=float)
+        return _advance(a, np.empty_like(a), self.dlin, self.drep, self.k, self.n_m, self.cxp, self.cxm, self.cyp,
+                        self.cym, self.decay, self.gamma, self.exchange, h, steps, a[0].size >= PARALLEL_CELLS)
 
 
 def warmup() -> None:

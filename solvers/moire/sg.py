@@ -23,6 +23,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .compile import threaded_and_serial
+
 
 @njit(cache=True)
 def bernoulli(x: float) -> float:
@@ -73,10 +75,9 @@ def _step(n, out, ntot, bxp, bxm, byp, bym, decay, gamma, exchange, dt):
                 out[s, j, i] = c + dt * (div + react)
 
 
-#: The kernels compiled twice: threaded (prange) for large grids, serial for small ones, where threads
-#: cost more than they save (above all on a shared machine).
-faces, faces_serial = njit(cache=True, parallel=True, nogil=True)(_faces), njit(cache=True, nogil=True)(_faces)
-step, step_serial = njit(cache=True, parallel=True, nogil=True)(_step), njit(cache=True, nogil=True)(_step)
+#: The kernels compiled threaded (prange) for large grids and serial for small ones.
+faces, faces_serial = threaded_and_serial(_faces)
+step, step_serial = threaded_and_serial(_step)
 #: Grids with at least this many cells use the threaded kernels.
 PARALLEL_CELLS = 1 << 18
 
@@ -91,6 +92,23 @@ def total(n, ntot):
             for s in range(ns):
                 acc += n[s, j, i]
             ntot[j, i] = acc
+
+
+@njit(cache=True, nogil=True)
+def _advance(n, work, ntot, phi, a, cx, cy, bxp, bxm, byp, bym, decay, gamma, exchange, h, steps, threaded):
+    """``steps`` forward-Euler steps of size h from n (work: scratch of the same shape); returns the result."""
+    for _ in range(steps):
+        total(n, ntot)
+        if threaded:
+            if a != 0.0:
+                faces(phi, a, ntot, cx, cy, bxp, bxm, byp, bym)
+            step(n, work, ntot, bxp, bxm, byp, bym, decay, gamma, exchange, h)
+        else:
+            if a != 0.0:
+                faces_serial(phi, a, ntot, cx, cy, bxp, bxm, byp, bym)
+            step_serial(n, work, ntot, bxp, bxm, byp, bym, decay, gamma, exchange, h)
+        n, work = work, n
+    return n
 
 
 class Resolved:
@@ -115,8 +133,7 @@ class Resolved:
         self.ntot = np.zeros(self.phi.shape[1:])
         faces_serial(self.phi, 0.0, self.ntot, self.cx, self.cy, *self.face)
         self.hx, self.hy = hx, hy
-        big = self.phi.size >= PARALLEL_CELLS
-        self._faces, self._step = (faces, step) if big else (faces_serial, step_serial)
+        self.threaded = self.phi.size >= PARALLEL_CELLS
 
     def outflow_rate(self, n_max: float) -> float:
         """Largest rate at which a cell loses density, for total densities up to n_max (gives the dt bound).
@@ -136,14 +153,9 @@ class Resolved:
         """n (n_s, n_y, n_x) advanced by ``duration`` in equal steps no longer than dt; returns a new array."""
         steps = max(1, int(math.ceil(duration / dt * (1.0 - 1e-12))))
         h = duration / steps
-        a, b = np.array(n, dtype=float), np.empty_like(n, dtype=float)
-        for _ in range(steps):
-            total(a, self.ntot)
-            if self.a != 0.0:
-                self._faces(self.phi, self.a, self.ntot, self.cx, self.cy, *self.face)
-            self._step(a, b, self.ntot, *self.face, self.decay, self.gamma, self.exchange, h)
-            a, b = b, a
-        return a
+        a = np.array(n, dtype=float)
+        return _advance(a, np.empty_like(a), self.ntot, self.phi, self.a, self.cx, self.cy, *self.face, self.decay,
+                        self.gamma, self.exchange, h, steps, self.threaded)
 
 
 def warmup() -> None:
@@ -151,6 +163,5 @@ def warmup() -> None:
     u = np.zeros((1, 4, 4))
     m = Resolved(u, [1.0], 1.0, 1.0, 1.0, [np.inf], 0.1, 0.1)
     m.advance(np.ones((1, 4, 4)), 0.01, 0.01)
-    args = (np.ones((1, 4, 4)), np.empty((1, 4, 4)), np.ones((4, 4)), *m.face, m.decay, 0.0, m.exchange, 0.01)
-    step(*args)
-    faces(m.phi, 0.1, m.ntot, m.cx, m.cy, *m.face)
+    m.threaded = True
+    m.advance(np.ones((1, 4, 4)), 0.01, 0.01)

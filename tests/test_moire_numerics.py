@@ -1,0 +1,340 @@
+"""Solvers of kind moire_exciton against exact results (brief §6): geometry, free diffusion with decay,
+Lifson–Jackson and Keller–Dykhne (cell and resolved), Boltzmann equilibrium of the SG scheme, Barenblatt,
+the initial MSD slope, annihilation-only broadening, two populations, and the lattice Monte Carlo."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.special import i0, lambertw, spence
+
+from solvers.moire import cell, continuum, geometry, kmc, observables, populations, sg
+
+WS2, WSE2 = 0.3153, 0.3282
+KT295 = geometry.KB_MEV * 295.0
+
+
+# --------------------------------------------------------------------------- geometry (§6.10, §2)
+
+@pytest.mark.parametrize("twist, a_m, n_m", [(0.0, 8.02, 1.79), (2.0, 6.05, 3.15), (3.0, 4.88, 4.85),
+                                             (60.0, 8.02, 1.79), (58.0, 6.05, 3.15)])
+def test_moire_period_and_site_density(twist, a_m, n_m):
+    a = geometry.moire_period(WS2, WSE2, twist)
+    assert round(a, 2) == a_m
+    assert round(geometry.site_density(a) * 1e14 / 1e12, 2) == n_m
+
+
+def test_potential_is_periodic_on_the_supercell_with_zero_mean_and_the_set_depth():
+    a = geometry.moire_period(WS2, WSE2, 1.0)
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(-20, 20, (2, 500))
+    for phase in (0.0, 17.0, 30.0):
+        v = geometry.amplitude(100.0, phase)
+        u = geometry.potential(x, y, a, v, phase)
+        for dx, dy in ((a, 0.0), (0.5 * a, 0.5 * math.sqrt(3) * a), (0.0, math.sqrt(3) * a)):
+            np.testing.assert_allclose(geometry.potential(x + dx, y + dy, a, v, phase), u, atol=1e-9)
+        gx, gy, _, _ = geometry.supercell_grid(a, 64)
+        grid = geometry.potential(gx[None, :], gy[:, None], a, v, phase)
+        assert abs(grid.mean()) < 1e-9
+        assert grid.max() - grid.min() == pytest.approx(100.0, rel=2e-3)
+
+
+@pytest.mark.parametrize("phase, depth_ratio, barrier_ratio", [(0.0, 9.0, 8.0), (30.0, 10.39, 5.20),
+                                                              (60.0, 9.0, 1.0)])
+def test_depth_and_barrier_per_amplitude(phase, depth_ratio, barrier_ratio):
+    assert geometry.depth_per_amplitude(phase) == pytest.approx(depth_ratio, abs=5e-3)
+    v = abs(geometry.amplitude(90.0, phase))
+    assert geometry.barrier(90.0, phase) / v == pytest.approx(barrier_ratio, abs=0.02)
+
+
+@pytest.mark.parametrize("twist, factor", [(0.0, 0.84), (2.0, 0.74), (3.0, 0.63)])
+def test_feynman_hibbs_factor(twist, factor):
+    a = geometry.moire_period(WS2, WSE2, twist)
+    assert round(geometry.smoothing_factor(a, 0.6, 295.0), 2) == factor
+    assert geometry.effective_density_of_states(0.6, 295.0) * 1e14 == pytest.approx(3.2e12, rel=0.01)
+
+
+# --------------------------------------------------------------------------- continuum (§6.1, 6.5-6.7, §3.3)
+
+def _radial(d=0.1, tau=np.inf, cells=300, r_max=3.0, **kw):
+    grid = continuum.radial_grid(r_max, cells)
+    return grid, continuum.Continuum(grid, [d], [tau], **kw)
+
+
+def _r2(grid, n):
+    r, area = grid[0], grid[5]
+    w = n[0, 0] * area
+    return float((w * r * r).sum() / w.sum()), float(w.sum())
+
+
+def test_free_diffusion_with_decay_gives_sigma2_slope_2D_and_exponential_population():
+    d, tau, s0 = 0.1, 1.0, 0.2
+    grid, m = _radial(d, tau)
+    r = grid[0]
+    n = np.exp(-r ** 2 / (2 * s0 ** 2))[None, None]
+    x = np.concatenate([-r[::-1], r])
+    t = np.linspace(0.0, 0.5, 6)
+    dt = 0.9 * m.stable_dt(1.0)
+    s2, pop = [], []
+    for k, tk in enumerate(t):
+        if k:
+            n = m.advance(n, tk - t[k - 1], dt)
+        s2.append(observables.gaussian_fit(x, np.concatenate([n[0, 0, ::-1], n[0, 0]]))[1])
+        pop.append(_r2(grid, n)[1])
+    slope = np.polyfit(t, s2, 1)[0]
+    assert slope == pytest.approx(2 * d, rel=5e-3)
+    np.testing.assert_allclose(pop, pop[0] * np.exp(-t / tau), rtol=1e-4)
+
+
+def _barenblatt(r, t, mass, a):
+    c = math.sqrt(mass / (8 * math.pi))
+    return np.clip(c - r ** 2 / (16 * math.sqrt(a * t)), 0, None) / math.sqrt(a * t), 16 * c * math.sqrt(a * t)
+
+
+def test_repulsion_only_spreads_as_the_barenblatt_solution():
+    d, a_rep = 1.0, 2.0  # flux D a n ∇n, so A = D a / 2
+    big_a = d * a_rep / 2
+    grid, m = _radial(d, cells=160, r_max=3.2, repulsion_over_kT=a_rep, linear=False)
+    r = grid[0]
+    t0, t1, mass = 0.05, 0.8, 10.0
+    n, r2_0 = _barenblatt(r, t0, mass, big_a)
+    n = m.advance(n[None, None], t1 - t0, 0.9 * m.stable_dt(n.max()))
+    exact, r2_1 = _barenblatt(r, t1, mass, big_a)
+    m2, got_mass = _r2(grid, n)
+    assert got_mass == pytest.approx(mass, rel=1e-3)
+    assert m2 == pytest.approx(r2_1 / 3, rel=1e-2)  # <r²> = R²/3 ∝ t^{1/2}
+    assert r2_1 / r2_0 == pytest.approx(math.sqrt(t1 / t0))
+    assert np.abs(n[0, 0] - exact).sum() / exact.sum() < 0.02
+    assert np.all(n[0, 0][r > math.sqrt(r2_1) * 1.05] == 0.0)  # compact support
+
+
+def test_initial_msd_slope_with_repulsion_and_annihilation():
+    d, a_rep, gamma, s0, n_p = 0.1, 0.5, 0.3, 0.3, 2.0
+    grid, m = _radial(d, cells=400, r_max=3.0, repulsion_over_kT=a_rep, annihilation=gamma)
+    r = grid[0]
+    n0 = n_p * np.exp(-r ** 2 / (2 * s0 ** 2))[None, None]
+    dt = 0.2 * m.stable_dt(n_p)
+    times = np.array([0.0, 1, 2, 3, 4]) * 2e-3
+    r2 = [_r2(grid, n0)[0]] + [_r2(grid, m.advance(n0, tk, dt))[0] for tk in times[1:]]
+    slope = np.polyfit(times, r2, 2)[1]
+    exact = 4 * d + d * a_rep * n_p + gamma * n_p * s0 ** 2 / 2
+    assert slope == pytest.approx(exact, rel=1e-2)
+
+
+@pytest.mark.parametrize("u, ratio", [(1.0, 1.1866), (10.0, 1.7508)])
+def test_annihilation_only_broadening(u, ratio):
+    gamma, s0, n_p, tau = 1.0, 0.2, 1.0, 2.0
+    t = -tau * math.log(1 - u / (gamma * n_p * tau)) if u < gamma * n_p * tau else None
+    if t is None:
+        tau = np.inf
+        t = u / (gamma * n_p)
+    grid, m = _radial(1.0, tau, cells=400, r_max=2.0, annihilation=gamma, linear=False)
+    r = grid[0]
+    n0 = n_p * np.exp(-r ** 2 / (2 * s0 ** 2))[None, None]
+    r2_0, pop0 = _r2(grid, n0)
+    n = m.advance(n0, t, t / 20000)
+    r2, pop = _r2(grid, n)
+    exact = -spence(1 + u) / math.log1p(u)
+    assert exact == pytest.approx(ratio, abs=1e-4)
+    assert r2 / r2_0 == pytest.approx(exact, rel=1e-3)
+    decay = 1.0 if math.isinf(tau) else math.exp(-t / tau)
+    assert pop / pop0 == pytest.approx(decay * math.log1p(u) / u, rel=1e-3)
+
+
+def test_trap_filling_diffusivity_matches_the_langmuir_table():
+    n = [1e10, 1e11, 1e12, 1.79e12, 3e12, 1e13]
+    ref = [0.01585, 0.01752, 0.06999, 0.5315, 0.9697, 0.99925]
+    kT = geometry.KB_MEV * 295
+    got = continuum.diffusivity_ratio(np.array(n) * 1e-8, 120 / kT, 3.2e12 * 1e-8, 1.79e12 * 1e-8)
+    np.testing.assert_allclose(got, ref, rtol=2e-4)
+    # D(n) = D (dn_f/dn + a n_f): with no traps the mean-field D(1 + a n)
+    np.testing.assert_allclose(continuum.diffusivity_ratio([0.0, 2.0], 0.0, 1.0, 0.0, 0.5), [1.0, 2.0])
+
+
+# --------------------------------------------------------------------------- two populations (§4, §6.8)
+
+@pytest.mark.parametrize("gap, f_k", [(0.0, 0.18), (20.0, 0.092), (50.0, 0.030), (100.0, 0.0043)])
+def test_detailed_balance_fraction(gap, f_k):
+    k_qk = populations.back_rate(1.0, gap, KT295, 3.0, 0.9 / 0.6)
+    assert populations.kk_fraction(1.0, k_qk) == pytest.approx(f_k, rel=0.03)
+
+
+def test_two_populations_relax_to_detailed_balance_in_continuum_and_resolved():
+    k_kq, k_qk = populations.exchange_matrix(2.0, 0.5)[1, 0], 0.5
+    lifetimes = [1.5, 4.0]
+    t = np.linspace(0, 3.0, 7)
+    exact = populations.homogeneous([1.0, 0.0], t, k_kq, k_qk, lifetimes)
+    grid = continuum.square_grid(1.0, 1)
+    cm = continuum.Continuum(grid, [1.0, 0.5], lifetimes, exchange=populations.exchange_matrix(k_kq, k_qk))
+    rm = sg.Resolved(np.zeros((2, 2, 2)), [1.0, 0.5], 1.0, 1.0, 1.0, lifetimes,
+                     exchange=populations.exchange_matrix(k_kq, k_qk))
+    for m, n in ((cm, np.array([1.0, 0.0]).reshape(2, 1, 1)), (rm, np.array([1.0, 0.0])[:, None, None] * np.ones((2, 2, 2)))):
+        got = [n.mean(axis=(1, 2))]
+        for k in range(1, t.size):
+            n = m.advance(n, t[k] - t[k - 1], 1e-4)
+            got.append(n.mean(axis=(1, 2)))
+        np.testing.assert_allclose(got, exact, rtol=2e-4, atol=1e-7)
+    # without decay the K-K fraction relaxes to k_QK/(k_KQ + k_QK)
+    eq = populations.homogeneous([1.0, 0.0], np.array([20.0]), k_kq, k_qk, [np.inf, np.inf])[0]
+    assert eq[0] / eq.sum() == pytest.approx(populations.kk_fraction(k_kq, k_qk), rel=1e-9)
+
+
+# --------------------------------------------------------------------------- cell problem (§6.2, §6.3, §3.2)
+
+@pytest.mark.parametrize("beta_u0, ratio", [(0.5, 0.88418), (1.0, 0.62386), (2.0, 0.19244)])
+def test_cell_problem_lifson_jackson_1d_and_keller_dykhne_square(beta_u0, ratio):
+    assert 1 / i0(beta_u0) ** 2 == pytest.approx(ratio, abs=1e-5)
+    n = 96
+    x = (np.arange(n) + 0.5) / n
+    u1 = beta_u0 * np.cos(2 * np.pi * x)
+    dxx, dyy = cell.effective_diffusivity(np.tile(u1, (4, 1)), 1.0, 1 / n, 1 / 4)
+    assert dxx == pytest.approx(ratio, rel=1e-3)
+    assert dyy == pytest.approx(1.0, rel=1e-12)
+    sq = u1[None, :] + u1[:, None]
+    dxx, dyy = cell.effective_diffusivity(sq, 1.0, 1 / n, 1 / n)
+    assert dxx == pytest.approx(ratio, rel=1e-3) and dyy == pytest.approx(dxx, rel=1e-9)
+
+
+def _moire_cell(depth, phase, points, a=8.0):
+    x, y, hx, hy = geometry.supercell_grid(a, points)
+    return geometry.potential(x[None, :], y[:, None], a, geometry.amplitude(depth, phase), phase), hx, hy
+
+
+def test_cell_problem_keller_dykhne_moire_at_30_degrees_and_regression_at_0():
+    u, hx, hy = _moire_cell(100.0, 30.0, 48)
+    exact = 1 / np.exp(-u / KT295).mean()
+    assert exact == pytest.approx(0.66047, abs=1e-5)
+    fine = np.array(cell.effective_diffusivity(u, KT295, hx, hy))
+    u2, hx2, hy2 = _moire_cell(100.0, 30.0, 24)
+    coarse = np.array(cell.effective_diffusivity(u2, KT295, hx2, hy2))
+    extrapolated = (4 * fine - coarse) / 3
+    np.testing.assert_allclose(extrapolated, 0.66048, atol=3e-5)
+    u0, hx0, hy0 = _moire_cell(100.0, 0.0, 48)
+    u0c, hx0c, hy0c = _moire_cell(100.0, 0.0, 24)
+    d0 = (4 * np.array(cell.effective_diffusivity(u0, KT295, hx0, hy0))
+          - np.array(cell.effective_diffusivity(u0c, KT295, hx0c, hy0c))) / 3
+    np.testing.assert_allclose(d0, 0.4369, atol=2e-4)
+    wiener = 1 / (np.exp(-u0 / KT295).mean() * np.exp(u0 / KT295).mean())
+    assert wiener == pytest.approx(0.339, abs=1e-3) and np.all(d0 > wiener)
+
+
+# --------------------------------------------------------------------------- resolved SG (§6.3, §6.4)
+
+def _late_slope(model, n, x, t_end, saves, dt, axis):
+    t = np.linspace(0, t_end, saves + 1)
+    m2 = []
+    for k, tk in enumerate(t):
+        if k:
+            n = model.advance(n, tk - t[k - 1], dt)
+        proj = n[0].sum(axis=axis)
+        m2.append((proj * x ** 2).sum() / proj.sum())
+    half = t >= t_end / 2
+    return np.polyfit(t[half], np.array(m2)[half], 1)[0] / 2
+
+
+def test_resolved_long_run_reproduces_lifson_jackson_in_1d():
+    n_per, periods = 24, 40
+    h = 1.0 / n_per
+    x = (np.arange(n_per * periods) + 0.5) * h - periods / 2
+    u = np.tile(np.cos(2 * np.pi * x), (1, 1))[None]
+    model = sg.Resolved(u, [1.0], h, 1.0, 1.0, [np.inf])
+    n = np.exp(-x ** 2 / 2)[None, None, :]
+    d = _late_slope(model, n, x, 20.0, 10, 0.9 * model.stable_dt(1.0), 0)
+    assert d == pytest.approx(1 / i0(1.0) ** 2, rel=3e-3)
+
+
+def test_resolved_long_run_reproduces_keller_dykhne_in_the_moire_potential():
+    a, diff, ppp = 8.0, 50.0, 8
+    x, y, hx, hy = geometry.supercell_grid(a, ppp, 64, 1)
+    u = geometry.potential(x[None, :], y[:, None], a, geometry.amplitude(100.0, 30.0), 30.0)[None]
+    model = sg.Resolved(u, [diff], hx, hy, KT295, [np.inf])
+    n = np.broadcast_to(np.exp(-x ** 2 / (2 * (2 * a) ** 2)), u.shape[1:])[None].copy()
+    d = _late_slope(model, n, x, 20 * a * a / diff, 10, 0.9 * model.stable_dt(1.0), 0) / diff
+    uc, hxc, hyc = _moire_cell(100.0, 30.0, ppp, a)
+    assert d == pytest.approx(cell.effective_diffusivity(uc, KT295, hxc, hyc)[0], rel=1e-5)  # same grid
+    assert d == pytest.approx(0.66048, rel=1e-2)  # the exact value, at 8 points per period
+
+
+def test_sg_scheme_keeps_the_boltzmann_equilibrium_to_machine_precision():
+    u, hx, hy = _moire_cell(100.0, 0.0, 16)
+    model = sg.Resolved(u[None], [50.0], hx, hy, KT295, [np.inf])
+    n = np.exp(-u / KT295)[None]
+    n = n / n.mean()
+    out = model.advance(n, 200 * model.stable_dt(1.0), model.stable_dt(n.max()))
+    assert np.abs(out - n).max() / n.max() < 1e-13
+    # with mean-field repulsion the steady state solves n = C exp(-(U + u0 n)/kT): n = W(a C e^{-U/kT}) / a
+    a_rep = 2.0
+    rep = sg.Resolved(u[None], [50.0], hx, hy, KT295, [np.inf], repulsion=a_rep * KT295)
+    n = np.real(lambertw(a_rep * 3.0 * np.exp(-u / KT295))) / a_rep
+    np.testing.assert_allclose(n, 3.0 * np.exp(-u / KT295 - a_rep * n), rtol=1e-12)
+    out = rep.advance(n[None], 200 * rep.stable_dt(n.max()), rep.stable_dt(n.max()))
+    assert np.abs(out[0] - n).max() / n.max() < 1e-12
+    # a non-equilibrium start relaxes towards it and stays non-negative
+    start = np.full_like(n, n.mean())[None]
+    relaxed = rep.advance(start, 2000 * rep.stable_dt(n.max()), rep.stable_dt(n.max()))
+    assert relaxed.min() >= 0 and abs(relaxed.sum() - start.sum()) < 1e-9 * start.sum()
+
+
+# --------------------------------------------------------------------------- lattice Monte Carlo (§6.9)
+
+def _r2_kmc(lat):
+    x, y = lat.positions()
+    return float(np.mean(x * x + y * y))
+
+
+def test_kmc_free_walkers_diffuse_with_d_equal_1p5_k_l2():
+    k, ell, t = 0.7, 2.0, 30.0
+    lat = kmc.Lattice(1024, ell, [k], [np.inf])
+    lat.place(np.zeros(20000, dtype=int), np.zeros(20000, dtype=int), np.zeros(20000, dtype=int))
+    lat.advance(t, 3)
+    assert _r2_kmc(lat) == pytest.approx(4 * 1.5 * k * ell ** 2 * t, rel=0.02)
+
+
+def test_kmc_exclusion_leaves_the_collective_spreading_unchanged():
+    k, t, count, sigma = 1.0, 700.0, 3000, 30.0
+    rng = np.random.default_rng(5)
+    i, j = kmc.nearest_sites(*rng.normal(0, sigma, (2, count)), 1.0)
+    _, first = np.unique(np.stack([i, j]), axis=1, return_index=True)
+    i, j = i[first], j[first]
+    lat = kmc.Lattice(1024, 1.0, [k], [np.inf], exclusion=True)
+    lat.place(i, j, np.zeros(i.size, dtype=int))
+    x0, y0 = lat.positions()
+    x0, y0 = x0.copy(), y0.copy()
+    r2_0 = _r2_kmc(lat)
+    lat.advance(t, 11)
+    assert lat.occ.max() == 1 and lat.n == i.size
+    collective = _r2_kmc(lat) - r2_0
+    assert collective == pytest.approx(4 * 1.5 * k * t, rel=0.05)
+    x, y = lat.positions()
+    tracer = float(np.mean((x - x0) ** 2 + (y - y0) ** 2))
+    assert tracer < 0.95 * collective  # only tagged-particle diffusion is slowed by the exclusion
+
+
+@pytest.mark.parametrize("density", [0.3, 1.0, 2.5])
+def test_kmc_trapped_fraction_follows_the_langmuir_isotherm(density):
+    size, x_rel = 24, 0.5  # release = capture (N_c/n_M) e^{-E_b/kT} = capture x
+    count = int(density * size * size)
+    rng = np.random.default_rng(2)
+    lat = kmc.Lattice(size, 1.0, [1.0], [np.inf], traps=(1.0, x_rel))
+    lat.place(rng.integers(0, size, count), rng.integers(0, size, count), np.zeros(count, dtype=int))
+    lat.advance(50.0, 0)
+    frac = []
+    for s in range(1, 200):
+        lat.advance(50.0 + 2.0 * s, s)
+        frac.append(lat.trapped_count() / count)
+    # per site: n_M = 1, K n_M = 1/x; n_t = K n_f / (1 + K n_f), n = n_f + n_t
+    k = 1 / x_rel
+    n_f = density * continuum.free_fraction(density, k, 1.0)
+    assert np.mean(frac) == pytest.approx(k * n_f / (1 + k * n_f) / density, rel=0.02)
+
+
+def test_kmc_exchange_relaxes_to_detailed_balance():
+    k_kq, k_qk = 1.0, 0.2
+    count = 20000
+    lat = kmc.Lattice(64, 1.0, [1e-6, 1e-6], [np.inf, np.inf], exchange=[k_kq, k_qk])
+    lat.place(np.zeros(count, dtype=int), np.zeros(count, dtype=int), np.zeros(count, dtype=int))
+    lat.advance(1.0, 4)
+    expect = populations.homogeneous([1.0, 0.0], np.array([1.0]), k_kq, k_qk, [np.inf, np.inf])[0, 0]
+    assert np.mean(lat.species() == 0) == pytest.approx(expect, abs=0.015)
+    lat.advance(30.0, 5)
+    assert np.mean(lat.species() == 0) == pytest.approx(populations.kk_fraction(k_kq, k_qk), abs=0.01)
