@@ -6,6 +6,7 @@ beside result.nc); the figures read them from there.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -74,9 +75,9 @@ def _snapshots(rows: list, outdir: Path) -> Path:
             ax.set_xlim(float(ds[xn][0]), float(ds[xn][-1]))
             ax.set_ylim(float(ds[yn][0]), float(ds[yn][-1]))
             ax.set_aspect("equal")
-            ax.set_title(f"{title} ({label}), t = {float(ds['t'][-1]):.3g} s", fontsize=8)
+            ax.set_title(f"{title}, t = {float(ds['t'][-1]):.3g} s", fontsize=9)
             ax.set_xlabel("x [m]")
-        row[0].set_ylabel("y [m]")
+        row[0].set_ylabel("\n".join(textwrap.wrap(label, 40)) + "\ny [m]", fontsize=8)
     fig.tight_layout()
     path = outdir / "snapshots.png"
     fig.savefig(path, dpi=100)
