@@ -77,6 +77,8 @@ class Moments(Section):
 
     n_extra: int = quantity(4, units="1", description="Number M of learned moments besides rho, m, E.", ge=1, le=32)
     consistency: float = quantity(1.0, units="1", description="Weight of the moment-consistency loss.", ge=0)
+    v_scale: float = quantity(1.0, units="1", description="Velocity unit of the weight functions' input v/v_scale "
+                              "(about the thermal speed, so that w varies on the scale of f).", gt=0)
 
 
 class Learner(Section):
@@ -213,7 +215,7 @@ def model_meta(spec: BGKClosureSpec) -> dict:
     """What a model file must hold for this spec (see :func:`learners.bgk_closure.model_mismatch`)."""
     lr = spec.learner
     return {"n_extra": spec.moments.n_extra, "widths": list(lr.widths), "activation": lr.activation,
-            "ensemble": lr.ensemble, "v_scale": float(phase_grid(spec).v.max()), "n_v": spec.kinetic.velocity.n_v}
+            "ensemble": lr.ensemble, "v_scale": spec.moments.v_scale, "n_v": spec.kinetic.velocity.n_v}
 
 
 def _check_model_file(spec: BGKClosureSpec) -> None:

@@ -57,9 +57,15 @@ class Jobs:
             self.ctx.progress(base + step, self.total)
             self.ctx.log.info("%s: step %d/%d, loss %.4g", name, step, total, loss)
 
-        tr, va = lc.train(module, loss_fn, n_train, val_fn, steps=steps, batch_size=learner.batch_size,
-                          lr=learner.lr, lr_final=learner.lr_final, generator=gen,
-                          record_every=learner.record_every, resume=partial, on_chunk=on_chunk, progress=progress)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # networks this small only lose time to intra-op synchronization
+        try:
+            tr, va = lc.train(module, loss_fn, n_train, val_fn, steps=steps, batch_size=learner.batch_size,
+                              lr=learner.lr, lr_final=learner.lr_final, generator=gen,
+                              record_every=learner.record_every, resume=partial, on_chunk=on_chunk,
+                              progress=progress)
+        finally:
+            torch.set_num_threads(threads)
         self.put(name + ".partial", {})
         self.put(name, {"params": lc.flat_parameters(module), "train": tr, "val": va})
         self.done = base + steps
@@ -68,12 +74,14 @@ class Jobs:
 
 
 def _split(n: int, runs: np.ndarray, fraction: float):
-    """Indices of training and validation samples: the last ``fraction`` of the runs validate."""
-    ids = np.unique(runs)
-    n_val = max(1, int(round(fraction * ids.size))) if ids.size > 1 else 0
-    val_runs = ids[ids.size - n_val:]
-    is_val = np.isin(runs, val_runs)
-    return np.flatnonzero(~is_val), np.flatnonzero(is_val) if n_val else np.arange(min(n, 1024))
+    """Indices of training and validation samples: every ``round(1/fraction)``-th run validates (the same
+    runs in every active-learning round); without validation runs, a training subset stands in."""
+    if fraction > 0:
+        period = max(2, int(round(1.0 / fraction)))
+        is_val = runs % period == period - 1
+        if is_val.any() and not is_val.all():
+            return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+    return np.arange(n), np.arange(min(n, 4096))
 
 
 def unit_density(f: np.ndarray) -> np.ndarray:
@@ -85,7 +93,7 @@ def train_autoencoder(jobs: Jobs, spec, f: np.ndarray, runs: np.ndarray, v: np.n
     """The weight functions ``w`` (and their decoder) trained on the samples ``f`` ``(n, n_v)``; loss curves."""
     lr_, mo = spec.learner, spec.moments
     torch.manual_seed(seed)
-    weights = lc.WeightFunctions(mo.n_extra, lr_.widths, lr_.activation, float(np.max(np.abs(v)))).to(device, dtype)
+    weights = lc.WeightFunctions(mo.n_extra, lr_.widths, lr_.activation, mo.v_scale).to(device, dtype)
     decoder = lc.Decoder(mo.n_extra, lr_.widths, lr_.activation, v.size).to(device, dtype)
     both = torch.nn.ModuleList([weights, decoder])
     tr_idx, va_idx = _split(f.shape[0], runs, lr_.validation_fraction)

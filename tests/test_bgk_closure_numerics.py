@@ -1,0 +1,155 @@
+"""bgk_closure numerics: encoder moments, exact equilibrium consistency, the numba closure equal to torch,
+conservation and failure handling of the reduced solver, resumable training."""
+
+import numpy as np
+import pytest
+import torch
+
+from engine.problems.bgk_closure_analysis import initial_moments
+from learners import bgk_closure as lc
+from solvers import bgk, bgk_moments
+from solvers.bgk_moments.closure import cell_flux, closure_fluxes, equilibrium_moments
+
+M = 3
+GRID = bgk.PhaseGrid(0.0, 1.0, 24, 10.0, 64)
+
+
+def _networks(seed=0, scale=1.0):
+    """Random float64 weight functions and a two-member closure ensemble with nontrivial scales."""
+    torch.manual_seed(seed)
+    weights = lc.WeightFunctions(M, [8], "tanh", 1.0).double()
+    nets = [lc.ClosureNet(M, [8, 8], "tanh").double() for _ in range(2)]
+    for n in nets:
+        n.in_shift.copy_(torch.tensor([0.1, 1.0, 0.0, 0.0, 0.0]))
+        n.in_scale.copy_(torch.tensor([0.3, 0.2, 0.01, 0.02, 0.01]))
+        n.z_scale.copy_(torch.tensor([0.01, 0.02, 0.01]))
+        n.out_scale.copy_(scale * torch.tensor([0.05, 0.02, 0.03, 0.01]))
+    return weights, nets
+
+
+def _closure(seed=0, scale=1.0):
+    weights, nets = _networks(seed, scale)
+    return bgk_moments.make_closure(GRID.v, GRID.dv, activation="tanh", **lc.export_arrays(weights, nets, GRID.v))
+
+
+def _wave(rng=None):
+    rng = np.random.default_rng(3) if rng is None else rng
+    return np.stack([bgk.initial.random_wave(rng, GRID) for _ in range(2)])
+
+
+def _ws(cl):
+    return np.zeros((8, max(cl.v.size, int(cl.sizes.max())) + 2))
+
+
+def test_encoder_keeps_the_quadrature_moments_exactly():
+    f0 = _wave()
+    cl = _closure()
+    V = initial_moments(f0, cl)
+    rho, m, E = bgk.maxwellian.moments(f0, GRID.v, GRID.dv)
+    for k, ref in enumerate((rho, m, E)):
+        np.testing.assert_allclose(V[:, k], ref, rtol=1e-12, atol=0)
+    f = torch.as_tensor(f0[:, 0].reshape(-1, GRID.n_v))
+    r_t, m_t, e_t = lc.moments(f, torch.as_tensor(GRID.v), GRID.dv)
+    for a, ref in zip((r_t, m_t, e_t), (rho, m, E)):
+        np.testing.assert_allclose(a.numpy(), ref.reshape(-1), rtol=1e-12, atol=1e-14)
+    # the generalized moments are the quadrature of the tabulated weight functions
+    W = np.einsum("bxj,kj->bkx", f0[:, 0], cl.wtab) * GRID.dv
+    np.testing.assert_allclose(V[:, 3:], W, rtol=1e-12, atol=1e-15)
+
+
+def test_equilibrium_moments_match_the_quadrature_of_the_maxwellian():
+    cl = _closure()
+    g = np.empty(GRID.n_v)
+    WM, GM = np.empty(M), np.empty(M)
+    for rho, u, T in ((1.0, 0.0, 1.0), (0.4, 1.3, 0.35), (2.0, -2.1, 2.5)):
+        equilibrium_moments(rho, u, T, cl, g, WM, GM)
+        mx = bgk.maxwellian.maxwellian(rho, u, T, GRID.v)[0, 0] * GRID.dv
+        np.testing.assert_allclose(WM, cl.wtab @ mx, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(GM, cl.wtab @ (GRID.v * mx), rtol=1e-12, atol=1e-15)
+
+
+def test_closure_is_exactly_euler_at_equilibrium():
+    weights, nets = _networks(seed=1)
+    z0 = torch.zeros(5, M, dtype=torch.float64)
+    u, T = torch.linspace(-1, 1, 5, dtype=torch.float64), torch.linspace(0.5, 2, 5, dtype=torch.float64)
+    for n in nets:
+        assert torch.equal(n(u, T, z0), torch.zeros(5, 1 + M, dtype=torch.float64))
+    cl = _closure(seed=1)
+    ws, V, F = _ws(cl), np.empty(3 + M), np.empty(3 + M)
+    g, WM, GM = np.empty(GRID.n_v), np.empty(M), np.empty(M)
+    for rho, uu, TT in ((1.0, 0.2, 1.0), (0.3, -1.0, 0.6)):
+        cell_flux(rho, uu, TT, np.zeros(M), cl, np.array([0, 2]), ws, V, F)
+        equilibrium_moments(rho, uu, TT, cl, g, WM, GM)
+        E = 0.5 * rho * uu * uu + 0.5 * rho * TT
+        assert F[0] == rho * uu and F[1] == 2.0 * E and F[2] == uu * (E + rho * TT)  # Euler, gamma = 3
+        np.testing.assert_array_equal(F[3:], GM)
+        np.testing.assert_array_equal(V[3:], WM)
+
+
+def test_numba_closure_equals_the_torch_networks():
+    weights, nets = _networks(seed=2)
+    cl = _closure(seed=2)
+    rng = np.random.default_rng(0)
+    ws = _ws(cl)
+    y = np.empty(1 + M)
+    for _ in range(5):
+        u, T, z = rng.normal(0, 0.3), rng.uniform(0.5, 1.5), rng.normal(0, 0.02, M)
+        args = (torch.tensor([u], dtype=torch.float64), torch.tensor([T], dtype=torch.float64),
+                torch.tensor(z[None], dtype=torch.float64))
+        ref = torch.stack([n(*args)[0] for n in nets]).mean(0).detach().numpy()
+        closure_fluxes(u, T, z, cl, np.array([0, 2]), ws[3, :2 + M], ws[4, :(1 + M) * M], ws[6:8], y)
+        np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-15)
+
+
+def test_reduced_solver_conserves_mass_momentum_energy_on_a_periodic_grid():
+    cl = _closure(seed=3)
+    f0 = _wave()
+    V0 = initial_moments(f0, cl)
+    V0[:, 3:] *= 1.0 + 0.01 * np.sin(2 * np.pi * GRID.x)  # away from equilibrium
+    out, status, t_end, steps = bgk_moments.solve_moments(V0, cl, GRID.dx, [0.05, 2.0], [0.0, 0.02, 0.05])
+    assert list(status) == [0, 0] and np.all(steps > 10)
+    totals = out[:, :, :3].sum(axis=-1) * GRID.dx  # (batch, t, rho/m/E)
+    scale = totals[:, :1, 0:1]
+    assert np.max(np.abs(totals - totals[:, :1]) / scale) <= 1e-12
+    assert np.max(np.abs(out[:, -1, 0] - out[:, 0, 0])) > 1e-4  # the state did move
+
+
+def test_a_blow_up_is_a_status_not_an_exception():
+    cl = _closure(seed=4, scale=1e6)  # absurd fluxes
+    V0 = initial_moments(_wave(), cl)
+    V0[:, 3:] *= 1.0 + 0.2 * np.sin(2 * np.pi * GRID.x)
+    out, status, t_end, _ = bgk_moments.solve_moments(V0, cl, GRID.dx, 1.0, [0.0, 0.05], c_max=1.0)
+    assert np.all(status > 0) and np.all(t_end < 0.05)
+    assert bgk_moments.STATUS[status[0]] != "ok"
+    assert np.isnan(out[:, -1]).all()
+
+
+def test_training_resumes_exactly_from_a_chunk_state():
+    torch.manual_seed(0)
+    x = torch.randn(256, 2, dtype=torch.float64)
+    z = torch.randn(256, M, dtype=torch.float64) * 0.1
+    y = torch.cat([x.sum(1, keepdim=True) * z[:, :1], z], 1)
+
+    def fresh():
+        torch.manual_seed(1)
+        net = lc.ClosureNet(M, [6], "tanh").double()
+        net.set_scales(torch.cat([x, z], 1), z, y)
+        return net
+
+    def run(net, steps, resume=None, states=None):
+        loss = lambda idx: lc.closure_loss(net, x[idx, 0], x[idx, 1], z[idx], y[idx]).mean()  # noqa: E731
+        val = lambda: float(lc.closure_loss(net, x[:, 0], x[:, 1], z, y).mean())  # noqa: E731
+        return lc.train(net, loss, 256, val, steps=steps, batch_size=32, lr=1e-2, lr_final=1e-3,
+                        generator=torch.Generator().manual_seed(5), record_every=10, resume=resume,
+                        on_chunk=None if states is None else states.append)
+
+    full = fresh()
+    tr_full, va_full = run(full, 40)
+    states = []
+    part = fresh()
+    run(part, 40, states=states)
+    resumed = fresh()
+    tr_res, va_res = run(resumed, 40, resume=states[1])  # continue from step 20
+    np.testing.assert_array_equal(lc.flat_parameters(resumed), lc.flat_parameters(full))
+    np.testing.assert_array_equal(tr_res, tr_full)
+    assert va_full[-1] < va_full[0]
