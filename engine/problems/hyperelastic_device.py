@@ -40,9 +40,6 @@ from engine.problems.hyperelastic_interface import Deformation, Material
 from engine.spec import FieldError, ProblemSpec, Section, quantity
 from solvers.hyperelastic import fem
 
-DEVICES = ("cloak", "bend", "lens", "custom", "none")
-MIN_POINTS_PER_WAVELENGTH = 10.0
-
 
 class Grid(Section):
     """Cartesian grid of the current (deformed) configuration."""

@@ -75,7 +75,8 @@ def _custom(spec, grid_bounds) -> devices.Device:
         holes = tuple(np.array(h, float) for h in d.holes)
         for k, hole in enumerate(holes):
             if hole.ndim != 2 or hole.shape[1] != 2 or len(hole) < 3:
-                raise FieldError(f"device.holes.{k}", "a hole is a polygon of at least 3 points [x, y]", "[[x, y], ...]")
+                raise FieldError(f"device.holes.{k}", "a hole is a polygon of at least 3 points [x, y]",
+                                 "[[x, y], ...]")
         field = PiecewiseAffine(tuple(pieces), holes, d.exterior)
         try:
             field.check()

@@ -73,6 +73,11 @@ def _rotation(alpha: float) -> np.ndarray:
     return np.array([[math.cos(alpha), -math.sin(alpha)], [math.sin(alpha), math.cos(alpha)]])
 
 
+def _band(x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+    """The rectangle [x0, x1] x [y0, y1] as a counter-clockwise polygon (4, 2)."""
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+
+
 def _strip_device(pieces: list[Piece], compare: tuple[int, ...], deformed: list[np.ndarray]) -> Device:
     field = PiecewiseAffine(tuple(pieces), (), "void")
     outline = tuple(np.asarray(p.cur, float) for p in pieces)
@@ -93,19 +98,18 @@ def bend(width: float, angle_deg: float, units: int = 1, unit_length: float | No
     if not 0 < abs(angle_deg) < 90:
         raise ValueError(f"the bend angle per unit must lie in (0, 90) degrees in magnitude, got {angle_deg}")
     x0, x1 = left, left + width
-    rect = lambda y0, y1: np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])  # noqa: E731
-    pieces = [Piece(rect(start, entry), rect(start, entry))]
+    inlet = _band(x0, x1, start, entry)
+    pieces = [Piece(inlet, inlet)]
     R, t = np.eye(2), np.zeros(2)                     # rigid motion x = R X + t of the current stretch
+    turn = _rotation(alpha)
     deformed = []
     for k in range(units):
         s = entry + k * (h + gap)
         O, P, Q = np.array([x0, s]), np.array([x1, s]), np.array([x1, s + h])
-        move = lambda X: X @ R.T + t  # noqa: E731
-        Qd = O + _rotation(alpha) @ (Q - O)
-        tri = Piece(np.array([O, P, Q]), move(np.array([O, P, Qd])))
+        tri = Piece(np.array([O, P, Q]), np.array([O, P, O + turn @ (Q - O)]) @ R.T + t)
         pieces.append(tri)
         deformed.append(tri.cur)
-        R, t = R @ _rotation(alpha), move(O - _rotation(alpha) @ O)
+        R, t = R @ turn, R @ (O - turn @ O) + t       # then rotate about O
         end = s + h + (gap if k < units - 1 else arm)
         ref = np.array([O, Q, [x1, end], [x0, end]])
         pieces.append(Piece(ref, ref @ R.T + t))
@@ -119,12 +123,11 @@ def stretched_slab(width: float, stretch: float, thickness: float, left: float =
     if not (width > 0 and stretch > 0 and thickness > 0 and entry > start and arm > 0):
         raise ValueError("the stretched slab needs width, stretch, thickness, arm > 0 and entry > start")
     x0, x1 = left, left + width
-    rect = lambda y0, y1, dy=0.0: np.array([[x0, y0 + dy], [x1, y0 + dy], [x1, y1 + dy], [x0, y1 + dy]])  # noqa: E731
     top = entry + thickness
     shift = (stretch - 1.0) * thickness
-    slab = Piece(rect(entry, top), np.array([[x0, entry], [x1, entry], [x1, entry + stretch * thickness],
-                                             [x0, entry + stretch * thickness]]))
-    pieces = [Piece(rect(start, entry), rect(start, entry)), slab, Piece(rect(top, top + arm), rect(top, top + arm, shift))]
+    inlet, outlet = _band(x0, x1, start, entry), _band(x0, x1, top, top + arm)
+    slab = Piece(_band(x0, x1, entry, top), _band(x0, x1, entry, entry + stretch * thickness))
+    pieces = [Piece(inlet, inlet), slab, Piece(outlet, outlet + [0.0, shift])]
     return _strip_device(pieces, (2,), [slab.cur])
 
 

@@ -41,9 +41,8 @@ def interface_medium(grid: Grid, F, mu: float, rho0: float) -> Medium:
     C, rho = push_forward(as_3d(F), mu, rho0)
     _, cy = grid.cell_origin
     above = (cy + 0.5 * grid.h > 0)[None, :]
-    shape = grid.cells
-    pick = (lambda dev, host: np.broadcast_to(np.where(above, dev, host), shape).copy())
-    return Medium(pick(C[0, 0], mu), pick(C[0, 1], 0.0), pick(C[1, 1], mu), pick(rho, rho0))
+    parts = ((C[0, 0], mu), (C[0, 1], 0.0), (C[1, 1], mu), (rho, rho0))
+    return Medium(*(np.broadcast_to(np.where(above, dev, host), grid.cells).copy() for dev, host in parts))
 
 
 def _single_frequency(signal: np.ndarray, dt: float, f: float) -> complex:
