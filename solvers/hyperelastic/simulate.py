@@ -12,8 +12,10 @@ reflected wave and that of the homogeneous run the incident one, so
     |r(theta)| = |FT_t[device - homogeneous](f)| / |FT_t[homogeneous](f)|.
 
 Lengths are in units of ``lambda0`` (= 1 m), times in units of ``lambda0 / c0``; |r| does not
-depend on the scale.  The wavelet is centred on f with ``tau = 1.5 / f``, and its spectrum must
-vanish at the cut-off ``f sin(theta)`` of the source's k1: angles up to about 35 degrees are clean.
+depend on the scale.  The wavelet is centred on f; its spectrum must vanish at the cut-off
+``f sin(theta)`` of the source's k1 (near-grazing waves ring for a long time), so its envelope is
+``tau = max(1.5, 3 / (pi (1 - sin theta))) / f`` and the record at least ``8 tau + 12`` long: the
+cost grows toward grazing incidence.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def _reflection_at(mu, rho0, F, theta, ppw, cfl, record) -> float:
     C, rho = push_forward(as_3d(F), mu, rho0)
     speeds = np.sqrt(np.linalg.eigvalsh(C) / rho)
     c_slow, c_fast = min(c0, speeds[0]), max(c0, speeds[1])
-    width = SPONGE * c_fast / f
+    width = SPONGE * c_fast / (f * math.cos(theta))  # 3 wavelengths along y
     h0 = c_slow / f / ppw
     if theta > 0:
         period = 1.0 / math.sin(theta)
@@ -74,7 +76,9 @@ def _reflection_at(mu, rho0, F, theta, ppw, cfl, record) -> float:
     rec = (np.arange(nx), np.full(nx, j_rec))
     phase = np.exp(-1j * k1 * grid.x)
     sigma = sponge(grid, width, SIGMA * f)
-    tau = TAU / f
+    # keep the wavelet's spectrum (exp(-(pi tau (f' - f))^2)) below e^-9 at the cut-off f sin(theta)
+    tau = max(TAU, 3.0 / (math.pi * (1.0 - math.sin(theta)))) / f
+    record = max(record, 8.0 * tau * f + 12.0)
     params = (f, tau, 3.0 * tau)
     media = (Medium.uniform(grid, mu, 0.0, mu, rho0), interface_medium(grid, F, mu, rho0))
     dt = min(cfl_dt(grid, m, cfl) for m in media)     # one clock for both runs
@@ -91,7 +95,7 @@ def reflection_by_simulation(mu: float, rho0: float, F, angles_deg, points_per_w
     ``mu`` (Pa), ``rho0`` (kg/m^3): the host; ``F`` (3x3 or 2x2): deformation gradient of the upper
     half-space (plane: F13 = F23 = F31 = F32 = 0); ``points_per_wavelength``: grid points per shortest
     wavelength at the analysis frequency (slowest speed of both half-spaces); ``cfl``: fraction of the
-    stability bound; ``record``: record length in units of lambda0 / c0.
+    stability bound; ``record``: minimum record length in units of lambda0 / c0.
     """
     angles = np.atleast_1d(np.asarray(angles_deg, float))
     if np.any((angles < 0) | (angles >= 90)):
