@@ -32,14 +32,25 @@ def report(result: xr.Dataset) -> str:
     if "D_eff" in result:
         lines.append("D_eff / D per species (cell problem):")
         for sel, label in _points(result, result["D_eff_ratio"], {"species"}):
-            vals = ", ".join(f"{s}: {float(v):.5g}" for s, v in
-                             zip(result["species"].values, result["D_eff_ratio"].isel(sel).values))
-            lines.append(f"  {label}: {vals}")
+            vals = result["D_eff_ratio"].isel(sel).values
+            if np.all(np.isnan(vals)):
+                continue
+            lines.append(f"  {label}: " + ", ".join(f"{s}: {float(v):.5g}" for s, v in
+                                                     zip(result["species"].values, vals)))
+    if "D_late" in result:
+        lines.append("resolved run: D_late [cm^2/s] (cell problem on the same grid):")
+        for sel, label in _points(result, result["D_late"], set()):
+            if np.isfinite(float(result["D_late"].isel(sel))):
+                lines.append(f"  {label}: {float(result['D_late'].isel(sel)):.5g} "
+                             f"({float(result['D_cell_grid'].isel(sel)):.5g})")
+    if "alpha" not in result:
         return "\n".join(lines)
     unit = result["L_msd"].attrs.get("units", "")
     lines.append(f"point: alpha, L_msd [{unit}], L_Dtau [{unit}], final/initial population")
     for sel, label in _points(result, result["alpha"], set()):
         sub = result.isel(sel)
+        if not np.isfinite(float(sub["alpha"])) and "D_late" in result:
+            continue
         pop = sub["population_total"].values
         frac = pop[-1] / pop[0] if pop[0] > 0 else np.nan
         lines.append(f"  {label}: {float(sub['alpha']):.3f}, {float(sub['L_msd']):.4g}, "
@@ -68,7 +79,7 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     paths = []
-    if "D_eff_ratio" in result:
+    if "D_eff_ratio" in result and "alpha" not in result:
         da = result["D_eff_ratio"]
         dims = [d for d in da.dims if d != "species"]
         fig, ax = plt.subplots(figsize=(5, 3.5))

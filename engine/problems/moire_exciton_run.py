@@ -76,6 +76,10 @@ def run_resolved(spec, par: model.Parameters, ctx: RunContext) -> Trace:
     slope = np.polyfit(t[half], s2[half], 1)[0] if half.sum() >= 2 else np.nan
     tr.extra["D_late"] = variable(0.5 * slope * 1e-14 / 1e-9, "1/2 d<x^2>/dt over the second half of the window",
                                   units="cm^2/s")
+    ratio = model.cell_ratio(round(par.depth[0] / par.kT, 12), spec.potential.phase_deg,
+                             spec.grid.resolved.points_per_period, False)[0]
+    tr.extra["D_cell_grid"] = variable(ratio * par.diffusion[0], "D_xx of the cell problem on the same grid "
+                                       "(what D_late tends to)", units="cm^2/s")
     tr.extra["time_step"] = variable(dt, "time step", units="ps")
     return tr
 

@@ -12,6 +12,7 @@ peak-to-peak value max U − min U = 6|V| (max_k cos(ψ + 2πk/3) − min_k cos(
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -94,19 +95,24 @@ def effective_density_of_states(mass_m0: float, temperature_K: float, degeneracy
     return degeneracy * mass_m0 * KB_MEV * temperature_K / (2.0 * math.pi * HBAR2_M0)
 
 
-def barrier(depth_meV: float, phase_deg: float, points_per_period: int = 96, tol: float = 1e-6) -> float:
-    """Activation barrier E_b [meV]: the lowest level at which {U < E} percolates across the plane.
+def barrier(depth_meV: float, phase_deg: float) -> float:
+    """Activation barrier E_b [meV] of the potential of depth Δ [meV] and phase ψ [deg] (E_b ∝ Δ)."""
+    return depth_meV * barrier_fraction(round(phase_deg % 360.0, 9))
 
-    Bisection on a grid of 4 × 2 supercells (a_M = 1; E_b does not depend on a_M): the sublevel set must
-    connect the left and right edges. 8/9 of the depth at ψ = 0, 1/2 at ψ = 30°, 1/9 at ψ = 60°.
+
+@functools.lru_cache(maxsize=64)
+def barrier_fraction(phase_deg: float, points_per_period: int = 96, tol: float = 1e-7) -> float:
+    """E_b/Δ: the lowest level at which {U < E} percolates across the plane, over the depth.
+
+    Bisection on a grid of 4 × 2 supercells (a_M = 1, Δ = 1): the sublevel set must connect the left and
+    right edges. 8/9 at ψ = 0, 1/2 at ψ = 30°, 1/9 at ψ = 60°.
     """
     from scipy import ndimage
 
-    v = amplitude(depth_meV, phase_deg)
     x, y, _, _ = supercell_grid(1.0, points_per_period, 4, 2)
-    u = potential(x[None, :], y[:, None], 1.0, v, phase_deg)
+    u = potential(x[None, :], y[:, None], 1.0, amplitude(1.0, phase_deg), phase_deg)
     lo, hi = float(u.min()), float(u.max())
-    while hi - lo > tol * max(depth_meV, 1e-300):
+    while hi - lo > tol:
         mid = 0.5 * (lo + hi)
         labels, _ = ndimage.label(u < mid)
         left, right = set(labels[:, 0][labels[:, 0] > 0]), set(labels[:, -1][labels[:, -1] > 0])

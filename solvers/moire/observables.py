@@ -10,8 +10,10 @@ Line cuts ``profile`` have shape (n_t, n_x) on positions x (n_x,); times t (n_t,
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
-from scipy.optimize import curve_fit
+from scipy.optimize import OptimizeWarning, curve_fit
 
 
 def _gauss(x, a, s2, c):
@@ -30,7 +32,9 @@ def gaussian_fit(x: np.ndarray, profile: np.ndarray) -> tuple[float, float, floa
         return (np.nan,) * 3
     guess_s2 = max(second_moment(x, np.clip(profile, 0, None)), (x[1] - x[0]) ** 2)
     try:
-        p, _ = curve_fit(_gauss, x, profile, p0=(profile.max(), guess_s2, 0.0), maxfev=4000)
+        with warnings.catch_warnings():  # flat profiles (uniform density) have no covariance: not an error
+            warnings.simplefilter("ignore", OptimizeWarning)
+            p, _ = curve_fit(_gauss, x, profile, p0=(profile.max(), guess_s2, 0.0), maxfev=4000)
     except (RuntimeError, ValueError):
         return (np.nan,) * 3
     return float(p[0]), float(abs(p[1])), float(p[2])

@@ -1,0 +1,111 @@
+"""Kind moire_exciton through the engine: spec errors naming field and bound, the cell method's
+Keller–Dykhne value, free diffusion with decay through the whole analysis pipeline, the Boltzmann state
+of the resolved method, detailed balance in kmc, the qualitative targets of twist_density.yaml, figures."""
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.store import open_result
+
+HEAD = "kind: moire_exciton\nname: m\n"
+SPECS = Path(__file__).resolve().parent.parent / "specs" / "moire"
+
+
+def _run(cli, write_spec, tmp_path, text, *args):
+    result = cli("run", write_spec(text), "--executor", "serial", "--quiet", *args)
+    assert result.code == 0, result.err
+    return open_result(tmp_path / "outputs" / "m" / "result.nc")
+
+
+@pytest.mark.parametrize("extra, pattern", [
+    ("transport: {temperature_K: 0.0}", r"transport\.temperature_K: 0\.0 is out of range.*> 0"),
+    ("transport: {diffusion_cm2_s: -0.1}", r"transport\.diffusion_cm2_s: -0\.1 is out of range.*> 0"),
+    ("transport: {lifetime_ns: 0.0}", r"transport\.lifetime_ns: 0\.0 is out of range.*> 0"),
+    ("initial: {sigma_um: 0.0}", r"initial\.sigma_um: 0\.0 is out of range.*> 0"),
+    ("method: resolved\ninitial: {sigma_um: 0.01}\ngrid: {resolved: {points_per_period: 6}}",
+     r"grid\.resolved\.points_per_period: 6 points per moiré period a_M = 8\.022 nm do not resolve it "
+     r"\(h = 1\.34 nm\) \(expected >= 8\)"),
+    ("method: resolved\ninitial: {sigma_um: 0.01}\ngrid: {resolved: {dt_ps: 0.1}}",
+     r"grid\.resolved\.dt_ps: dt_ps = 0\.1 is above the explicit stability bound 0\.00\d+ ps "
+     r"\(expected dt_ps <= 0\.00\d+\)"),
+    ("grid: {continuum: {dt_ns: 1.0}}",
+     r"grid\.continuum\.dt_ns: dt_ns = 1 is above the explicit stability bound 0\.0\d+ ns"),
+    ("method: kmc\ninitial: {peak_density_cm2: 2.0e12}\ngrid: {kmc: {exclusion: true}}",
+     r"initial\.peak_density_cm2: peak_density_cm2 = 2e\+12 is above one exciton per moiré site "
+     r"\(n_M = 1\.794e\+12 cm\^-2\) with exclusion on \(expected peak_density_cm2 <= 1\.794e\+12\)"),
+    ("twist_deg: 75.0", r"twist_deg: 75\.0 is out of range.*<= 60"),
+    ("time: {t_final_ns: 1.0, save_every_ns: 2.0}", r"time\.save_every_ns: .*\(expected save_every_ns <= 1\)"),
+])
+def test_impossible_specs_are_rejected_with_the_field_and_bound(cli, write_spec, extra, pattern):
+    result = cli("validate", write_spec(HEAD + extra + "\n"))
+    assert result.code == 2
+    assert re.search(pattern, result.err), result.err
+
+
+def test_cell_method_gives_the_keller_dykhne_value_with_units_on_everything(cli, write_spec, tmp_path):
+    ds = _run(cli, write_spec, tmp_path, HEAD + "method: cell\npotential: {depth_meV: 100.0, phase_deg: 30.0}\n"
+              "transport: {diffusion_cm2_s: 0.5}\npopulations: {enabled: true, gap_meV: 50.0}\n")
+    assert float(ds["D_eff_ratio"].sel(species="KK")) == pytest.approx(0.66048, abs=3e-5)
+    assert float(ds["keller_dykhne_ratio"].sel(species="KK")) == pytest.approx(0.66047, abs=1e-5)
+    assert float(ds["D_eff"].sel(species="KK")) == pytest.approx(0.5 * 0.66048, abs=3e-5)
+    assert float(ds["moire_period"]) == pytest.approx(8.02, abs=5e-3)
+    assert float(ds["kk_fraction_eq"]) == pytest.approx(0.030, abs=1e-3)
+    for name in list(ds.data_vars) + list(ds.coords):
+        if name not in ("run_id", "run_status"):
+            assert "units" in ds[name].attrs, name
+
+
+def test_continuum_free_diffusion_with_decay_through_the_analysis(cli, write_spec, tmp_path):
+    ds = _run(cli, write_spec, tmp_path, HEAD + "method: continuum\npotential: {depth_meV: 0.0}\n"
+              "transport: {diffusion_cm2_s: 0.5, lifetime_ns: 2.0}\ninitial: {sigma_um: 0.2}\n"
+              "grid: {continuum: {cells: 200, extent_um: 2.5}}\ntime: {t_final_ns: 1.0, save_every_ns: 0.1}\n")
+    t = ds["t"].values
+    np.testing.assert_allclose(ds["msd"].values, 2 * 0.05 * t, rtol=5e-3, atol=1e-6)  # 0.5 cm²/s = 0.05 µm²/ns
+    np.testing.assert_allclose(ds["msd_raw"].values, 2 * 0.05 * t, rtol=5e-3, atol=1e-6)
+    np.testing.assert_allclose(ds["D_app"].values, 0.5, rtol=5e-3)
+    assert float(ds["alpha"]) == pytest.approx(1.0, abs=5e-3)
+    assert float(ds["L_msd"]) == pytest.approx(math.sqrt(0.1), rel=3e-3)
+    pop = ds["population_total"].values
+    np.testing.assert_allclose(pop, pop[0] * np.exp(-t / 2.0), rtol=5e-4)  # forward Euler: O(t dt / 2 tau^2)
+    assert pop[0] == pytest.approx(1e12 * 1e-8 * 2 * math.pi * 0.2 ** 2, rel=1e-3)
+    assert ds["x"].attrs["units"] == "um" and ds["t"].attrs["units"] == "ns"
+    assert ds["D_app"].attrs["units"] == "cm^2/s" and ds["linecut"].attrs["units"] == "cm^-2"
+
+
+def test_resolved_boltzmann_state_stays_and_kmc_exchange_reaches_detailed_balance(cli, write_spec, tmp_path):
+    ds = _run(cli, write_spec, tmp_path, HEAD + "method: resolved\ninitial: {profile: boltzmann}\n"
+              "potential: {depth_meV: 100.0}\ntransport: {lifetime_ns: .inf}\n"
+              "grid: {resolved: {points_per_period: 8, cells_x: 4, cells_y: 2}}\n"
+              "time: {t_final_ns: 0.002, save_every_ns: 0.001}\n")
+    lc = ds["linecut"].values
+    np.testing.assert_allclose(lc[-1], lc[0], rtol=1e-12)
+    ds = _run(cli, write_spec, tmp_path, HEAD + "method: kmc\ninitial: {profile: uniform, peak_density_cm2: 1.0e12}\n"
+              "populations: {enabled: true, gap_meV: 20.0, kq_rate_per_ps: 2.0, kq: {lifetime_ns: .inf}}\n"
+              "transport: {lifetime_ns: .inf}\n"
+              "grid: {kmc: {lattice_sites: 96, rates: free}}\ntime: {t_final_ns: 0.02, save_every_ns: 0.01}\n",
+              "--outputs", str(tmp_path / "outputs"), "--force")
+    pop = ds["population"].isel(t=-1).values
+    assert pop.sum() == ds["population"].isel(t=0).values.sum()
+    assert pop[0] / pop.sum() == pytest.approx(float(ds["kk_fraction_eq"]), abs=0.01)
+    assert float(ds["kk_fraction_eq"]) == pytest.approx(0.092, rel=0.03)
+
+
+def test_twist_density_spec_shows_the_qualitative_targets(cli, tmp_path):
+    spec = SPECS / "twist_density.yaml"
+    result = cli("run", str(spec), "--set", "grid.continuum.cells=60", "--set", "time.save_every_ns=0.5",
+                 "--executor", "serial", "--quiet", "--outputs", str(tmp_path / "out"))
+    assert result.code == 0, result.err
+    ds = open_result(tmp_path / "out" / "twist_density" / "result.nc")
+    length = ds["L_msd"].transpose("twist_deg", "initial.peak_density_cm2").values
+    assert np.all(np.diff(length, axis=1) > 0)  # longer at higher density, at every twist
+    assert np.all(ds["alpha"].values < 0.9)  # sub-linear msd
+    assert np.ptp(length[:4, 0]) > 0  # depends on twist
+    plots = cli("plot", str(tmp_path / "out" / "twist_density" / "result.nc"), "--outdir",
+                       str(tmp_path / "fig"))
+    assert plots.code == 0, plots.err
+    assert {p.name for p in (tmp_path / "fig").glob("*.png")} >= {"msd.png", "diffusion_length.png",
+                                                                   "populations.png", "linecuts.png"}
