@@ -165,6 +165,8 @@ def test_sources_carry_their_total_load():
     g = Grid(41, 31, 0.05)
     loads, _ = sources.line(g, (0.2, 0.73), (1.8, 0.73))
     assert loads.weight.sum() == pytest.approx(1.6)
+    loads, _ = sources.line(g, (0.0, 0.73), (2.0, 0.73), profile="gaussian", waist=0.3)
+    assert loads.weight.sum() == pytest.approx(math.sqrt(math.pi) * 0.3, rel=1e-4)   # ∫ exp(-(s/w)^2) ds
     loads, _ = sources.point(g, (1.013, 0.77), radius=0.1)
     assert loads.weight.sum() == pytest.approx(1.0)
     xc = np.sum(loads.weight * (g.x0 + g.h * loads.i))

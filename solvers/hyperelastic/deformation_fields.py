@@ -254,7 +254,10 @@ class Unidirectional(Field):
         for _ in range(iterations):            # Newton on g(s) = s - phi(x - s e), g' = J > 0
             X = x - s[:, None] * e
             phi, grad = self.phi_grad(X)
-            s -= (s - phi) / (1.0 + grad @ e)
+            step = (s - phi) / (1.0 + grad @ e)
+            s -= step
+            if np.abs(step).max(initial=0.0) <= 1e-15 * max(1.0, np.abs(s).max(initial=0.0)):
+                break
         return x - s[:, None] * e
 
     def gradient(self, x):
