@@ -28,8 +28,8 @@ UNDEFORMED = 1e-6         # |F - I| below which material counts as undeformed (e
 
 @dataclass(frozen=True)
 class Setup:
-    """A resolved run: the device, the device grid and the homogeneous run's grid (m), the source (line
-    segment or point, its profile), the wavelet (f0 [Hz], tau [s], t0 [s]), the absorber (width [m],
+    """A resolved run: the device, the device grid and the homogeneous run's grid (m), the source (type,
+    the line's two ends or the point), the wavelet (f0 [Hz], tau [s], t0 [s]), the absorber (width [m],
     sigma_max [1/s]), the reflection receiver line and the host wavelength lambda0 [m]."""
 
     device: devices.Device
@@ -37,7 +37,6 @@ class Setup:
     ref_grid: fem.Grid
     source_kind: str
     source_points: tuple
-    direction: np.ndarray
     wavelet: tuple[float, float, float]
     absorber: tuple[float, float]
     receiver_line: tuple[np.ndarray, np.ndarray]
@@ -160,20 +159,12 @@ def _clip_segment(p0, p1, lo, hi):
     return None if t0 >= t1 else (p0 + t0 * d, p0 + t1 * d)
 
 
-def build(spec) -> Setup:
-    """Resolve the spec (raises FieldError for impossible setups)."""
-    g, src, mat = spec.grid, spec.source, spec.material
-    c0 = host_speed(spec)
-    f0 = src.frequency
-    lam0 = c0 / f0
-    width = SPONGE_WAVELENGTHS * lam0 if spec.absorber.width is None else spec.absorber.width
-    sigma = SIGMA_PER_F0 * f0 if spec.absorber.sigma_max is None else spec.absorber.sigma_max
-    (x0, x1), (y0, y1) = g.x, g.y
-    lo, hi = np.array([x0, y0]), np.array([x1, y1])
-    diag = float(np.hypot(x1 - x0, y1 - y0))
-    device = build_device(spec, ((x0, y0), (x1, y1)), y0 - diag, 2.0 * diag)
-    probe = np.stack(np.meshgrid(np.linspace(x0, x1, PROBE), np.linspace(y0, y1, PROBE), indexing="ij"), -1)
-    c_min, _ = _speeds(device.field, probe.reshape(-1, 2), mat.mu, mat.rho)
+def _spacing(spec, device, lo, hi) -> tuple[float, float]:
+    """Grid spacing h (m) and the slowest speed c_min (m/s); FieldError below 10 points per wavelength."""
+    g, f0 = spec.grid, spec.source.frequency
+    probe = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], PROBE), np.linspace(lo[1], hi[1], PROBE),
+                                 indexing="ij"), -1)
+    c_min, _ = _speeds(device.field, probe.reshape(-1, 2), spec.material.mu, spec.material.rho)
     lam_min = c_min / f0
     h = lam_min / g.points_per_wavelength if g.h is None else g.h
     if lam_min / h < MIN_POINTS_PER_WAVELENGTH:
@@ -182,50 +173,81 @@ def build(spec) -> Setup:
                     else f"h <= {lam_min / MIN_POINTS_PER_WAVELENGTH:.4g}")
         raise FieldError(blame, f"the grid resolves the shortest wavelength {lam_min:.4g} m (slowest speed "
                          f"{c_min:.4g} m/s at f0 = {f0:g} Hz) with {lam_min / h:.3g} points", expected)
+    return h, c_min
+
+
+def _check_absorber(spec, device, lo, hi, width) -> None:
+    """The pre-deformed region must stay out of the absorbing layers (unidirectional fields: not checked)."""
+    if spec.device.type == "none" or isinstance(device.field, Unidirectional):
+        return
     (bx0, by0), (bx1, by1) = device.deformed_bounds
-    if spec.device.type != "none" and not isinstance(device.field, Unidirectional):
-        inner_lo, inner_hi = lo + width, hi - width
-        if bx0 < inner_lo[0] or by0 < inner_lo[1] or bx1 > inner_hi[0] or by1 > inner_hi[1]:
-            raise FieldError("absorber.width", f"the pre-deformed region [{bx0:.4g}, {bx1:.4g}] x [{by0:.4g}, "
-                             f"{by1:.4g}] reaches into the absorbing layers of width {width:.4g} m (they must lie "
-                             "in the undeformed host)", "a smaller absorber width or a larger grid")
-    grid = _grid(x0, x1, y0, y1, h)
-    direction_deg = src.direction_deg if src.direction_deg is not None else (0.0 if spec.device.type == "cloak"
-                                                                             else 90.0)
+    inner_lo, inner_hi = lo + width, hi - width
+    if bx0 < inner_lo[0] or by0 < inner_lo[1] or bx1 > inner_hi[0] or by1 > inner_hi[1]:
+        raise FieldError("absorber.width", f"the pre-deformed region [{bx0:.4g}, {bx1:.4g}] x [{by0:.4g}, "
+                         f"{by1:.4g}] reaches into the absorbing layers of width {width:.4g} m (they must lie "
+                         "in the undeformed host)", "a smaller absorber width or a larger grid")
+
+
+def _source_geometry(spec, lo, hi, width, lam0) -> tuple[tuple, np.ndarray, np.ndarray]:
+    """(points: the line's two ends or the point, position, propagation direction e) of the source."""
+    src, d = spec.source, spec.device
+    direction_deg = src.direction_deg if src.direction_deg is not None else (0.0 if d.type == "cloak" else 90.0)
     e = np.array([math.cos(math.radians(direction_deg)), math.sin(math.radians(direction_deg))])
-    normal = np.array([-e[1], e[0]])
-    strip = spec.device.type == "bend" or (spec.device.type == "lens" and spec.device.design == "stretched_slab")
-    center = np.array([spec.device.left + 0.5 * spec.device.width, 0.0]) if strip else np.array(spec.device.center)
+    strip = d.type == "bend" or (d.type == "lens" and d.design == "stretched_slab")
     if src.position is not None:
         pos = np.array(src.position, float)
     else:                                     # upstream edge + absorber + one wavelength, on the centre line
-        corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]])
+        center = np.array([d.left + 0.5 * d.width, 0.0]) if strip else np.array(d.center)
+        corners = np.array([[lo[0], lo[1]], [hi[0], lo[1]], [lo[0], hi[1]], [hi[0], hi[1]]])
         back = (corners @ e).min() + width + lam0
         pos = center + (back - center @ e) * e
     if src.type == "point":
-        points = (pos,)
-    else:
-        half = 0.5 * (src.length if src.length is not None else (spec.device.width if strip else 2.0 * diag))
-        seg = _clip_segment(pos - half * normal, pos + half * normal, lo, hi)
-        if seg is None:
-            raise FieldError("source.position", f"the source line through {pos.tolist()} misses the grid",
-                             "a position inside the grid")
-        points = seg
-    _check_source(device, points, grid, src)
-    # reflection receivers: the source line moved halfway toward the device
+        return (pos,), pos, e
+    normal = np.array([-e[1], e[0]])
+    half = 0.5 * (src.length if src.length is not None else (d.width if strip else 2.0 * float(np.hypot(*(hi - lo)))))
+    seg = _clip_segment(pos - half * normal, pos + half * normal, lo, hi)
+    if seg is None:
+        raise FieldError("source.position", f"the source line through {pos.tolist()} misses the grid",
+                         "a position inside the grid")
+    return seg, pos, e
+
+
+def _receiver_line(device, points, pos, e, lam0) -> tuple[np.ndarray, np.ndarray]:
+    """The source line (or a segment 2 lambda0 long through a point source) moved halfway toward the device."""
+    (bx0, by0), (bx1, by1) = device.deformed_bounds
     gap = float((np.array([[bx0, by0], [bx1, by0], [bx0, by1], [bx1, by1]]) @ e).min() - pos @ e)
     shift = 0.5 * gap * e if gap > 0 else np.zeros(2)
-    ends = (points[0] + shift, points[-1] + shift) if len(points) == 2 else (pos + shift - lam0 * normal,
-                                                                              pos + shift + lam0 * normal)
+    if len(points) == 2:
+        return points[0] + shift, points[1] + shift
+    normal = np.array([-e[1], e[0]])
+    return pos + shift - lam0 * normal, pos + shift + lam0 * normal
+
+
+def build(spec) -> Setup:
+    """Resolve the spec (raises FieldError for impossible setups)."""
+    src = spec.source
+    lam0 = host_speed(spec) / src.frequency
+    width = SPONGE_WAVELENGTHS * lam0 if spec.absorber.width is None else spec.absorber.width
+    sigma = SIGMA_PER_F0 * src.frequency if spec.absorber.sigma_max is None else spec.absorber.sigma_max
+    (x0, x1), (y0, y1) = spec.grid.x, spec.grid.y
+    lo, hi = np.array([x0, y0]), np.array([x1, y1])
+    diag = float(np.hypot(x1 - x0, y1 - y0))
+    device = build_device(spec, ((x0, y0), (x1, y1)), y0 - diag, 2.0 * diag)
+    h, c_min = _spacing(spec, device, lo, hi)
+    _check_absorber(spec, device, lo, hi, width)
+    grid = _grid(x0, x1, y0, y1, h)
+    points, pos, e = _source_geometry(spec, lo, hi, width, lam0)
+    _check_source(device, points, grid)
     virtual = device.reference
     in_strip = isinstance(virtual, PiecewiseAffine) and virtual.exterior == "void"
     ref_grid = _reference_grid(device, grid, points) if in_strip else grid
-    tau = TAU_CYCLES / f0 if src.tau is None else src.tau
+    tau = TAU_CYCLES / src.frequency if src.tau is None else src.tau
     t0 = 3.0 * tau if src.delay is None else src.delay
-    return Setup(device, grid, ref_grid, src.type, points, e, (f0, tau, t0), (width, sigma), ends, lam0, c_min)
+    return Setup(device, grid, ref_grid, src.type, points, (src.frequency, tau, t0), (width, sigma),
+                 _receiver_line(device, points, pos, e, lam0), lam0, c_min)
 
 
-def _check_source(device, points, grid, src) -> None:
+def _check_source(device, points, grid) -> None:
     """The source must lie in solid, undeformed material."""
     if len(points) == 2:
         pts, _, _ = sources.line_points(points[0], points[1], grid.h)
