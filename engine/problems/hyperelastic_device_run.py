@@ -84,6 +84,24 @@ class Run:
     def record(self, key) -> np.ndarray:
         return np.concatenate(self.records[key]) if self.records[key] else np.zeros((0, 0))
 
+    def state(self) -> dict:
+        """Arrays to resume this run from (checkpoint), keys prefixed with the run's name."""
+        out = {"snapshots": np.stack(self.snapshots), "energy": np.array(self.energy), "w": self.solver.w,
+               "w_prev": self.solver.w_prev, "step": self.solver.step}
+        out.update({f"record.{k}": self.record(k) for k in self.records})
+        return {f"{self.name}.{k}": v for k, v in out.items()}
+
+    def load(self, state: dict) -> bool:
+        """Resume from :meth:`state`'s arrays; False when the checkpoint holds nothing of this run."""
+        prefix = f"{self.name}."
+        mine = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if not mine:
+            return False
+        self.snapshots, self.energy = list(mine["snapshots"]), list(mine["energy"])
+        self.records = {k: [mine[f"record.{k}"]] for k in self.records}
+        self.solver.set_state(mine["w"], mine["w_prev"], int(mine["step"]))
+        return True
+
 
 def _receivers(setup: Setup, spec) -> dict:
     rec = {"reflection": _line(*setup.receiver_line, setup.grid.h)}
@@ -195,6 +213,24 @@ def _outline(device: devices.Device) -> tuple[np.ndarray, np.ndarray]:
     return xy[:, 0], xy[:, 1]
 
 
+def _simulate(runs: list, n_save: int, per: int, ctx: RunContext) -> None:
+    """The runs one after the other, ``n_save`` intervals of ``per`` steps each; progress and a checkpoint
+    offer after every interval (the state of the runs done so far); resumes from a checkpoint."""
+    state = ctx.restore() or {}
+    total, done = n_save * len(runs), int(state.get("done", 0))
+    for r, run_ in enumerate(runs):
+        if not run_.load(state):
+            run_.save()
+        for k in range(len(run_.snapshots) - 1, n_save):
+            run_.advance(per)
+            run_.save()
+            done = r * n_save + k + 1
+            ctx.progress(done, total)
+            if ctx.checkpointer.due(done):
+                ctx.checkpoint({"done": done, **{key: v for ran in runs[:r + 1] for key, v in ran.state().items()}},
+                               done)
+
+
 def run(spec, ctx: RunContext) -> xr.Dataset:
     setup = build(spec)
     mat, g = spec.material, setup.grid
@@ -213,13 +249,7 @@ def run(spec, ctx: RunContext) -> xr.Dataset:
     # the virtual straight strip of a bend or slab has its own grid: absorbers at its ends only
     axes = {k: "y" if fields[k][1] is not g else "xy" for k in fields}
     runs = {k: Run(k, fields[k][1], media[k], setup, spec, dt, receivers, axes[k]) for k in fields}
-    total = n_save * len(runs)
-    for r, run_ in enumerate(runs.values()):
-        run_.save()
-        for k in range(n_save):
-            run_.advance(per)
-            run_.save()
-            ctx.progress(r * n_save + k + 1, total)
+    _simulate(list(runs.values()), n_save, per, ctx)
     times = save_every * np.arange(n_save + 1)
     data = {
         "w": variable(np.stack(runs["device"].snapshots), "antiplane displacement, device run", TXY, "m"),

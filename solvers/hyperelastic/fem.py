@@ -343,11 +343,12 @@ class SHSolver:
         #: row blocks of the parallel kernel (4 per thread), 1: the serial kernel
         self.blocks = min(grid.nx, 4 * get_num_threads()) if parallel else 1
 
-    def set_state(self, w: np.ndarray, w_prev: np.ndarray) -> None:
-        """Initial condition: w at t = 0 and at t = -dt (zero on frozen, massless nodes)."""
+    def set_state(self, w: np.ndarray, w_prev: np.ndarray, step: int = 0) -> None:
+        """State at time step ``step``: w at t = step dt and at t - dt (zero on frozen, massless nodes)."""
         for dst, src in ((self._u, w), (self._u_old, w_prev)):
             dst[1:-1, 1:-1] = np.where(self.mass > 0, src, 0.0)
             _fill_ghosts(dst, self.grid.periodic_x, self.grid.periodic_y)
+        self.step, self.t = int(step), int(step) * self.dt
 
     @property
     def w(self) -> np.ndarray:
