@@ -350,6 +350,11 @@ class SHSolver:
             _fill_ghosts(dst, self.grid.periodic_x, self.grid.periodic_y)
         self.step, self.t = int(step), int(step) * self.dt
 
+    def padded_arrays(self) -> tuple[np.ndarray, ...]:
+        """The arrays the kernel updates and reads, padded as described in the module docstring:
+        (w, w_prev, c11/6, c12/4, c22/6, damp, gain); for implementations of the same scheme to compare with."""
+        return (self._u, self._u_old, *self._k, self._damp, self._gain)
+
     @property
     def w(self) -> np.ndarray:
         return self._u[1:-1, 1:-1]
