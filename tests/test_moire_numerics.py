@@ -338,3 +338,19 @@ def test_kmc_exchange_relaxes_to_detailed_balance():
     assert np.mean(lat.species() == 0) == pytest.approx(expect, abs=0.015)
     lat.advance(30.0, 5)
     assert np.mean(lat.species() == 0) == pytest.approx(populations.kk_fraction(k_kq, k_qk), abs=0.01)
+
+
+def test_fast_exchange_spreads_with_the_population_weighted_diffusivity():
+    d_k, d_q, k_kq, k_qk = 1.0, 0.2, 200.0, 50.0
+    grid = continuum.radial_grid(3.0, 150)
+    m = continuum.Continuum(grid, [d_k, d_q], [np.inf, np.inf], exchange=populations.exchange_matrix(k_kq, k_qk))
+    f_k = populations.kk_fraction(k_kq, k_qk)
+    n = np.exp(-grid[0] ** 2 / (2 * 0.2 ** 2))[None, None] * np.array([f_k, 1 - f_k])[:, None, None]
+    dt = 0.9 * m.stable_dt(1.0)
+    r2 = []
+    for _ in range(3):
+        n = m.advance(n, 0.05, dt)
+        w = n.sum(axis=0)[0] * grid[5]
+        r2.append(float((w * grid[0] ** 2).sum() / w.sum()))
+    slope = (r2[2] - r2[0]) / 0.1 / 4  # <r²> = 4 D_eff t
+    assert slope == pytest.approx(f_k * d_k + (1 - f_k) * d_q, rel=5e-3)

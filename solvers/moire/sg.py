@@ -69,7 +69,8 @@ def _step(n, out, ntot, bxp, bxm, byp, bym, decay, gamma, exchange, dt):
                        - bxp[s, j, i] * c + bxm[s, j, i] * n[s, j, ie]
                        + byp[s, js, i] * n[s, js, i] - bym[s, js, i] * c
                        - byp[s, j, i] * c + bym[s, j, i] * n[s, jn, i])
-                react = -(decay[s] + gamma * ntot[j, i]) * c
+                rate = decay[s] + gamma * ntot[j, i] if gamma != 0.0 else decay[s]
+                react = -rate * c
                 for r in range(ns):
                     react += exchange[s, r] * n[r, j, i]
                 out[s, j, i] = c + dt * (div + react)
@@ -98,7 +99,8 @@ def total(n, ntot):
 def _advance(n, work, ntot, phi, a, cx, cy, bxp, bxm, byp, bym, decay, gamma, exchange, h, steps, threaded):
     """``steps`` forward-Euler steps of size h from n (work: scratch of the same shape); returns the result."""
     for _ in range(steps):
-        total(n, ntot)
+        if a != 0.0 or gamma != 0.0:  # the total density enters only through repulsion and annihilation
+            total(n, ntot)
         if threaded:
             if a != 0.0:
                 faces(phi, a, ntot, cx, cy, bxp, bxm, byp, bym)
