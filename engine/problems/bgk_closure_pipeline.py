@@ -53,8 +53,10 @@ def spread(spec: BGKClosureSpec, closure, f0: np.ndarray, kn: np.ndarray) -> np.
     p = np.stack(prims)  # (K, 3, n, n_x)
     mean = p.mean(axis=0)
     scale = np.stack([mean[0], np.sqrt(np.abs(mean[2])), mean[2]])
-    s = np.nanmax(p.std(axis=0) / scale, axis=(0, 2))
-    return np.where(failed | ~np.isfinite(s), np.inf, s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = p.std(axis=0) / scale
+    s = np.max(np.where(np.isfinite(rel), rel, np.inf), axis=(0, 2))
+    return np.where(failed, np.inf, s)
 
 
 def _samples(spec, f0, kn, grid, t_save, rng, first_run):
