@@ -160,7 +160,7 @@ def test_detailed_balance_fraction(gap, f_k):
 
 
 def test_two_populations_relax_to_detailed_balance_in_continuum_and_resolved():
-    k_kq, k_qk = populations.exchange_matrix(2.0, 0.5)[1, 0], 0.5
+    k_kq, k_qk = 2.0, 0.5
     lifetimes = [1.5, 4.0]
     t = np.linspace(0, 3.0, 7)
     exact = populations.homogeneous([1.0, 0.0], t, k_kq, k_qk, lifetimes)
@@ -168,7 +168,8 @@ def test_two_populations_relax_to_detailed_balance_in_continuum_and_resolved():
     cm = continuum.Continuum(grid, [1.0, 0.5], lifetimes, exchange=populations.exchange_matrix(k_kq, k_qk))
     rm = sg.Resolved(np.zeros((2, 2, 2)), [1.0, 0.5], 1.0, 1.0, 1.0, lifetimes,
                      exchange=populations.exchange_matrix(k_kq, k_qk))
-    for m, n in ((cm, np.array([1.0, 0.0]).reshape(2, 1, 1)), (rm, np.array([1.0, 0.0])[:, None, None] * np.ones((2, 2, 2)))):
+    start = np.array([1.0, 0.0])[:, None, None]
+    for m, n in ((cm, start), (rm, start * np.ones((2, 2, 2)))):
         got = [n.mean(axis=(1, 2))]
         for k in range(1, t.size):
             n = m.advance(n, t[k] - t[k - 1], 1e-4)

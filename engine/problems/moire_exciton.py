@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from engine.problem import Problem, RunContext, RunFailed, variable
+from engine.problem import Problem, RunContext, variable
 from engine.problems import moire_exciton_model as model
 from engine.problems.moire_exciton_spec import MoireExcitonSpec
 from solvers import moire

@@ -4,7 +4,8 @@ Unit conversions (the solvers take consistent units):
 
 - ``resolved``, ``kmc``: nm, ps, meV; D [nm²/ps] = 100 D [cm²/s]; n [nm⁻²] = 1e-14 n [cm⁻²];
   u₀ [meV nm²] = 1e17 u₀ [eV cm²];
-- ``continuum``: µm, ns; D [µm²/ns] = 0.1 D [cm²/s]; n [µm⁻²] = 1e-8 n [cm⁻²]; u₀/k_BT [µm²] = 1e11 u₀ [eV cm²] / k_BT [meV].
+- ``continuum``: µm, ns; D [µm²/ns] = 0.1 D [cm²/s]; n [µm⁻²] = 1e-8 n [cm⁻²];
+  u₀/k_BT [µm²] = 1e11 u₀ [eV cm²] / k_BT [meV].
 """
 
 from __future__ import annotations
