@@ -209,3 +209,22 @@ def test_divergence_raises_with_the_step():
     with pytest.raises(Diverged) as info:
         train(net, x, torch.relu(x[:, 0]), x, x[:, 0], "particle", 1e4, 100, 10)
     assert 1 <= info.value.step < 100 and info.value.lr == 1e4
+
+
+def test_written_out_adam_matches_torch_optim_adam():
+    from learners.function_learning.training import _adam_step
+
+    start = torch.linspace(-1, 1, 5, dtype=torch.float64)
+    a, b = torch.nn.Parameter(start.clone()), torch.nn.Parameter(start.clone())
+
+    def objective(p):
+        return ((p ** 3).sum() - 1) ** 2
+
+    step = _adam_step([a], lambda: objective(a), 1e-2)
+    reference = torch.optim.Adam([b], lr=1e-2)
+    for _ in range(50):
+        step()
+        reference.zero_grad()
+        objective(b).backward()
+        reference.step()
+    assert torch.allclose(a, b, rtol=0, atol=1e-14)

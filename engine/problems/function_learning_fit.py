@@ -7,6 +7,7 @@ features / initial inner weights), ``init`` (initial outer coefficients).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,9 @@ from learners.function_learning import linear
 from learners.function_learning.features import sample_features
 from learners.function_learning.networks import ResNet, TwoLayer, resnet_weights
 from learners.function_learning.training import Curves, train
+
+
+SMALL_WORK = 2 ** 22  # points x features of a problem that runs on one torch thread
 
 
 @dataclass
@@ -172,10 +176,24 @@ def _train(spec: FunctionLearningSpec, data: Data, model, ctx: RunContext) -> Fi
         return Fitted(model(data.x), model(data.x_test), curves=curves, lam=lam, lr=fit.lr_value)
 
 
+@contextmanager
+def _threads(spec: FunctionLearningSpec):
+    """One torch thread for small problems (points x features below SMALL_WORK), where intra-op
+    threads only add synchronization (and spinning threads on a busy machine); restored after."""
+    width = spec.data.n if spec.model.kind == "kernel" else spec.model.width
+    if spec.model.kind in ("resnet", "flow_random_features"):
+        width *= spec.model.depth
+    before = torch.get_num_threads()
+    if width * max(spec.data.n, spec.data.n_test) < SMALL_WORK:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def fit(spec: FunctionLearningSpec, data: Data, ctx: RunContext) -> Fitted:
     """Dispatch on model.kind."""
-    if spec.model.kind == "random_features":
-        return fit_random_features(spec, data, ctx)
-    if spec.model.kind == "kernel":
-        return fit_kernel(spec, data, ctx)
-    return fit_network(spec, data, ctx)
+    fitter = {"random_features": fit_random_features, "kernel": fit_kernel}.get(spec.model.kind, fit_network)
+    with _threads(spec):
+        return fitter(spec, data, ctx)

@@ -6,7 +6,7 @@ to the recorded curves.
 
 Methods: ``gd`` (gradient descent, parameter groups scaled as in mean-field theory, see
 :mod:`.networks`), ``particle`` (the same update read as the mean-field particle method: time
-step lr, particle moves lr * m * grad), ``adam`` (torch.optim.Adam, step lr).
+step lr, particle moves lr * m * grad), ``adam`` (Adam with torch's default betas and eps, step lr).
 """
 
 from __future__ import annotations
@@ -84,15 +84,7 @@ def gradient_step(model, objective: Callable[[], torch.Tensor], method: str, lr:
     parameter group's mean-field multiplier) or Adam (lr)."""
     groups = [(params, scale) for params, scale in model.param_groups() if params]
     if method == "adam":
-        optimizer = torch.optim.Adam([p for params, _ in groups for p in params], lr=lr)
-
-        def step():
-            optimizer.zero_grad(set_to_none=True)
-            loss = objective()
-            loss.backward()
-            optimizer.step()
-            return loss.detach()
-        return step
+        return _adam_step([p for params, _ in groups for p in params], objective, lr)
     if method not in ("gd", "particle"):
         raise ValueError(f"unknown training method {method!r}")
     params = [p for ps, _ in groups for p in ps]
@@ -104,6 +96,28 @@ def gradient_step(model, objective: Callable[[], torch.Tensor], method: str, lr:
         with torch.no_grad():
             for p, g, scale in zip(params, grads, scales):
                 p.add_(g, alpha=-lr * scale)
+        return loss.detach()
+    return step
+
+
+def _adam_step(params, objective, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+    """Adam (Kingma & Ba 2015, torch.optim.Adam's defaults) written out: importing torch.optim
+    costs about 2 s of CPU per worker process, more than a small run itself."""
+    first = [torch.zeros_like(p) for p in params]
+    second = [torch.zeros_like(p) for p in params]
+    count = 0
+
+    def step():
+        nonlocal count
+        count += 1
+        loss = objective()
+        grads = torch.autograd.grad(loss, params)
+        c1, c2 = 1 - betas[0] ** count, 1 - betas[1] ** count
+        with torch.no_grad():
+            for p, g, m1, m2 in zip(params, grads, first, second):
+                m1.mul_(betas[0]).add_(g, alpha=1 - betas[0])
+                m2.mul_(betas[1]).addcmul_(g, g, value=1 - betas[1])
+                p.addcdiv_(m1, (m2 / c2).sqrt_().add_(eps), value=-lr / c1)
         return loss.detach()
     return step
 
