@@ -148,9 +148,9 @@ def section() -> str:
         f"{s['numba_serial'] / s['numpy']:.1f}x |",
         f"| kmc events/s | {k['numba']:.3g} | {k['numpy']:.3g} | {k['numba'] / k['numpy']:.0f}x |",
         "",
-        f"The SG update is memory-bound: {SG_BYTES} bytes per grid-update, so the machine's copy bandwidth of "
-        f"{bw:.1f} GB/s (measured in the same run) caps it near {bw * 1e9 / SG_BYTES:.3g} updates/s; the best "
-        f"numba rate moves {max(s['numba_threaded'], s['numba_serial']) * SG_BYTES / 1e9:.1f} GB/s. "
+        f"An SG update streams at least {SG_BYTES} bytes, so the copy bandwidth of {bw:.1f} GB/s (measured in the "
+        f"same run) would cap it near {bw * 1e9 / SG_BYTES:.3g} updates/s; the best numba rate moves "
+        f"{max(s['numba_threaded'], s['numba_serial']) * SG_BYTES / 1e9:.1f} GB/s. "
         "Goal: at least 20x numpy for the grid kernel.",
     ])
 

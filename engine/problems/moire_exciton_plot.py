@@ -1,6 +1,7 @@
 """Kind ``moire_exciton``: the one-screen report and the standard figures.
 
-Figures: ``msd.png`` (msd(t), a panel per twist, a line per other sweep point), ``diffusion_length.png``
+Figures: ``msd.png`` (msd(t), a panel per twist, a line per other sweep point), ``msd_by_density.png``
+(a panel per peak density, a line per twist), ``diffusion_length.png``
 (L_msd against the peak density, a line per twist), ``populations.png`` (populations over time),
 ``linecuts.png`` (line cuts of the first point), ``d_eff.png`` (method cell: D_eff/D against the first
 sweep key).
@@ -67,11 +68,56 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _panels(result: xr.Dataset):
-    """Values of the twist dimension (or [None]) and the selector of each panel."""
-    if TWIST in result.dims:
-        return [(f"twist {v:g} deg", {TWIST: i}) for i, v in enumerate(result[TWIST].values)]
-    return [("", {})]
+def _msd_figure(result: xr.Dataset, panel_dim: str, name: str, outdir: Path) -> Path:
+    """msd(t) with a panel per value of ``panel_dim`` (one panel if it is not a dim), a line per other point."""
+    import matplotlib.pyplot as plt
+
+    unit = result["msd"].attrs.get("units", "")
+    panels = ([(f"{panel_dim} = {v:g}", {panel_dim: i}) for i, v in enumerate(result[panel_dim].values)]
+              if panel_dim in result.dims else [("", {})])
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False, sharey=True)
+    for ax, (title, sel0) in zip(axes[0], panels):
+        sub = result.isel(sel0)
+        for sel, label in _points(sub, sub["msd"], {"t"}):
+            ax.plot(sub["t"], sub["msd"].isel(sel), "-", lw=1.2, label=label)
+        ax.set_xlabel("t [ns]")
+        ax.set_title(title, fontsize=9)
+        ax.grid(True, alpha=0.3)
+    axes[0, 0].set_ylabel(f"msd = sigma^2(t) - sigma^2(0) [{unit}]")
+    axes[0, -1].legend(fontsize=6)
+    return _save(fig, outdir / name)
+
+
+def _populations_figure(result: xr.Dataset, outdir: Path) -> Path:
+    """populations.png: a panel per species and one for the total, N/N_total(0); colour by twist, line style
+    by peak density (solid: lowest), one line per other sweep point."""
+    import matplotlib.pyplot as plt
+
+    pop = result["population"]
+    species = list(result["species"].values)
+    fig, axes = plt.subplots(1, len(species) + 1, figsize=(3.6 * (len(species) + 1), 3.4), squeeze=False,
+                             sharey=True)
+    styles = ["-", "--", "-.", ":"]
+    labelled = set()
+    for sel, label in _points(result, pop, {"t", "species"}):
+        p = pop.isel(sel)
+        n0 = float(p.isel(t=0).sum())
+        colour = f"C{sel.get(TWIST, 0) % 10}"
+        style = styles[sel.get(DENSITY, 0) % len(styles)]
+        key = f"twist {float(result[TWIST][sel[TWIST]]):g} deg" if TWIST in sel else label
+        lab = None if key in labelled else key
+        labelled.add(key)
+        for ax, s in zip(axes[0], species):
+            ax.semilogy(result["t"], p.sel(species=s) / n0, style, color=colour, lw=1, label=lab)
+        axes[0, -1].semilogy(result["t"], p.sum("species") / n0, style, color=colour, lw=1)
+    for ax, title in zip(axes[0], species + ["total"]):
+        ax.set_title(title + (" (line style: density, solid lowest)" if DENSITY in result.dims else ""), fontsize=8)
+        ax.set_xlabel("t [ns]")
+        ax.grid(True, alpha=0.3)
+    axes[0, 0].set_ylabel("population / N(0)")
+    if len(labelled) <= 12:
+        axes[0, 0].legend(fontsize=6)
+    return _save(fig, outdir / "populations.png")
 
 
 def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
@@ -95,20 +141,9 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
         ax.set_title("homogenized diffusivity (cell problem)")
         paths.append(_save(fig, outdir / "d_eff.png"))
         return paths
-    unit = result["msd"].attrs.get("units", "")
-    panels = _panels(result)
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False, sharey=True)
-    for ax, (title, sel0) in zip(axes[0], panels):
-        sub = result.isel(sel0)
-        for sel, label in _points(sub, sub["msd"], {"t"}):
-            ax.plot(sub["t"], sub["msd"].isel(sel), "-", lw=1.2, label=label)
-        ax.set_xlabel("t [ns]")
-        ax.set_title(title, fontsize=9)
-        ax.grid(True, alpha=0.3)
-    axes[0, 0].set_ylabel(f"msd = sigma^2(t) - sigma^2(0) [{unit}]")
-    axes[0, -1].legend(fontsize=6)
-    paths.append(_save(fig, outdir / "msd.png"))
+    paths.append(_msd_figure(result, TWIST, "msd.png", outdir))
     if DENSITY in result.dims:
+        paths.append(_msd_figure(result, DENSITY, "msd_by_density.png", outdir))
         fig, ax = plt.subplots(figsize=(5, 3.6))
         da = result["L_msd"]
         for sel, label in _points(result, da, {DENSITY}):
@@ -118,17 +153,7 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
         ax.legend(fontsize=7)
         ax.grid(True, alpha=0.3)
         paths.append(_save(fig, outdir / "diffusion_length.png"))
-    fig, ax = plt.subplots(figsize=(5, 3.6))
-    pop = result["population"]
-    for sel, label in _points(result, pop, {"t", "species"}):
-        p = pop.isel(sel)
-        n0 = float(p.isel(t=0).sum())
-        for s in result["species"].values:
-            ax.semilogy(result["t"], p.sel(species=s) / n0, lw=1, label=f"{s} {label}")
-    ax.set_xlabel("t [ns]")
-    ax.set_ylabel("population / N(0)")
-    ax.legend(fontsize=5, ncol=2)
-    paths.append(_save(fig, outdir / "populations.png"))
+    paths.append(_populations_figure(result, outdir))
     fig, ax = plt.subplots(figsize=(5, 3.6))
     first = {d: 0 for d in result["linecut"].dims if d not in ("t", "x")}
     lc = result["linecut"].isel(first)
