@@ -54,26 +54,44 @@ def _faces(phi, a, ntot, cx, cy, bxp, bxm, byp, bym):
                 bym[s, j, i] = cy[s] * (b + d)
 
 
+@njit(cache=True, inline="always")
+def _row_update(o, c, south, north, xp, xm, yps, yms, ypj, ymj, i, iw, ie, rate, dt):
+    """o[i] of one row: c, south, north are the row and its neighbours; xp, xm the x faces of the row,
+    yps, yms the y faces below it, ypj, ymj above it; rate the local loss rate."""
+    ci = c[i]
+    div = (xp[iw] * c[iw] - xm[iw] * ci - xp[i] * ci + xm[i] * c[ie]
+           + yps[i] * south[i] - yms[i] * ci - ypj[i] * ci + ymj[i] * north[i])
+    o[i] = ci + dt * (div - rate * ci)
+
+
 def _step(n, out, ntot, bxp, bxm, byp, bym, decay, gamma, exchange, dt):
-    """One forward-Euler step n → out (shapes (n_s, n_y, n_x)); ntot = Σ_s n (n_y, n_x) of the input."""
+    """One forward-Euler step n → out (shapes (n_s, n_y, n_x)); ntot = Σ_s n (n_y, n_x) of the input.
+    Rows are updated on 1-D views, the interior without wrap-around indices (vectorizable)."""
     ns, ny, nx = n.shape
     for j in prange(ny):
         js = j - 1 if j > 0 else ny - 1
         jn = j + 1 if j < ny - 1 else 0
         for s in range(ns):
-            for i in range(nx):
-                iw = i - 1 if i > 0 else nx - 1
-                ie = i + 1 if i < nx - 1 else 0
-                c = n[s, j, i]
-                div = (bxp[s, j, iw] * n[s, j, iw] - bxm[s, j, iw] * c
-                       - bxp[s, j, i] * c + bxm[s, j, i] * n[s, j, ie]
-                       + byp[s, js, i] * n[s, js, i] - bym[s, js, i] * c
-                       - byp[s, j, i] * c + bym[s, j, i] * n[s, jn, i])
-                rate = decay[s] + gamma * ntot[j, i] if gamma != 0.0 else decay[s]
-                react = -rate * c
-                for r in range(ns):
-                    react += exchange[s, r] * n[r, j, i]
-                out[s, j, i] = c + dt * (div + react)
+            o, c, south, north = out[s, j], n[s, j], n[s, js], n[s, jn]
+            xp, xm, yps, yms, ypj, ymj = bxp[s, j], bxm[s, j], byp[s, js], bym[s, js], byp[s, j], bym[s, j]
+            d = decay[s]
+            if gamma == 0.0:
+                for i in range(1, nx - 1):
+                    _row_update(o, c, south, north, xp, xm, yps, yms, ypj, ymj, i, i - 1, i + 1, d, dt)
+            else:
+                nt = ntot[j]
+                for i in range(1, nx - 1):
+                    _row_update(o, c, south, north, xp, xm, yps, yms, ypj, ymj, i, i - 1, i + 1,
+                                d + gamma * nt[i], dt)
+            for i in (0, nx - 1):
+                rate = d + gamma * ntot[j, i]
+                _row_update(o, c, south, north, xp, xm, yps, yms, ypj, ymj, i, (i - 1) % nx, (i + 1) % nx, rate, dt)
+            for r in range(ns):
+                k = exchange[s, r]
+                if k != 0.0:
+                    src = n[r, j]
+                    for i in range(nx):
+                        o[i] += dt * k * src[i]
 
 
 #: The kernels compiled threaded (prange) for large grids and serial for small ones.
