@@ -141,3 +141,16 @@ def test_a_run_resumed_from_its_checkpoint_gives_the_same_result(tmp_path, metho
     assert ctx.resumed_from == 5
     for name in ("linecut", "population", "sigma2_raw", "msd"):
         np.testing.assert_array_equal(resumed[name].values, reference[name].values)
+
+
+def test_continuum_2d_and_radial_geometries_agree(cli, write_spec, tmp_path):
+    body = ("method: continuum\ntransport: {repulsion_eV_cm2: 2.0e-14, annihilation_cm2_s: 1.0e-2, "
+            "trap_filling: {enabled: true}}\ninitial: {sigma_um: 0.2, peak_density_cm2: 2.0e12}\n"
+            "time: {t_final_ns: 0.5, save_every_ns: 0.25}\n")
+    radial = _run(cli, write_spec, tmp_path, HEAD + body + "grid: {continuum: {cells: 75, extent_um: 1.5}}\n")
+    flat = _run(cli, write_spec, tmp_path, HEAD + body + "grid: {continuum: {geometry: 2d, cells: 75, "
+                "extent_um: 1.5}}\n", "--force")
+    assert flat.sizes["x"] == 75 and radial.sizes["x"] == 150
+    np.testing.assert_allclose(flat["sigma2_raw"], radial["sigma2_raw"], rtol=1e-2)
+    np.testing.assert_allclose(flat["population_total"], radial["population_total"], rtol=1e-2)
+    assert float(flat["msd_raw"].isel(t=-1)) > 0

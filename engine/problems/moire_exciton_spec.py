@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from engine.problems import moire_exciton_model as model
 from engine.spec import FieldError, ProblemSpec, Section, quantity
 from solvers.moire import geometry
 
@@ -192,8 +193,6 @@ class MoireExcitonSpec(ProblemSpec):
             if len(pair) != 2:
                 raise FieldError("populations.gap_vs_twist", f"an entry is (twist_deg, gap_meV), got {pair!r}",
                                  "2 numbers per entry")
-        from engine.problems import moire_exciton_model as model
-
         par = model.parameters(self)
         if self.method == "resolved":
             _check_resolved(self, par)
@@ -205,8 +204,6 @@ class MoireExcitonSpec(ProblemSpec):
 
 
 def _check_resolved(spec: MoireExcitonSpec, par) -> None:
-    from engine.problems import moire_exciton_model as model
-
     g = spec.grid.resolved
     if g.points_per_period < MIN_POINTS_PER_PERIOD:
         raise FieldError("grid.resolved.points_per_period",
@@ -226,8 +223,6 @@ def _check_resolved(spec: MoireExcitonSpec, par) -> None:
 
 
 def _check_continuum(spec: MoireExcitonSpec, par) -> None:
-    from engine.problems import moire_exciton_model as model
-
     g = spec.grid.continuum
     if spec.initial.profile != "gaussian":
         raise FieldError("initial.profile", f"method continuum starts from a gaussian spot, not "
