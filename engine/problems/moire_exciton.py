@@ -25,6 +25,7 @@ Variables (dims ``t`` [ns], ``x`` [µm; nm for resolved], ``species``): ``linecu
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,15 +48,21 @@ def save_times(spec: MoireExcitonSpec) -> np.ndarray:
     return np.append(t[t < t_final * (1 - 1e-12)], t_final)
 
 
+@dataclass
 class Trace:
-    """What a time-domain method hands to the analysis: t [ns], x, linecut (t, x), sigma2_raw (t) [x units²],
-    population (t, species), extra variables, and the length unit of x."""
+    """What a time-domain method hands to the analysis: times t (n_t,) [ns], positions x (n_x,) in ``unit``
+    (nm or um), linecut (n_t, n_x) with its units and long name, sigma2_raw (n_t,) [unit²], population
+    (n_t, n_s), and the method's extra variables."""
 
-    def __init__(self, t, x, unit, linecut, sigma2_raw, population, linecut_units, linecut_name):
-        self.t, self.x, self.unit = t, x, unit
-        self.linecut, self.sigma2_raw, self.population = linecut, sigma2_raw, population
-        self.linecut_units, self.linecut_name = linecut_units, linecut_name
-        self.extra: dict = {}
+    t: np.ndarray
+    x: np.ndarray
+    unit: str
+    linecut: np.ndarray
+    sigma2_raw: np.ndarray
+    population: np.ndarray
+    linecut_units: str
+    linecut_name: str
+    extra: dict = field(default_factory=dict)
 
 
 class MoireExciton(Problem):
