@@ -211,6 +211,8 @@ def _check_resolved(spec: MoireExcitonSpec, par) -> None:
                          f"(h = {par.a_m / g.points_per_period:.3g} nm)", f">= {MIN_POINTS_PER_PERIOD}")
     if spec.initial.profile in ("gaussian", "stripe"):
         half = 0.5 * g.cells_x * par.a_m
+        if spec.initial.profile == "gaussian":  # the spot must fit in y too
+            half = min(half, 0.5 * g.cells_y * geometry.SQRT3 * par.a_m)
         sigma_nm = spec.initial.sigma_um * 1e3
         if sigma_nm > half / 3.0:
             raise FieldError("initial.sigma_um", f"the spot (σ₀ = {sigma_nm:.4g} nm) does not fit the periodic "
