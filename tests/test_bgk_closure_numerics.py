@@ -153,3 +153,17 @@ def test_training_resumes_exactly_from_a_chunk_state():
     np.testing.assert_array_equal(lc.flat_parameters(resumed), lc.flat_parameters(full))
     np.testing.assert_array_equal(tr_res, tr_full)
     assert va_full[-1] < va_full[0]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_closure_trains_and_exports_on_cuda():
+    weights, nets = _networks(seed=5)
+    net = nets[0].cuda()
+    z = torch.randn(64, M, dtype=torch.float64, device="cuda") * 0.01
+    u, T = torch.zeros(64, dtype=torch.float64, device="cuda"), torch.ones(64, dtype=torch.float64, device="cuda")
+    y = torch.cat([z.sum(1, keepdim=True), z], 1)
+    lc.train(net, lambda idx: lc.closure_loss(net, u[idx], T[idx], z[idx], y[idx]).mean(), 64,
+             lambda: float(lc.closure_loss(net, u, T, z, y).mean()), steps=5, batch_size=16, lr=1e-3,
+             lr_final=1e-4, generator=torch.Generator().manual_seed(0), record_every=5)
+    arrays = lc.export_arrays(weights, [net], GRID.v)
+    assert arrays["params"].shape[0] == 1 and np.all(np.isfinite(arrays["params"]))

@@ -24,7 +24,7 @@ from numba import njit
 
 from .mlp import activation_code, forward, n_params
 
-__all__ = ["Closure", "make_closure", "equilibrium_moments", "closure_fluxes", "cell_flux", "n_extra"]
+__all__ = ["Closure", "make_closure", "equilibrium_moments", "closure_fluxes", "cell_flux"]
 
 
 class Closure(NamedTuple):
@@ -47,11 +47,6 @@ class Closure(NamedTuple):
     in_scale: np.ndarray
     z_scale: np.ndarray
     out_scale: np.ndarray
-
-
-def n_extra(closure):
-    """Number M of generalized moments."""
-    return closure.wtab.shape[0]
 
 
 def make_closure(v, dv, wtab, params, sizes, activation, in_shift, in_scale, z_scale, out_scale):
