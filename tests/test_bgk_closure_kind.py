@@ -137,7 +137,8 @@ def test_plots(trained, tmp_path):
     ("data: {kn: [1.0, 0.1]}", r"data\.kn: the range \[1\.0, 0\.1\] is not an ordered finite range"),
     ("kinetic: {velocity: {v_max: 6.0, n_v: 60}}",
      r"kinetic\.velocity\.v_max: the velocity grid cannot hold family 'mix'"),
-    ("kinetic: {grid: {boundary: outflow}}", r"kinetic\.grid\.boundary: the wave and mix families are periodic"),
+    ("kinetic: {grid: {boundary: outflow}}",
+     r"kinetic\.grid\.boundary: 'outflow' is not allowed \(expected one of 'periodic'\)"),
     ("learner: {checkpoint: /nonexistent/model.pt}",
      r"learner\.checkpoint: the model file '/nonexistent/model\.pt' does not exist"),
 ])

@@ -50,12 +50,26 @@ EVAL_FAMILIES = ("wave", "mix", "sod")
 KN_CELLS = 20.0  # the kinetic grid resolves a mean free path down to dx / KN_CELLS
 
 
+class KineticGrid(Grid):
+    """Kind bgk's grid in x, periodic (the random families are periodic)."""
+
+    boundary: Literal["periodic"] = Field("periodic", description="periodic (Sod is evaluated on the same cells "
+                                          "with outflow boundaries).")
+
+
+class KineticVelocity(Velocity):
+    """Kind bgk's velocity grid in 1D1V, wide enough for the default random families."""
+
+    dim: Literal[1] = quantity(1, units="1", description="Velocity dimension: 1 (gamma = 3).")
+    v_max: float = quantity(12.0, units="1", description="Velocity cut-off.", gt=0)
+    n_v: int = quantity(100, units="1", description="Number of velocity cells.", ge=2, le=10**5)
+
+
 class Kinetic(Section):
     """The kinetic solver's grids and scheme (sections of kind bgk); 1D1V, periodic."""
 
-    grid: Grid = Field(default_factory=lambda: Grid(boundary="periodic"), description="Grid in x (periodic).")
-    velocity: Velocity = Field(default_factory=lambda: Velocity(v_max=12.0, n_v=100),
-                               description="Velocity grid (dim 1).")
+    grid: KineticGrid = Field(default_factory=KineticGrid, description="Grid in x.")
+    velocity: KineticVelocity = Field(default_factory=KineticVelocity, description="Velocity grid.")
     scheme: Scheme = Field(default_factory=Scheme, description="Kinetic scheme.")
 
 
@@ -144,10 +158,6 @@ class BGKClosureSpec(ProblemSpec):
     @model_validator(mode="after")
     def _consistent(self) -> "BGKClosureSpec":
         kin = self.kinetic
-        if kin.velocity.dim != 1:
-            raise FieldError("kinetic.velocity.dim", f"dim = {kin.velocity.dim} is not supported", "dim: 1 (1D1V)")
-        if kin.grid.boundary != "periodic":
-            raise FieldError("kinetic.grid.boundary", "the wave and mix families are periodic", "periodic")
         if not kin.grid.x_max > kin.grid.x_min:
             raise FieldError("kinetic.grid.x_max", "x_max is not above x_min", f"x_max > {kin.grid.x_min!r}")
         bound = bgk.cfl_limit(kin.scheme.transport)
