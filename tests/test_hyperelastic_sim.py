@@ -172,5 +172,5 @@ def test_sources_carry_their_total_load():
     xc = np.sum(loads.weight * (g.x0 + g.h * loads.i))
     assert xc == pytest.approx(1.013, abs=1e-3)
     with pytest.raises(ValueError, match="outside the grid"):
-        sources.spread(g, np.array([[5.0, 0.5]]), np.ones(1), np.zeros(1))
+        sources.spread(g, np.array([[5.0, 0.5]]), np.ones(1))
     assert isinstance(loads, PointLoads)

@@ -2,13 +2,12 @@
 hyperelastic_interface through the engine: values from the brief's tables, exact identities, bad input."""
 
 import math
-import re
 import sys
 
 import numpy as np
 import pytest
 
-from engine.store import open_result
+from hyperelastic_cli import assert_rejected, head, run_spec
 from solvers.hyperelastic import material, modes, psv_interface, sh_interface
 
 DEG = np.pi / 180
@@ -78,7 +77,6 @@ def test_lateral_stretch_of_ordinary_uniaxial_tension(lam, a, expect):
 # SH closed form: the brief's table §2.3 (R / |r| at 0, 15, ..., 75 degrees)
 # ---------------------------------------------------------------------------
 
-ONE = [(1, 1)] * 6
 TABLE = [
     (dict(mode="constrained_uniaxial", stretch=1.2, orientation="tangent"),
      [(0.0083, 0.0909), (0.0098, 0.0989), (0.0169, 0.1301), (0.0537, 0.2318), (1, 1), (1, 1)]),
@@ -260,13 +258,11 @@ def test_psv_solver_reduces_to_sh_for_plane_deformations(case):
 # the kind through the engine
 # ---------------------------------------------------------------------------
 
-HEAD = "kind: hyperelastic_interface\nname: h\n"
+KIND = "hyperelastic_interface"
 
 
-def _run(cli, write_spec, tmp_path, text):
-    result = cli("run", write_spec(HEAD + text), "--executor", "serial", "--quiet")
-    assert result.code == 0, result.err
-    return open_result(tmp_path / "outputs" / "h" / "result.nc")
+def _run(cli, write_spec, tmp_path, body):
+    return run_spec(cli, write_spec, tmp_path, KIND, body)
 
 
 def test_mode_sweep_through_the_engine(cli, write_spec, tmp_path):
@@ -287,7 +283,7 @@ def test_mode_sweep_through_the_engine(cli, write_spec, tmp_path):
     assert ds["critical_angle"].values[1] == pytest.approx(math.degrees(math.asin(1 / 1.5)))
     assert list(ds["n_transmitted"].isel(case=1).values) == [1, 1, 1, 0, 0, 0]
     assert np.isnan(ds["lateral_stretch"].values[3])
-    plots = cli("plot", str(tmp_path / "outputs" / "h" / "result.nc"), "--outdir", str(tmp_path / "fig"))
+    plots = cli("plot", str(tmp_path / "outputs" / "run" / "result.nc"), "--outdir", str(tmp_path / "fig"))
     assert plots.code == 0, plots.err
     assert (tmp_path / "fig" / "reflection.png").stat().st_size > 0
 
@@ -302,7 +298,7 @@ def test_psv_run_through_the_engine(cli, write_spec, tmp_path):
 
 def test_simulation_without_the_time_domain_solver_fails_clearly(cli, write_spec, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "solvers.hyperelastic.simulate", None)     # import fails
-    result = cli("run", write_spec(HEAD + "simulation: {enabled: true, angles_deg: [30.0]}\n"),
+    result = cli("run", write_spec(head(KIND) + "simulation: {enabled: true, angles_deg: [30.0]}\n"),
                  "--executor", "serial", "--quiet")
     assert result.code != 0
     assert "simulation.enabled: the time-domain solver is not available" in result.err
@@ -333,6 +329,4 @@ def test_simulation_without_the_time_domain_solver_fails_clearly(cli, write_spec
     ("material: {mu: 0.0}", r"material\.mu: 0\.0 is out of range"),
 ])
 def test_bad_input_is_rejected_with_the_field_and_bound(cli, write_spec, extra, pattern):
-    result = cli("validate", write_spec(HEAD + extra + "\n"))
-    assert result.code == 2
-    assert re.search(pattern, result.err), result.err
+    assert_rejected(cli, write_spec, KIND, extra, pattern)

@@ -16,7 +16,7 @@ Variables of a run (dims ``t`` [s], ``x``, ``y`` [m]; ``x_ref``, ``y_ref`` for t
 - ``w`` (t, x, y) float32 [m]: the device run; ``w_bare``, ``w_homogeneous`` (t, x_ref, y_ref);
 - ``E``, ``E_bare``, ``E_homogeneous`` (t) [J/m]: discrete energy per unit length out of plane;
 - ``rho_cell`` (x_cell, y_cell) [kg/m^3]: the device's density per cell (0: void);
-- with ``homogeneous``: ``scattered_norm`` [m] = ||w(x) - w_ref(chi^-1 x)|| at t_final over the
+- with ``homogeneous``: ``scattered_norm`` [m^2] = ||w(x) - w_ref(chi^-1 x)|| at t_final over the
   comparison region (outside the cloak; the output arm of a bend or slab), ``output_error`` [1] (the
   same relative to ||w_ref(chi^-1 x)||), ``reflection_peak`` [1] (max |w - w_ref| / max |w_ref| on a
   receiver line between source and device), ``reflected_energy`` [1] (the ratio of sum w^2 over
@@ -29,16 +29,15 @@ Variables of a run (dims ``t`` [s], ``x``, ``y`` [m]; ``x_ref``, ``y_ref`` for t
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import xarray as xr
 from pydantic import Field, model_validator
 
-from engine.problem import Problem, RunContext
+from engine.problem import RunContext
+from engine.problems.hyperelastic_common import HyperelasticProblem
 from engine.problems.hyperelastic_interface import Deformation, Material
 from engine.spec import FieldError, ProblemSpec, Section, quantity
-from solvers.hyperelastic import fem
 
 
 class Grid(Section):
@@ -184,31 +183,19 @@ class HyperelasticDeviceSpec(ProblemSpec):
         return self
 
 
-class HyperelasticDevice(Problem):
+class HyperelasticDevice(HyperelasticProblem):
     """Time-domain SH simulation of pre-deformed neo-Hookean devices, with bare and homogeneous runs."""
 
     kind = "hyperelastic_device"
     version = "1"
     summary = "SH waves through pre-deformed neo-Hookean devices (cloak, bend, lens): Q1 leapfrog simulation"
     Spec = HyperelasticDeviceSpec
+    analysis = "engine.problems.hyperelastic_device_plot"
     template_sweep = ("device.opening", [0.3, 0.6, 0.9])
     smoke_overrides = ("grid.points_per_wavelength=10", "time.t_final=2.0", "grid.subsample=1")
     allow_nonfinite = frozenset({"outline_x", "outline_y"})
-
-    def warmup(self) -> None:
-        fem.warmup()
 
     def run(self, spec: HyperelasticDeviceSpec, ctx: RunContext) -> xr.Dataset:
         from engine.problems.hyperelastic_device_run import run
 
         return run(spec, ctx)
-
-    def report(self, result: xr.Dataset) -> str | None:
-        from engine.problems.hyperelastic_device_plot import report
-
-        return report(result)
-
-    def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:
-        from engine.problems.hyperelastic_device_plot import plot
-
-        return plot(result, outdir)

@@ -12,6 +12,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from engine.problems.hyperelastic_common import save_figure
+from engine.report import point_label
+
 METRICS = ("reflection_peak", "reflected_energy", "output_error")
 LENS = (("virtual_source_shift", "virtual_source_shift_predicted"), ("focal_distance", "focal_distance_thin_lens"))
 PANELS = (("w", "device", "x", "y"), ("w_bare", "bare", "x", "y"), ("w_homogeneous", "homogeneous", "x_ref", "y_ref"))
@@ -19,9 +22,7 @@ PANELS = (("w", "device", "x", "y"), ("w_bare", "bare", "x", "y"), ("w_homogeneo
 
 def _points(result: xr.Dataset):
     """(selection, label) of every sweep point."""
-    from engine.report import point_label
-
-    dims = [d for d in result["dt"].dims]
+    dims = list(result["dt"].dims)
     for idx in np.ndindex(*(result.sizes[d] for d in dims)):
         sel = dict(zip(dims, idx))
         yield sel, point_label(result, sel, short=True) or "run"
@@ -43,6 +44,8 @@ def _finite(ds: xr.Dataset, name: str) -> bool:
 
 
 def report(result: xr.Dataset) -> str:
+    """Per sweep point: h [m], dt [s], points per wavelength, each metric of the device next to the bare
+    run, the scattered-norm ratio, and the lens's measured and predicted distances [m]."""
     lines = []
     for sel, label in _points(result):
         ds = result.isel(sel)
@@ -78,11 +81,7 @@ def _snapshots(rows: list, outdir: Path) -> Path:
             ax.set_title(f"{title}, t = {float(ds['t'][-1]):.3g} s", fontsize=9)
             ax.set_xlabel("x [m]")
         row[0].set_ylabel("\n".join(textwrap.wrap(label, 40)) + "\ny [m]", fontsize=8)
-    fig.tight_layout()
-    path = outdir / "snapshots.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, outdir / "snapshots.png", 100)
 
 
 def _metric_bars(result: xr.Dataset, outdir: Path) -> Path | None:
@@ -103,11 +102,7 @@ def _metric_bars(result: xr.Dataset, outdir: Path) -> Path | None:
         ax.set_yscale("log")
         ax.legend(fontsize=8)
         ax.set_title(f"{label}: device vs bare (lower is better)", fontsize=8)
-    fig.tight_layout()
-    path = outdir / "metrics.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, outdir / "metrics.png", 100)
 
 
 def plot(result: xr.Dataset, outdir: Path) -> list[Path]:

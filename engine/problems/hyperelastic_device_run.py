@@ -64,10 +64,12 @@ class Run:
         self.snapshots, self.energy, self.records = [], [], {k: [] for k in receivers}
 
     def save(self):
+        """Append the current field (float32 snapshot) and its energy [J/m] (0 before the first step)."""
         self.snapshots.append(self.solver.w.astype(np.float32))
         self.energy.append(self.solver.energy() if self.solver.step else 0.0)
 
     def advance(self, n_steps):
+        """Take ``n_steps`` time steps, recording w at the receivers; RunFailed when the field blows up."""
         keys = list(self.receivers)
         ri = np.concatenate([self.receivers[k][0] for k in keys]) if keys else None
         rj = np.concatenate([self.receivers[k][1] for k in keys]) if keys else None
@@ -82,6 +84,7 @@ class Run:
                             "time.cfl)")
 
     def record(self, key) -> np.ndarray:
+        """w [m] at the receivers ``key`` after each step so far, shape (n_steps, n_receivers)."""
         return np.concatenate(self.records[key]) if self.records[key] else np.zeros((0, 0))
 
     def state(self) -> dict:
@@ -122,6 +125,11 @@ def _compare_mask(device: devices.Device, pts: np.ndarray) -> np.ndarray:
     return np.zeros(len(pts), bool)
 
 
+def _compared(runs: dict) -> list:
+    """``(name, variable suffix, run)`` of the runs compared with the homogeneous one: device "", bare "_bare"."""
+    return [(name, "" if name == "device" else f"_{name}", run) for name, run in runs.items() if name != "homogeneous"]
+
+
 def _scattered(setup: Setup, runs: dict) -> dict:
     """||w - w_ref(chi^-1 x)|| at t_final over the comparison region (device, bare) and relative errors."""
     g, dev, hom = setup.grid, runs["device"], runs["homogeneous"]
@@ -137,30 +145,29 @@ def _scattered(setup: Setup, runs: dict) -> dict:
     if not ok.any():
         return {}
     ref, norm_ref = ref[ok], np.sqrt(np.sum(ref[ok] ** 2)) * g.h
+    if norm_ref == 0:                                   # the wave has not reached the comparison region
+        return {}
     out = {}
-    for name, run in runs.items():
-        if name == "homogeneous":
-            continue
-        sfx = "" if name == "device" else f"_{name}"
+    for name, sfx, run in _compared(runs):
         w = run.snapshots[-1].astype(float).ravel()[mask][ok]
         norm = float(np.sqrt(np.sum((w - ref) ** 2)) * g.h)
         out[f"scattered_norm{sfx}"] = variable(norm, f"{name} run: L2 norm of w - w_ref(chi^-1 x) over the "
                                                "comparison region at t_final", (), "m^2")
         out[f"output_error{sfx}"] = variable(norm / norm_ref, f"{name} run: relative L2 error against the "
                                              "mapped reference field at t_final")
-    if "scattered_norm_bare" in out:
+    if "scattered_norm_bare" in out and out["scattered_norm_bare"][1] > 0:
         out["scattered_norm_ratio"] = variable(out["scattered_norm"][1] / out["scattered_norm_bare"][1],
                                                "scattered-field norm, device / bare")
     return out
 
 
 def _reflection(runs: dict) -> dict:
+    """Peak and energy of (w - w_ref) on the reflection receiver line, relative to the incident w_ref."""
     hom = runs["homogeneous"].record("reflection")
+    if not np.abs(hom).max(initial=0.0) > 0:            # the incident wave has not reached the receivers
+        return {}
     out = {}
-    for name, run in runs.items():
-        if name == "homogeneous":
-            continue
-        sfx = "" if name == "device" else f"_{name}"
+    for name, sfx, run in _compared(runs):
         diff = run.record("reflection") - hom
         out[f"reflection_peak{sfx}"] = variable(float(np.abs(diff).max() / np.abs(hom).max()),
                                                 f"{name} run: peak reflected / peak incident displacement on the "
@@ -181,6 +188,8 @@ def _virtual_source_shift(setup: Setup, spec, runs: dict) -> dict:
         return {}
     axis = np.column_stack([np.full_like(y, xc), y])
     w = sample(g, dev.snapshots[-1].astype(float), axis)
+    if not np.nanmax(np.abs(w)) > 0:                   # nothing has reached the output arm yet
+        return {}
     trial = np.linspace(-0.5 * abs(predicted), 2.5 * abs(predicted) + g.h, 400)
     cost = [np.nansum((w - sample(hom.grid, hom.snapshots[-1].astype(float), axis - [0.0, s])) ** 2) for s in trial]
     return {"virtual_source_shift": variable(float(trial[int(np.argmin(cost))]), "measured shift of the apparent "
@@ -195,6 +204,8 @@ def _focal_distance(setup: Setup, spec, runs: dict, dt: float) -> dict:
     if j.size < 3:
         return {}
     intensity = np.sum(run.record("axis") ** 2, axis=0) * dt
+    if not intensity.max() > 0:                         # nothing has reached the axis beyond the lens yet
+        return {}
     y = run.grid.y0 + run.grid.h * j
     exit_y = d.entry + d.thickness_center
     thin = devices.thin_lens_focal_distance(d.aperture, d.stretch, d.thickness_center, d.thickness_edge)
@@ -232,6 +243,8 @@ def _simulate(runs: list, n_save: int, per: int, ctx: RunContext) -> None:
 
 
 def run(spec, ctx: RunContext) -> xr.Dataset:
+    """The device run and the comparison runs of ``spec``, their snapshots, energies and the device metrics
+    (see the docstring of :mod:`engine.problems.hyperelastic_device` for the variables)."""
     setup = build(spec)
     mat, g = spec.material, setup.grid
     fields = {"device": (setup.device.field, g)}

@@ -22,7 +22,7 @@ MIN_POINTS_PER_WAVELENGTH = 10.0
 TAU_CYCLES = 1.5          # default wavelet envelope tau = 1.5 / f0
 SPONGE_WAVELENGTHS = 3.0  # default absorber width
 SIGMA_PER_F0 = 10.0       # default sigma_max = 10 f0
-PROBE = 200               # material probe points per side for the resolution check
+PROBE = 200               # material probe points per side (resolution and absorber checks)
 UNDEFORMED = 1e-6         # |F - I| below which material counts as undeformed (e.g. the tails of a gaussian phi)
 
 
@@ -45,6 +45,7 @@ class Setup:
 
 
 def host_speed(spec) -> float:
+    """Shear-wave speed sqrt(mu/rho0) of the undeformed host [m/s]."""
     return math.sqrt(spec.material.mu / spec.material.rho)
 
 
@@ -107,6 +108,8 @@ def _as_interface(spec) -> SimpleNamespace:
 def build_device(spec, grid_bounds, y_start: float, arm: float) -> devices.Device:
     """The spec's device; ``y_start`` (m): where strips begin, ``arm`` (m): output arm length."""
     d = spec.device
+    if d.type == "bend" and not 0 < abs(d.angle_deg) < 90:
+        raise FieldError("device.angle_deg", f"a bend unit turns by {d.angle_deg!r}°", "0 < |angle_deg| < 90")
     if d.type == "cloak" and not d.opening < d.half_height:
         raise FieldError("device.opening", f"the hole's half-opening b = {d.opening!r} reaches the rhombus "
                          f"half-height H = {d.half_height!r}", f"opening < {d.half_height!r}")
@@ -132,15 +135,20 @@ def _grid(x0, x1, y0, y1, h) -> fem.Grid:
     return fem.Grid(int(math.ceil((x1 - x0) / h - 1e-9)) + 1, int(math.ceil((y1 - y0) / h - 1e-9)) + 1, h, x0, y0)
 
 
-def _speeds(field: Field, pts: np.ndarray, mu: float, rho0: float) -> tuple[float, float]:
-    """Slowest and fastest SH speed (m/s) of the field's solid material at the probe points."""
+def _probe_points(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """PROBE x PROBE points (n, 2) spanning the grid's box [lo, hi] (m)."""
+    axes = [np.linspace(lo[k], hi[k], PROBE) for k in range(2)]
+    return np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 2)
+
+
+def _slowest_speed(field: Field, pts: np.ndarray, mu: float, rho0: float) -> float:
+    """Slowest SH speed (m/s) of the field's solid material at the points ``pts`` (n, 2)."""
     index, table, solid = field.tabulated(pts)
     used = np.unique(index[solid])
     if used.size == 0:
         raise FieldError("device", "the device leaves no solid material in the grid", "solid material")
     C, rho = push_forward(table[used], mu, rho0)
-    lam = np.linalg.eigvalsh(C)
-    return float(np.sqrt(lam[:, 0] / rho).min()), float(np.sqrt(lam[:, 1] / rho).max())
+    return float(np.sqrt(np.linalg.eigvalsh(C)[:, 0] / rho).min())
 
 
 def _clip_segment(p0, p1, lo, hi):
@@ -162,9 +170,7 @@ def _clip_segment(p0, p1, lo, hi):
 def _spacing(spec, device, lo, hi) -> tuple[float, float]:
     """Grid spacing h (m) and the slowest speed c_min (m/s); FieldError below 10 points per wavelength."""
     g, f0 = spec.grid, spec.source.frequency
-    probe = np.stack(np.meshgrid(np.linspace(lo[0], hi[0], PROBE), np.linspace(lo[1], hi[1], PROBE),
-                                 indexing="ij"), -1)
-    c_min, _ = _speeds(device.field, probe.reshape(-1, 2), spec.material.mu, spec.material.rho)
+    c_min = _slowest_speed(device.field, _probe_points(lo, hi), spec.material.mu, spec.material.rho)
     lam_min = c_min / f0
     h = lam_min / g.points_per_wavelength if g.h is None else g.h
     if lam_min / h < MIN_POINTS_PER_WAVELENGTH:
@@ -177,8 +183,19 @@ def _spacing(spec, device, lo, hi) -> tuple[float, float]:
 
 
 def _check_absorber(spec, device, lo, hi, width) -> None:
-    """The pre-deformed region must stay out of the absorbing layers (unidirectional fields: not checked)."""
-    if spec.device.type == "none" or isinstance(device.field, Unidirectional):
+    """The pre-deformed region must stay out of the absorbing layers: the bounds of the deformed pieces, or
+    for a unidirectional field (which has no bounds) |F - I| at probe points in the layers."""
+    if spec.device.type == "none":
+        return
+    if isinstance(device.field, Unidirectional):
+        probe = _probe_points(lo, hi)
+        layer = probe[np.any((probe < lo + width) | (probe > hi - width), axis=1)]
+        moved = np.abs(device.field.gradient(layer)[0] - np.eye(3)).max(axis=(1, 2))
+        if layer.size and moved.max() > UNDEFORMED:
+            x, y = layer[int(np.argmax(moved))]
+            raise FieldError("absorber.width", f"the unidirectional field deforms the absorbing layers of width "
+                             f"{width:.4g} m (|F - I| = {moved.max():.2g} at ({x:.4g}, {y:.4g}); they must lie in "
+                             "the undeformed host)", "a smaller absorber width, a larger grid or a more local profile")
         return
     (bx0, by0), (bx1, by1) = device.deformed_bounds
     inner_lo, inner_hi = lo + width, hi - width

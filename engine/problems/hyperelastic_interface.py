@@ -27,20 +27,17 @@ Variables of a run (dimension ``angle`` in degrees):
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import xarray as xr
 from pydantic import Field, model_validator
 
-from engine.problem import Problem, RunContext, RunFailed, variable
+from engine.problem import RunContext, RunFailed, variable
+from engine.problems.hyperelastic_common import HyperelasticProblem
 from engine.spec import FieldError, ProblemSpec, Section, quantity
 from solvers.hyperelastic import modes, psv_interface, sh_interface
 from solvers.hyperelastic.material import as_3d, is_plane
-
-MODES = modes.MODES + ("custom",)
-
 
 class Material(Section):
     """Compressible neo-Hookean material (undeformed host and deformed half-space)."""
@@ -239,6 +236,9 @@ def _simulation_variables(spec: HyperelasticInterfaceSpec, F: np.ndarray) -> dic
 
 
 def run(spec: HyperelasticInterfaceSpec, ctx: RunContext) -> xr.Dataset:
+    """The coefficients over the incidence angles (dimension ``angle`` [degree]) and, with
+    ``simulation.enabled``, |r| measured by simulation (dimension ``angle_simulated``); see the module
+    docstring for the variables."""
     F, lateral = deformation_gradient(spec)
     theta = incidence_angles(spec)
     ctx.progress(0, 1)
@@ -267,7 +267,7 @@ def run(spec: HyperelasticInterfaceSpec, ctx: RunContext) -> xr.Dataset:
     return xr.Dataset(data, coords=coords)
 
 
-class HyperelasticInterface(Problem):
+class HyperelasticInterface(HyperelasticProblem):
     """Reflection and transmission of shear waves at undeformed / pre-deformed neo-Hookean interfaces."""
 
     kind = "hyperelastic_interface"
@@ -275,19 +275,10 @@ class HyperelasticInterface(Problem):
     summary = ("shear-wave reflection/transmission at an undeformed / pre-deformed neo-Hookean interface "
                "(SH closed form, P-SV Stroh solver, optional simulation)")
     Spec = HyperelasticInterfaceSpec
+    analysis = "engine.problems.hyperelastic_interface_analysis"
     template_sweep = ("deformation.mode", ["constrained_uniaxial", "ordinary_uniaxial", "hydrostatic"])
     smoke_overrides = ("simulation.points_per_wavelength=12", "simulation.angles_deg=[30.0]")
     allow_nonfinite = frozenset({"lateral_stretch", "critical_angle", "transmitted_ray_angle"})
 
     def run(self, spec: HyperelasticInterfaceSpec, ctx: RunContext) -> xr.Dataset:
         return run(spec, ctx)
-
-    def report(self, result: xr.Dataset) -> str | None:
-        from engine.problems.hyperelastic_interface_analysis import report
-
-        return report(result)
-
-    def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:
-        from engine.problems.hyperelastic_interface_analysis import plot
-
-        return plot(result, outdir)

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from engine.problems.hyperelastic_common import save_figure
+
 LINESTYLES = ("-", "--", "-.", ":")
 OWN_DIMS = {"angle", "angle_simulated", "row", "col"}
 MODE = "deformation.mode"
@@ -92,8 +94,5 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
                  f"pre-deformed interface")
     handles, labels = ax_R.get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.02 + 0.028 * ((len(labels) + 1) // 2), 1, 1))
-    path = outdir / "reflection.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    legend_height = 0.02 + 0.028 * ((len(labels) + 1) // 2)
+    return [save_figure(fig, outdir / "reflection.png", 110, rect=(0, legend_height, 1, 1))]

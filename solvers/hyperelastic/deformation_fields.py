@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fem import Grid, Medium
-from .material import push_forward
+from .material import as_3d, push_forward
 
 __all__ = ["Uniform", "PiecewiseAffine", "Piece", "Unidirectional", "cell_medium", "inside_convex",
            "inside_polygon", "PROFILES"]
@@ -63,17 +63,11 @@ def inside_polygon(x: np.ndarray, poly: np.ndarray) -> np.ndarray:
     return inside
 
 
-def _plane_F(F2: np.ndarray, F33: float = 1.0) -> np.ndarray:
-    F = np.zeros(F2.shape[:-2] + (3, 3))
-    F[..., :2, :2] = F2
-    F[..., 2, 2] = F33
-    return F
-
-
 class Field:
     """Base class: ``gradient(x) -> (F (n, 3, 3), solid (n,))`` at current points x (n, 2)."""
 
     def gradient(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Deformation gradient F (n, 3, 3) at the current points x (n, 2) [m], and solid (n,) (False: void)."""
         index, table, solid = self.tabulated(x)
         return table[index], solid
 
@@ -109,6 +103,7 @@ class Piece:
 
     @property
     def A(self) -> np.ndarray:
+        """The piece's deformation gradient (2, 2), from its first three vertices."""
         r, c = np.asarray(self.ref, float), np.asarray(self.cur, float)
         R = np.column_stack([r[1] - r[0], r[2] - r[0]])
         C = np.column_stack([c[1] - c[0], c[2] - c[0]])
@@ -116,6 +111,7 @@ class Piece:
 
     @property
     def b(self) -> np.ndarray:
+        """The translation (2,) [m] of the affine map x = A X + b."""
         return np.asarray(self.cur[0], float) - self.A @ np.asarray(self.ref[0], float)
 
 
@@ -133,15 +129,12 @@ def _separated(p: np.ndarray, q: np.ndarray, tol: float) -> bool:
 
 @dataclass(frozen=True)
 class PiecewiseAffine(Field):
-    """Convex pieces mapped affinely, holes (current polygons), exterior ``host`` (F = I) or ``void``.
-
-    ``F33`` is the out-of-plane stretch of every piece (1: plane strain).
-    """
+    """Convex pieces mapped affinely (plane strain, F33 = 1), holes (current polygons), exterior ``host``
+    (F = I) or ``void``."""
 
     pieces: tuple[Piece, ...]
     holes: tuple[np.ndarray, ...] = ()
     exterior: str = "host"
-    F33: float = 1.0
 
     def check(self) -> None:
         """ValueError naming the piece for a degenerate, inverted, inconsistent or overlapping piece."""
@@ -181,7 +174,7 @@ class PiecewiseAffine(Field):
 
     def tabulated(self, x):
         lab = self.label(x)
-        table = np.stack([_plane_F(p.A, self.F33) for p in self.pieces] + [np.eye(3)])
+        table = np.stack([as_3d(p.A) for p in self.pieces] + [np.eye(3)])
         solid = (lab >= 0) | ((lab == -1) & (self.exterior == "host"))
         return np.where(lab >= 0, lab, len(self.pieces)), table, solid
 
@@ -226,6 +219,7 @@ class Unidirectional(Field):
 
     @property
     def e(self) -> np.ndarray:
+        """The unit displacement direction (2,)."""
         e = np.asarray(self.direction, float)
         return e / np.linalg.norm(e)
 

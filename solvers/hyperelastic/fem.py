@@ -36,7 +36,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange
 
 __all__ = ["Grid", "Medium", "PointLoads", "SHSolver", "stiffness", "lumped_mass", "cfl_dt", "max_speed",
-           "min_speed", "sponge", "wavelet", "warmup"]
+           "sponge", "wavelet", "warmup"]
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,12 @@ class Grid:
 
     @property
     def x(self) -> np.ndarray:
+        """Node x coordinates (nx,) [m]."""
         return self.x0 + self.h * np.arange(self.nx)
 
     @property
     def y(self) -> np.ndarray:
+        """Node y coordinates (ny,) [m]."""
         return self.y0 + self.h * np.arange(self.ny)
 
     @property
@@ -88,25 +90,20 @@ class Medium:
 
     @classmethod
     def uniform(cls, grid: Grid, c11=1.0, c12=0.0, c22=1.0, rho=1.0) -> "Medium":
+        """The same C components (Pa) and density (kg/m^3) in every cell of ``grid``."""
         shape = grid.cells
         return cls(*(np.full(shape, float(v)) for v in (c11, c12, c22, rho)))
 
-    def cell_speeds(self) -> tuple[np.ndarray, np.ndarray]:
-        """sqrt(lambda_max(C)/rho) and sqrt(lambda_min(C)/rho) per solid cell (m/s), flattened."""
+    def max_speeds(self) -> np.ndarray:
+        """sqrt(lambda_max(C)/rho) per solid cell (m/s), flattened: the fastest wave speed of each cell."""
         solid = self.rho > 0
         a, b, c, r = self.c11[solid], self.c12[solid], self.c22[solid], self.rho[solid]
-        mean, rad = 0.5 * (a + c), np.sqrt(0.25 * (a - c) ** 2 + b * b)
-        return np.sqrt((mean + rad) / r), np.sqrt(np.maximum(mean - rad, 0.0) / r)
+        return np.sqrt((0.5 * (a + c) + np.sqrt(0.25 * (a - c) ** 2 + b * b)) / r)
 
 
 def max_speed(medium: Medium) -> float:
     """c_max = max over solid cells of sqrt(lambda_max(C)/rho) (m/s)."""
-    return float(medium.cell_speeds()[0].max())
-
-
-def min_speed(medium: Medium) -> float:
-    """c_min = min over solid cells of sqrt(lambda_min(C)/rho) (m/s): the slowest wave speed."""
-    return float(medium.cell_speeds()[1].min())
+    return float(medium.max_speeds().max())
 
 
 def sponge(grid: Grid, width: float, sigma_max: float, axes: str = "xy") -> np.ndarray:
@@ -233,7 +230,7 @@ def wavelet(t, f0, tau, t0):
 
 @njit(cache=True, nogil=True)
 def _advance(u, u_old, k11, k12, k22, damp, gain, periodic_x, periodic_y, n_steps, t_start, dt,
-             src_i, src_j, src_w, src_delay, f0, tau, t0, rec_i, rec_j, rec, blocks):
+             src_i, src_j, src_w, f0, tau, t0, rec_i, rec_j, rec, blocks):
     """``n_steps`` leapfrog steps from time t_start (of w^n); rec[k, r] = w^{n+k+1} at receiver r.
 
     ``blocks``: number of row blocks shared among threads (1: serial kernel).
@@ -244,10 +241,10 @@ def _advance(u, u_old, k11, k12, k22, damp, gain, periodic_x, periodic_y, n_step
             _leapfrog_parallel(u, u_old, k11, k12, k22, damp, gain, blocks)
         else:
             _leapfrog_serial(u, u_old, k11, k12, k22, damp, gain)
-        t = t_start + k * dt
+        g = wavelet(t_start + k * dt, f0, tau, t0)
         for s in range(src_i.size):
             i, j = src_i[s], src_j[s]
-            u_old[i, j] += gain[i, j] * src_w[s] * wavelet(t - src_delay[s], f0, tau, t0)
+            u_old[i, j] += gain[i, j] * src_w[s] * g
         _fill_ghosts(u_old, periodic_x, periodic_y)
         for r in range(rec_i.size):
             rec[k, r] = u_old[rec_i[r], rec_j[r]]
@@ -283,7 +280,8 @@ def _pad_nodes(a: np.ndarray) -> np.ndarray:
 
 
 def stiffness(grid: Grid, medium: Medium, w: np.ndarray) -> np.ndarray:
-    """K w at the nodes (N/m per unit out-of-plane length... i.e. Pa), w of shape (nx, ny)."""
+    """Internal nodal forces K w per unit out-of-plane length (N/m = Pa m for w in m), shape (nx, ny),
+    of the nodal displacements ``w`` (nx, ny)."""
     k = _coefficients(grid, medium)
     u = _pad_nodes(w)
     _fill_ghosts(u, grid.periodic_x, grid.periodic_y)
@@ -305,20 +303,20 @@ def lumped_mass(grid: Grid, medium: Medium) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PointLoads:
-    """Sparse source: node indices (i, j) (unpadded), weights (N per unit length per unit wavelet), delays (s).
+    """Sparse source: node indices (i, j) (unpadded), weights (N per unit length per unit wavelet), each (n,).
 
-    The load on node k at time t is ``weight[k] * wavelet(t - delay[k])``.
+    The load on node k at time t is ``weight[k] * wavelet(t)``.
     """
 
     i: np.ndarray
     j: np.ndarray
     weight: np.ndarray
-    delay: np.ndarray
 
     @classmethod
     def empty(cls) -> "PointLoads":
+        """No source."""
         z = np.zeros(0, dtype=np.int64)
-        return cls(z, z, np.zeros(0), np.zeros(0))
+        return cls(z, z, np.zeros(0))
 
 
 class SHSolver:
@@ -357,10 +355,12 @@ class SHSolver:
 
     @property
     def w(self) -> np.ndarray:
+        """Displacement at time t (nx, ny) [m] (a view of the solver's state)."""
         return self._u[1:-1, 1:-1]
 
     @property
     def w_prev(self) -> np.ndarray:
+        """Displacement at time t - dt (nx, ny) [m] (a view of the solver's state)."""
         return self._u_old[1:-1, 1:-1]
 
     def advance(self, n_steps: int, loads: PointLoads | None = None, wavelet_params=(1.0, 1.0, 0.0),
@@ -377,7 +377,7 @@ class SHSolver:
         self._u, self._u_old = _advance(
             self._u, self._u_old, *self._k, self._damp, self._gain, g.periodic_x, g.periodic_y, int(n_steps),
             self.t, self.dt, np.asarray(loads.i, np.int64) + 1, np.asarray(loads.j, np.int64) + 1,
-            np.asarray(loads.weight, float), np.asarray(loads.delay, float), f0, tau, t0,
+            np.asarray(loads.weight, float), f0, tau, t0,
             np.asarray(ri, np.int64) + 1, np.asarray(rj, np.int64) + 1, rec, self.blocks)
         self.step += int(n_steps)
         self.t = self.step * self.dt
@@ -395,6 +395,6 @@ def warmup() -> None:
     """Compile the kernels on a tiny grid."""
     g = Grid(4, 4, 1.0, periodic_x=True)
     s = SHSolver(g, Medium.uniform(g), 0.5)
-    s.advance(2, PointLoads(np.array([1]), np.array([1]), np.array([1.0]), np.array([0.0])),
+    s.advance(2, PointLoads(np.array([1]), np.array([1]), np.array([1.0])),
               receivers=(np.array([0]), np.array([0])))
     s.energy()

@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
 MODES = ("constrained_uniaxial", "ordinary_uniaxial", "simple_shear", "hydrostatic")
 ORIENTATIONS = ("normal", "tangent")
@@ -46,14 +45,18 @@ def lateral_stretch(a: float, mu: float, lam: float, plane_strain: bool = False)
     if lam == 0:
         return 1.0
 
-    def sigma(s: float) -> float:
-        return mu * (s * s - 1.0) + lam * math.log(a * s**power)
-
-    # sigma increases in s; the root lies between 1 and the incompressible value a^(-1/power)
+    # sigma(s) increases strictly in s (d sigma/ds = 2 mu s + power lam / s > 0); the root lies between 1
+    # and the incompressible value a^(-1/power). Bisection to the last bit (no scipy: a worker process
+    # would pay half a second to import scipy.optimize).
     lo, hi = sorted((1.0, a ** (-1.0 / power)))
-    if lo == hi:
-        return 1.0
-    return brentq(sigma, lo, hi, xtol=1e-15, rtol=1e-15)
+    while True:
+        mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:
+            return mid
+        if mu * (mid * mid - 1.0) + lam * math.log(a * mid**power) > 0:
+            hi = mid
+        else:
+            lo = mid
 
 
 def deformation_gradient(mode: str, *, stretch: float = 1.0, shear: float = 0.0, scale: float = 1.0,

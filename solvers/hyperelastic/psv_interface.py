@@ -108,6 +108,7 @@ class InterfaceSolution:
 
     @property
     def balance(self) -> float:
+        """R + T - 1: zero when the energy flux is conserved."""
         return self.R + self.T - 1.0
 
 

@@ -1,14 +1,13 @@
 """Sources of the SH solver as sparse nodal loads (:class:`.fem.PointLoads`).
 
-Each source is a force density ``q(x) g(t - delay(x))`` (N/m^3 for a point source integrated to a
+Each source is a force density ``q(x) g(t)`` (N/m^3 for a point source integrated to a
 unit load, N/m^2 along a line), with the Gaussian-modulated sine wavelet
 ``g(t) = sin(2 pi f0 (t - t0)) exp(-((t - t0)/tau)^2)`` (:func:`.fem.wavelet`).  Loads are the
 consistent Q1 load vector ``∫ phi_node q ds``: points along a line (spacing h/4) are spread
 bilinearly onto the four nodes of their cell.
 
-- :func:`line`: a segment with uniform, Gaussian (beam of waist ``waist``) or ``cos(k1 s)``
-  (periodic) amplitude; a wavefront tilt ``angle`` (rad) delays the wavelet by ``s sin(angle)/c``
-  along the segment, so that the emitted plane wave leaves at ``angle`` from the segment's normal.
+- :func:`line`: a segment with uniform, Gaussian (beam of waist ``waist``) or ``cos(k1 x)``
+  (periodic) amplitude; the emitted wave leaves along the segment's normal.
 - :func:`point`: a Gaussian-smoothed point load of unit total strength (radius ``radius``).
 """
 
@@ -21,8 +20,9 @@ from .fem import Grid, PointLoads
 __all__ = ["line", "point", "spread"]
 
 
-def spread(grid: Grid, pts: np.ndarray, weight: np.ndarray, delay: np.ndarray) -> PointLoads:
-    """Bilinear (Q1 shape function) distribution of point loads at ``pts`` (n, 2) onto the nodes.
+def spread(grid: Grid, pts: np.ndarray, weight: np.ndarray) -> PointLoads:
+    """Bilinear (Q1 shape function) distribution of point loads ``weight`` (n,) (N/m per unit wavelet) at
+    ``pts`` (n, 2) (m) onto the nodes.
 
     Points outside the grid (beyond the last cell of a free direction) raise ValueError.
     """
@@ -33,15 +33,14 @@ def spread(grid: Grid, pts: np.ndarray, weight: np.ndarray, delay: np.ndarray) -
     if np.any((ci < 0) | (cj < 0) | (fx > ncx + 1e-9) | (fy > ncy + 1e-9)):
         raise ValueError("a source point lies outside the grid")
     xi, eta = fx - ci, fy - cj
-    ii, jj, ww, dd = [], [], [], []
+    ii, jj, ww = [], [], []
     for di, dj, shape in ((0, 0, (1 - xi) * (1 - eta)), (1, 0, xi * (1 - eta)), (0, 1, (1 - xi) * eta),
                           (1, 1, xi * eta)):
         keep = shape > 1e-14
         ii.append((ci[keep] + di) % grid.nx)
         jj.append((cj[keep] + dj) % grid.ny)
         ww.append(weight[keep] * shape[keep])
-        dd.append(delay[keep])
-    return PointLoads(*(np.concatenate(a) for a in (ii, jj, ww, dd)))
+    return PointLoads(*(np.concatenate(a) for a in (ii, jj, ww)))
 
 
 def line_points(start, stop, h: float) -> tuple[np.ndarray, np.ndarray, float]:
@@ -54,13 +53,13 @@ def line_points(start, stop, h: float) -> tuple[np.ndarray, np.ndarray, float]:
     return pts, (u - 0.5) * length, length / n
 
 
-def line(grid: Grid, start, stop, *, profile: str = "uniform", waist: float = 1.0, k1: float = 0.0,
-         angle: float = 0.0, speed: float = 1.0, amplitude: float = 1.0) -> tuple[PointLoads, np.ndarray]:
+def line(grid: Grid, start, stop, *, profile: str = "uniform", waist: float = 1.0,
+         k1: float = 0.0) -> tuple[PointLoads, np.ndarray]:
     """Line source on the segment start -> stop (m); returns the loads and the sample points (n, 2).
 
     ``profile``: ``uniform`` (plane wave), ``gaussian`` (beam, amplitude exp(-(s/waist)^2), s from the
-    centre), ``cosine`` (cos(k1 x), periodic line source; k1 in 1/m along x).  ``angle`` (rad): tilt of
-    the emitted wavefront, delays ``s sin(angle) / speed`` (speed in m/s).
+    centre; waist in m), ``cosine`` (cos(k1 x), periodic line source; k1 in 1/m along x).  Unit load per
+    unit length (N/m^2 per unit wavelet) times the profile.
     """
     pts, s, ds = line_points(start, stop, grid.h)
     if profile == "uniform":
@@ -71,17 +70,16 @@ def line(grid: Grid, start, stop, *, profile: str = "uniform", waist: float = 1.
         q = np.cos(k1 * pts[:, 0])
     else:
         raise ValueError(f"profile must be uniform, gaussian or cosine, got {profile!r}")
-    delay = s * np.sin(angle) / speed
-    delay -= delay.min()
-    return spread(grid, pts, amplitude * q * ds, delay), pts
+    return spread(grid, pts, q * ds), pts
 
 
-def point(grid: Grid, center, radius: float | None = None, amplitude: float = 1.0) -> tuple[PointLoads, np.ndarray]:
-    """Unit point load at ``center`` (m) smoothed by a Gaussian of ``radius`` (m, default h)."""
+def point(grid: Grid, center, radius: float | None = None) -> tuple[PointLoads, np.ndarray]:
+    """Unit point load at ``center`` (m) smoothed by a Gaussian of ``radius`` (m, default h); returns the
+    loads and the sample points (n, 2)."""
     r = grid.h if radius is None else radius
     n = max(1, int(np.ceil(3.0 * r / grid.h)))
     off = (np.arange(-4 * n, 4 * n + 1) + 0.5) * grid.h / 4.0
     dx, dy = np.meshgrid(off, off, indexing="ij")
     q = np.exp(-(dx ** 2 + dy ** 2) / (2.0 * r * r)).ravel()
     pts = np.asarray(center, float)[None, :] + np.column_stack([dx.ravel(), dy.ravel()])
-    return spread(grid, pts, amplitude * q / q.sum(), np.zeros(len(q))), pts
+    return spread(grid, pts, q / q.sum()), pts
