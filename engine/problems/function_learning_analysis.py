@@ -18,6 +18,7 @@ from engine.report import point_label
 SEED = "seed"
 #: (sweep key, short name, symbol) of the axes a rate is fitted along
 AXES = (("data.n", "n", "n"), ("model.width", "m", "m"))
+NORMS = ("rkhs_norm", "path_norm", "weighted_path_norm")
 #: (error variable, prefix of its rate variables)
 ERRORS = (("test_mse", "rate"), ("discretization_error", "discretization_rate"))
 
@@ -84,19 +85,26 @@ def _seed_stats(da: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
     return da, xr.zeros_like(da)
 
 
+def _seed_range(da: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
+    """(min, max) over seeds (the values themselves without a seed sweep)."""
+    return (da.min(SEED), da.max(SEED)) if SEED in da.dims else (da, da)
+
+
 def report(result: xr.Dataset) -> str:
     """test_mse (mean and spread over seeds) and the model's norm per sweep point, then the rates."""
     if "test_mse" not in result:
         return "no successful run"
-    norm = next((n for n in ("rkhs_norm", "path_norm", "weighted_path_norm") if n in result), None)
+    norms = [n for n in NORMS if n in result]
     mse, spread = _seed_stats(result["test_mse"])
-    nrm = _seed_stats(result[norm])[0] if norm else None
+    means = {n: _seed_stats(result[n])[0] for n in norms}
     seeds = f" over {result.sizes[SEED]} seeds" if SEED in result.dims else ""
-    lines = [f"test_mse (mean +- std{seeds})" + (f", {norm}" if norm else "") + ":"]
+    lines = [f"test_mse (mean +- std{seeds}) and the model's norm:"]
     for label, value, sel in _groups(result, mse, set()):
         text = f"  {label}: {float(value):.3e} +- {float(spread.isel(sel)):.1e}"
-        if nrm is not None:
-            text += f", {norm} {float(nrm.isel(sel)):.4g}"
+        for name in norms:
+            norm = float(means[name].isel(sel))
+            if np.isfinite(norm):
+                text += f", {name} {norm:.4g}"
         lines.append(text)
     for name in result.data_vars:
         if (name.startswith("rate_") or name.startswith("discretization_rate_")) and not name.endswith("_stderr"):
@@ -115,14 +123,15 @@ def _error_figure(result: xr.Dataset, key: str, symbol: str, outdir: Path) -> Pa
     for error, style in (("test_mse", "o-"), ("discretization_error", "s--")):
         if error not in result:
             continue
-        mean, spread = _seed_stats(result[error])
+        mean, (low, high) = _seed_stats(result[error])[0], _seed_range(result[error])
         rate = result.get(f"{'rate' if error == 'test_mse' else 'discretization_rate'}_{symbol}")
         for label, line, sel in _groups(result, mean, {key}):
             b = float(rate.isel({d: i for d, i in sel.items() if d in rate.dims})) if rate is not None else np.nan
             name = f"{label}" + (f" (slope {b:.2f})" if np.isfinite(b) else "")
             if error != "test_mse":
                 name = f"discretization, {name}"
-            ax.errorbar(x, line.values, yerr=spread.isel(sel).values, fmt=style, ms=3, capsize=2, label=name)
+            yerr = np.abs(np.stack([line.values - low.isel(sel).values, high.isel(sel).values - line.values]))
+            ax.errorbar(x, line.values, yerr=yerr, fmt=style, ms=3, capsize=2, label=name)
             if first is None and np.isfinite(line.values[0]):
                 first = float(line.values[0])
     if first is not None:
@@ -148,8 +157,10 @@ def _curves_figure(result: xr.Dataset, outdir: Path) -> Path:
     train, test = result["train_loss"], result["test_loss"]
     if SEED in train.dims:
         train, test = train.isel({SEED: 0}), test.isel({SEED: 0})
-    for k, (label, line, sel) in enumerate(_groups(result, train, {"step"})):
-        color = f"C{k % 10}"
+    groups = list(_groups(result, train, {"step"}))
+    colors = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
+    for k, (label, line, sel) in enumerate(groups):
+        color = colors(k % colors.N)
         ax.plot(result["step"], line, color=color, label=label)
         ax.plot(result["step"], test.isel(sel), color=color, ls="--")
     ax.set_yscale("log")
@@ -165,7 +176,7 @@ def _curves_figure(result: xr.Dataset, outdir: Path) -> Path:
 
 
 def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
-    """test_error_vs_n.png / test_error_vs_width.png (log-log, mean and std over seeds, the
+    """test_error_vs_n.png / test_error_vs_width.png (log-log, mean and range over seeds, the
     n^(-1/2) line) when n / width is swept; loss_curves.png for iterative methods."""
     paths = []
     for key, short, symbol in AXES:
