@@ -162,7 +162,6 @@ def test_path_norms_are_the_defined_sums_and_products():
     net = TwoLayer(w, a)
     assert float(net.path_norm(1).detach()) == pytest.approx(np.sum(np.abs(a) * np.abs(w).sum(1)) / 6)
     assert float(net.path_norm(2).detach()) == pytest.approx(np.sum(np.abs(a) * np.linalg.norm(w, axis=1)) / 6)
-    assert float(net.rkhs_norm().detach()) == pytest.approx(np.sqrt(np.sum(a * a) / 6))
     d, hidden, depth, width = 3, 5, 3, 4
     w0, u0, alpha0 = resnet_weights(d, hidden, depth, width, "gaussian", False, 1.0, 1.0, rng)
     res = ResNet(w0, u0, alpha0)

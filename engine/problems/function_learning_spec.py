@@ -19,7 +19,6 @@ METHODS = {
     "flow_random_features": ("min_norm", "gd", "adam"),
 }
 NETWORKS = ("two_layer", "resnet", "flow_random_features")
-ITERATIVE = ("gd", "adam", "particle")
 DEFAULT_LR = {"gd": 0.5, "particle": 0.5, "adam": 3e-3, "min_norm": 3e-3}
 DEFAULT_INIT_SCALE = {"gd": 1.0, "particle": 1.0, "adam": 1e-3, "min_norm": 1e-3}
 DEFAULT_PENALTY = 1e-5  # lam of the path-norm penalized networks (min_norm)

@@ -25,8 +25,6 @@ import numpy as np
 
 from learners.function_learning.features import arccos_kernel_numpy, sample_features
 
-INPUTS = ("sphere", "gaussian", "cube")
-TARGETS = ("relu_neuron", "barron", "kernel_sum", "sine", "teacher_resnet", "feature_integral")
 REFERENCE_NODES = 2 ** 16  # midpoint nodes of the exact feature_integral target
 
 

@@ -13,9 +13,6 @@ import math
 import numpy as np
 import torch
 
-ACTIVATIONS = ("relu", "tanh")
-FEATURE_DISTRIBUTIONS = ("sphere", "gaussian")
-
 
 def sample_features(kind: str, m: int, d: int, rng: np.random.Generator) -> np.ndarray:
     """``m`` feature vectors w_j ~ pi_0 in R^d, shape (m, d): uniform on S^{d-1} or N(0, I/d)."""

@@ -59,10 +59,6 @@ class TwoLayer(nn.Module):
         """(1/m) sum_j |a_j| ||w_j||_inner (inner = 1: E-Ma-Wu path norm; 2: Barron norm on the sphere)."""
         return (self.a.abs() * self.w.norm(p=inner, dim=1)).sum() / self.width
 
-    def rkhs_norm(self) -> torch.Tensor:
-        """sqrt((1/m) sum_j a_j^2): the RKHS norm of the random-feature function."""
-        return torch.sqrt((self.a * self.a).sum() / self.width)
-
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 

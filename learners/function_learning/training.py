@@ -19,7 +19,6 @@ import numpy as np
 import torch
 
 DIVERGENCE_FACTOR = 1e6  # a loss above this times the initial one counts as diverged
-METHODS = ("gd", "particle", "adam")
 
 
 class Diverged(Exception):
