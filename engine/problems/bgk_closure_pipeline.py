@@ -152,7 +152,8 @@ def _assemble(ds: xr.Dataset, spec, closure, record, model_file: str) -> xr.Data
         tr, va = record["ae"]
         ds["ae_train_loss"] = variable(tr, "autoencoder training loss (reconstruction + consistency)", ("ae_step",))
         ds["ae_val_loss"] = variable(va, "autoencoder validation loss", ("ae_step",))
-        ds = ds.assign_coords(ae_step=("ae_step", np.minimum(np.arange(tr.size) * every, every * (tr.size - 1)),
+        ae_steps = spec.learner.ae_steps or spec.learner.steps
+        ds = ds.assign_coords(ae_step=("ae_step", np.minimum(np.arange(tr.size) * every, ae_steps),
                                        {"units": "1", "long_name": "autoencoder training step"}))
     if record["closure"]:
         n = max(c[0].shape[1] for c in record["closure"])
@@ -160,9 +161,11 @@ def _assemble(ds: xr.Dataset, spec, closure, record, model_file: str) -> xr.Data
         tr = np.stack([pad(c[0]) for c in record["closure"]])
         va = np.stack([pad(c[1]) for c in record["closure"]])
         dims = ("round", "member", "step")
+        longest = max(spec.learner.steps, spec.active_learning.steps or spec.learner.steps)
         ds["train_loss"] = variable(tr, "closure training loss (relative squared error)", dims)
         ds["val_loss"] = variable(va, "closure validation loss (relative squared error)", dims)
-        ds = ds.assign_coords(step=("step", np.arange(n) * every, {"units": "1", "long_name": "training step"}),
+        ds = ds.assign_coords(step=("step", np.minimum(np.arange(n) * every, longest),
+                                    {"units": "1", "long_name": "training step (of the round)"}),
                               round=("round", np.arange(tr.shape[0]), {"units": "1", "long_name": "active "
                                                                        "learning round (0: initial training)"}))
     flagged = np.array(record["flagged"], dtype=np.int64)
