@@ -23,6 +23,7 @@ from learners.function_learning.features import activate, arccos_kernel
 from learners.function_learning.training import Curves, half_mse, run_steps
 
 CHUNK_ELEMENTS = 2 ** 23  # entries of one (points x features) block
+GRAM_ROWS = 512  # rows of the diagonal and lower blocks of a Gram matrix
 
 
 class RandomFeatureKernel:
@@ -41,13 +42,26 @@ class RandomFeatureKernel:
             yield self.w[j:j + size]
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """k_m(x_i, y_k), shape (n, p), accumulated over blocks of features."""
+        """k_m(x_i, y_k), shape (n, p), accumulated over blocks of features; for ``x is y`` only the
+        blocks on and below the diagonal are multiplied (about half the flops of a full product)."""
+        if x is y:
+            return self._gram(x)
         out = x.new_zeros((x.shape[0], y.shape[0]))
-        same = x is y
         for w in self._blocks(max(x.shape[0], y.shape[0])):
-            fx = activate(x @ w.T, self.activation)
-            out.addmm_(fx, (fx if same else activate(y @ w.T, self.activation)).T)
+            out.addmm_(activate(x @ w.T, self.activation), activate(y @ w.T, self.activation).T)
         return out / self.width
+
+    def _gram(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[0]
+        rows = [slice(i, min(i + GRAM_ROWS, n)) for i in range(0, n, GRAM_ROWS)]
+        out = x.new_zeros((n, n))
+        for w in self._blocks(n):
+            fx = activate(x @ w.T, self.activation)
+            for i, ri in enumerate(rows):
+                for rj in rows[: i + 1]:
+                    out[ri, rj].addmm_(fx[ri], fx[rj].T)
+        lower = torch.tril(out)
+        return (lower + torch.tril(out, -1).T) / self.width
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Phi_ij = sigma(w_j.x_i), shape (n, m) (in one block: for small m)."""
