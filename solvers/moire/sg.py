@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numba
 from numba import njit, prange
 
 from .compile import threaded_and_serial
@@ -64,41 +65,96 @@ def _row_update(o, c, south, north, xp, xm, yps, yms, ypj, ymj, i, iw, ie, rate,
     o[i] = ci + dt * (div - rate * ci)
 
 
-def _step(n, out, ntot, bxp, bxm, byp, bym, decay, gamma, exchange, dt):
-    """One forward-Euler step n → out (shapes (n_s, n_y, n_x)); ntot = Σ_s n (n_y, n_x) of the input.
-    Rows are updated on 1-D views, the interior without wrap-around indices (vectorizable)."""
+@njit(cache=True, inline="always")
+def _interior(o, c, south, north, xp, xm, yps, yms, ypj, ymj, decay, gamma, nt, dt):
+    """o[i] for 0 < i < n_x − 1, the same arithmetic as :func:`_row_update`; the x-face terms xp·c and
+    xm·c_east of face i+½ are carried to cell i + 1 (a recurrence the vectorizer turns into shuffles), so
+    each is computed, and its operands loaded, once."""
+    nx = c.size
+    if nx < 3:
+        return
+    pw, qw = xp[0] * c[0], xm[0] * c[1]
+    for i in range(1, nx - 1):
+        ci = c[i]
+        p, q = xp[i] * ci, xm[i] * c[i + 1]
+        rate = decay if gamma == 0.0 else decay + gamma * nt[i]
+        div = pw - qw - p + q + yps[i] * south[i] - yms[i] * ci - ypj[i] * ci + ymj[i] * north[i]
+        o[i] = ci + dt * (div - rate * ci)
+        pw, qw = p, q
+
+
+@njit(cache=True)
+def _level_row(src, dst, r, bxp, bxm, byp, bym, decay, gamma, exchange, dt, nt):
+    """Row r of dst = one forward-Euler step of rows r − 1, r, r + 1 of src, all species.
+
+    src, dst (n_s, rows, n_x) hold grid rows modulo their own row count (n_y for the grid, 3 for a ring
+    buffer of an intermediate time level); face rows are taken modulo n_y. nt: scratch (n_x,) for Σ_s src.
+    The interior of each row is updated on 1-D views without wrap-around indices (vectorizable)."""
+    ns, ny, nx = bxp.shape
+    rows = src.shape[1]
+    cr, sr, nr, dr = r % rows, (r - 1) % rows, (r + 1) % rows, r % dst.shape[1]
+    j, js = r % ny, (r - 1) % ny
+    if gamma != 0.0:
+        for i in range(nx):
+            acc = 0.0
+            for s in range(ns):
+                acc += src[s, cr, i]
+            nt[i] = acc
+    for s in range(ns):
+        o, c, south, north = dst[s, dr], src[s, cr], src[s, sr], src[s, nr]
+        xp, xm, yps, yms, ypj, ymj = bxp[s, j], bxm[s, j], byp[s, js], bym[s, js], byp[s, j], bym[s, j]
+        d = decay[s]
+        if gamma == 0.0:  # a constant γ = 0 lets the compiler drop the annihilation term from the loop
+            _interior(o, c, south, north, xp, xm, yps, yms, ypj, ymj, d, 0.0, nt, dt)
+        else:
+            _interior(o, c, south, north, xp, xm, yps, yms, ypj, ymj, d, gamma, nt, dt)
+        for i in (0, nx - 1):
+            rate = d if gamma == 0.0 else d + gamma * nt[i]
+            _row_update(o, c, south, north, xp, xm, yps, yms, ypj, ymj, i, (i - 1) % nx, (i + 1) % nx, rate, dt)
+        for q in range(ns):
+            k = exchange[s, q]
+            if k != 0.0:
+                src_q = src[q, cr]
+                for i in range(nx):
+                    o[i] += dt * k * src_q[i]
+
+
+@njit(cache=True, nogil=True)
+def _block(n, out, r0, r1, levels, bxp, bxm, byp, bym, decay, gamma, exchange, dt):
+    """Rows r0 ≤ r < r1 of out = ``levels`` forward-Euler steps of n (temporal blocking).
+
+    One sweep down the rows advances time level m at row j − m + 1 while level 1 reaches row j, so n and the
+    face coefficients stream from memory once per ``levels`` steps; the intermediate levels live in ring
+    buffers of three rows. Level m is computed on rows r0 − (levels − m) ≤ r < r1 + (levels − m), the halo
+    that level ``levels`` needs, with the same arithmetic as single steps, so the result is bitwise that of
+    ``levels`` steps."""
     ns, ny, nx = n.shape
-    for j in prange(ny):
-        js = j - 1 if j > 0 else ny - 1
-        jn = j + 1 if j < ny - 1 else 0
-        for s in range(ns):
-            o, c, south, north = out[s, j], n[s, j], n[s, js], n[s, jn]
-            xp, xm, yps, yms, ypj, ymj = bxp[s, j], bxm[s, j], byp[s, js], bym[s, js], byp[s, j], bym[s, j]
-            d = decay[s]
-            if gamma == 0.0:
-                for i in range(1, nx - 1):
-                    _row_update(o, c, south, north, xp, xm, yps, yms, ypj, ymj, i, i - 1, i + 1, d, dt)
-            else:
-                nt = ntot[j]
-                for i in range(1, nx - 1):
-                    _row_update(o, c, south, north, xp, xm, yps, yms, ypj, ymj, i, i - 1, i + 1,
-                                d + gamma * nt[i], dt)
-            for i in (0, nx - 1):
-                rate = d + gamma * ntot[j, i]
-                _row_update(o, c, south, north, xp, xm, yps, yms, ypj, ymj, i, (i - 1) % nx, (i + 1) % nx, rate, dt)
-            for r in range(ns):
-                k = exchange[s, r]
-                if k != 0.0:
-                    src = n[r, j]
-                    for i in range(nx):
-                        o[i] += dt * k * src[i]
+    ring = np.empty((max(levels - 1, 1), ns, 3, nx))
+    nt = np.empty(nx)
+    for j in range(r0 - levels + 1, r1 + levels - 1):
+        for m in range(1, levels + 1):
+            r = j - m + 1
+            if r0 - (levels - m) <= r < r1 + (levels - m):
+                src = n if m == 1 else ring[m - 2]
+                dst = out if m == levels else ring[m - 1]
+                _level_row(src, dst, r, bxp, bxm, byp, bym, decay, gamma, exchange, dt, nt)
+
+
+def _sweep(n, out, levels, blocks, bxp, bxm, byp, bym, decay, gamma, exchange, dt):
+    """out = ``levels`` forward-Euler steps of n (shapes (n_s, n_y, n_x)), the rows split in ``blocks``."""
+    ny = n.shape[1]
+    for b in prange(blocks):
+        _block(n, out, b * ny // blocks, (b + 1) * ny // blocks, levels, bxp, bxm, byp, bym, decay, gamma,
+               exchange, dt)
 
 
 #: The kernels compiled threaded (prange) for large grids and serial for small ones.
 faces, faces_serial = threaded_and_serial(_faces)
-step, step_serial = threaded_and_serial(_step)
+sweep, sweep_serial = threaded_and_serial(_sweep)
 #: Grids with at least this many cells use the threaded kernels.
 PARALLEL_CELLS = 1 << 18
+#: Time steps fused in one sweep when the face coefficients are static (no repulsion).
+FUSED_STEPS = 6
 
 
 @njit(cache=True)
@@ -114,20 +170,29 @@ def total(n, ntot):
 
 
 @njit(cache=True, nogil=True)
-def _advance(n, work, ntot, phi, a, cx, cy, bxp, bxm, byp, bym, decay, gamma, exchange, h, steps, threaded):
-    """``steps`` forward-Euler steps of size h from n (work: scratch of the same shape); returns the result."""
-    for _ in range(steps):
-        if a != 0.0 or gamma != 0.0:  # the total density enters only through repulsion and annihilation
+def _advance(n, work, ntot, phi, a, cx, cy, bxp, bxm, byp, bym, decay, gamma, exchange, h, steps, blocks,
+             fused):
+    """``steps`` forward-Euler steps of size h from n (work: scratch of the same shape); returns the result.
+
+    blocks > 1: the threaded kernels, the rows split in that many blocks. Without repulsion the face
+    coefficients are static and ``fused`` steps share one sweep; with it they are recomputed from the total
+    density before every step."""
+    threaded = blocks > 1
+    done = 0
+    while done < steps:
+        levels = 1 if a != 0.0 else min(fused, steps - done)
+        if a != 0.0:
             total(n, ntot)
-        if threaded:
-            if a != 0.0:
+            if threaded:
                 faces(phi, a, ntot, cx, cy, bxp, bxm, byp, bym)
-            step(n, work, ntot, bxp, bxm, byp, bym, decay, gamma, exchange, h)
-        else:
-            if a != 0.0:
+            else:
                 faces_serial(phi, a, ntot, cx, cy, bxp, bxm, byp, bym)
-            step_serial(n, work, ntot, bxp, bxm, byp, bym, decay, gamma, exchange, h)
+        if threaded:
+            sweep(n, work, levels, blocks, bxp, bxm, byp, bym, decay, gamma, exchange, h)
+        else:
+            sweep_serial(n, work, levels, blocks, bxp, bxm, byp, bym, decay, gamma, exchange, h)
         n, work = work, n
+        done += levels
     return n
 
 
@@ -154,6 +219,7 @@ class Resolved:
         faces_serial(self.phi, 0.0, self.ntot, self.cx, self.cy, *self.face)
         self.hx, self.hy = hx, hy
         self.threaded = self.phi.size >= PARALLEL_CELLS
+        self.fused = FUSED_STEPS
 
     def outflow_rate(self, n_max: float) -> float:
         """Largest rate at which a cell loses density, for total densities up to n_max (gives the dt bound).
@@ -174,8 +240,9 @@ class Resolved:
         steps = max(1, int(math.ceil(duration / dt * (1.0 - 1e-12))))
         h = duration / steps
         a = np.array(n, dtype=float)
+        blocks = min(numba.get_num_threads(), a.shape[1]) if self.threaded else 1
         return _advance(a, np.empty_like(a), self.ntot, self.phi, self.a, self.cx, self.cy, *self.face, self.decay,
-                        self.gamma, self.exchange, h, steps, self.threaded)
+                        self.gamma, self.exchange, h, steps, blocks, self.fused)
 
 
 def warmup() -> None:
