@@ -227,3 +227,44 @@ def test_written_out_adam_matches_torch_optim_adam():
         objective(b).backward()
         reference.step()
     assert torch.allclose(a, b, rtol=0, atol=1e-14)
+
+
+def test_random_feature_gradient_descent_tends_to_kernel_gradient_descent():
+    # §2.5 / §5.8: the RF gradient flow in mean-field scaling discretizes the kernel one; the gap after a fixed
+    # number of GD steps shrinks like m^-1/2
+    x, x_test = _sphere(50, 5, 0), _sphere(200, 5, 1)
+    y, y_test = torch.relu(x[:, 0]), torch.relu(x_test[:, 0])
+    zero, zero_test = torch.zeros_like(y), torch.zeros_like(y_test)
+
+    def predictions(kernel):
+        c, _ = linear.gradient_descent(kernel(x, x), y, kernel(x_test, x), y_test, zero, zero_test, 2.0, 200, 200)
+        return kernel(x_test, x) @ c
+
+    exact = predictions(linear.arccos)
+    widths = np.array([200, 1600, 12800])
+    gaps = [np.mean([float(torch.sqrt(torch.mean((predictions(_rf_kernel(m, 5, s)) - exact) ** 2)))
+                     for s in range(3)]) for m in widths]
+    assert gaps[0] > gaps[1] > gaps[2], gaps
+    assert -0.7 <= loglog_slope(widths, np.array(gaps))[0] <= -0.3, gaps
+
+
+@pytest.mark.parametrize("kind", ["sphere", "gaussian", "cube"])
+def test_input_distributions(kind):
+    x = fdata.sample_inputs(kind, 20000, 4, np.random.default_rng(0))
+    norms2 = np.sum(x * x, axis=1)
+    if kind == "sphere":
+        assert np.allclose(norms2, 1.0)
+    elif kind == "gaussian":
+        assert norms2.mean() == pytest.approx(1.0, abs=0.02) and abs(x.mean()) < 0.01
+    else:
+        assert x.min() >= 0 and x.max() < 1 and x.mean() == pytest.approx(0.5, abs=0.01)
+
+
+def test_kernel_sum_target_has_its_rkhs_norm_and_labels_carry_the_noise():
+    target = fdata.make_target("kernel_sum", 5, np.random.default_rng(0), width=8)
+    x = fdata.sample_inputs("sphere", 3000, 5, np.random.default_rng(1))
+    # ||f*||_H^2 = c^T K_zz c; the interpolant of f* on many points has the same norm (kernel min-norm)
+    c = linear.min_norm(arccos_kernel(_t(x), _t(x)), _t(target.f(x)))
+    assert linear.rkhs_norm(arccos_kernel(_t(x), _t(x)), c) == pytest.approx(target.norms["rkhs_norm"], rel=1e-3)
+    y = fdata.labels(target, x, 0.1, np.random.default_rng(2))
+    assert np.std(y - target.f(x)) == pytest.approx(0.1, rel=0.05)
