@@ -73,7 +73,7 @@ def measure(n=2000, steps=20, numpy_steps=3, repeat=3):
         u, u_old = numpy_step(u, u_old, *operator), u
     t_np = (time.perf_counter() - tic) / numpy_steps
     rate_np = n * n / t_np
-    return {"n": n, "steps": steps, "threads": numba.get_num_threads(), "memory_bandwidth_GB_per_s": bw,
+    return {"n": n, "steps": steps, "repeat": repeat, "threads": numba.get_num_threads(), "memory_bandwidth_GB_per_s": bw,
             "numpy_node_updates_per_s": rate_np, "goal_vs_numpy_at_least": 20.0,
             "kernels": {name: {"node_updates_per_s": r, "speedup_vs_numpy": r / rate_np,
                                "effective_GB_per_s": r * BYTES_PER_UPDATE / 1e9,
@@ -95,7 +95,7 @@ def section(r: dict) -> list[str]:
         "damping arrays. The numpy version is the same scheme vectorized over cells and checked equal to the "
         f"kernel. About {BYTES_PER_UPDATE} bytes are streamed per node-update; the machine's memory bandwidth, "
         f"measured in the same run (copy of 256 MiB, read + write), is {r['memory_bandwidth_GB_per_s']:.1f} GB/s. "
-        f"Best of 3 calls of {r['steps']} steps. Each cell's four nodal forces are computed once per step (the "
+        f"Best of {r['repeat']} calls of {r['steps']} steps. Each cell's four nodal forces are computed once per step (the "
         "previous cell row is kept while the next is swept), then gathered per node and the update is done in "
         "place.",
         "",

@@ -148,8 +148,9 @@ class Time(Section):
 
     t_final: float = quantity(15.0, units="s", description="Final time.", gt=0)
     cfl: float = quantity(0.9, units="1", description="dt = cfl h / c_max; stable for cfl <= 1.", gt=0, le=1)
-    save_every: float | None = quantity(None, units="s", description="Interval between snapshots; default "
-                                        "t_final/10 (the final time is always saved).", gt=0)
+    save_every: float | None = quantity(None, units="s", description="Interval between snapshots, rounded to "
+                                        "t_final / (a whole number); default t_final/10. The final time is always "
+                                        "saved.", gt=0)
 
 
 class HyperelasticDeviceSpec(ProblemSpec):

@@ -256,6 +256,7 @@ def run(spec, ctx: RunContext) -> xr.Dataset:
     c_max = max(fem.max_speed(m) for m in media.values())
     save_every = spec.time.save_every or spec.time.t_final / 10.0
     n_save = max(1, int(round(spec.time.t_final / save_every)))
+    save_every = spec.time.t_final / n_save            # whole intervals: the last snapshot is at t_final
     per = int(math.ceil(save_every / (spec.time.cfl * g.h / c_max)))
     dt = save_every / per
     receivers = _receivers(setup, spec)
