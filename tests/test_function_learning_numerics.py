@@ -262,9 +262,20 @@ def test_input_distributions(kind):
 
 def test_kernel_sum_target_has_its_rkhs_norm_and_labels_carry_the_noise():
     target = fdata.make_target("kernel_sum", 5, np.random.default_rng(0), width=8)
-    x = fdata.sample_inputs("sphere", 3000, 5, np.random.default_rng(1))
+    x = fdata.sample_inputs("sphere", 1500, 5, np.random.default_rng(1))
     # ||f*||_H^2 = c^T K_zz c; the interpolant of f* on many points has the same norm (kernel min-norm)
     c = linear.min_norm(arccos_kernel(_t(x), _t(x)), _t(target.f(x)))
     assert linear.rkhs_norm(arccos_kernel(_t(x), _t(x)), c) == pytest.approx(target.norms["rkhs_norm"], rel=1e-3)
     y = fdata.labels(target, x, 0.1, np.random.default_rng(2))
     assert np.std(y - target.f(x)) == pytest.approx(0.1, rel=0.05)
+
+
+def test_gram_matrix_from_lower_blocks_is_the_full_product():
+    # n not a multiple of the block rows; the cross kernel k(y, x) is the plain product
+    x, y = _sphere(1100, 5, 0), _sphere(7, 5, 1)
+    kern = _rf_kernel(3000, 5, 2)
+    fx, fy = torch.relu(x @ kern.w.T), torch.relu(y @ kern.w.T)
+    gram = kern(x, x)
+    assert torch.equal(gram, gram.T)
+    assert torch.allclose(gram, fx @ fx.T / 3000, rtol=1e-12, atol=1e-15)
+    assert torch.allclose(kern(y, x), fy @ fx.T / 3000, rtol=1e-12, atol=1e-15)

@@ -45,13 +45,15 @@ class RandomFeatureKernel:
         """k_m(x_i, y_k), shape (n, p), accumulated over blocks of features; for ``x is y`` only the
         blocks on and below the diagonal are multiplied (about half the flops of a full product)."""
         if x is y:
-            return self._gram(x)
+            return self.gram_lower_blocks(x)
         out = x.new_zeros((x.shape[0], y.shape[0]))
         for w in self._blocks(max(x.shape[0], y.shape[0])):
             out.addmm_(activate(x @ w.T, self.activation), activate(y @ w.T, self.activation).T)
         return out / self.width
 
-    def _gram(self, x: torch.Tensor) -> torch.Tensor:
+    def gram_lower_blocks(self, x: torch.Tensor) -> torch.Tensor:
+        """k_m(x_i, x_k) (n, n) from the row blocks on and below the diagonal, mirrored (about
+        (B + 1)/(2B) of the flops of the full product for B blocks of GRAM_ROWS rows)."""
         n = x.shape[0]
         rows = [slice(i, min(i + GRAM_ROWS, n)) for i in range(0, n, GRAM_ROWS)]
         out = x.new_zeros((n, n))
@@ -60,8 +62,7 @@ class RandomFeatureKernel:
             for i, ri in enumerate(rows):
                 for rj in rows[: i + 1]:
                     out[ri, rj].addmm_(fx[ri], fx[rj].T)
-        lower = torch.tril(out)
-        return (lower + torch.tril(out, -1).T) / self.width
+        return (torch.tril(out) + torch.tril(out, -1).T) / self.width
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Phi_ij = sigma(w_j.x_i), shape (n, m) (in one block: for small m)."""
