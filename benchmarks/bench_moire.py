@@ -178,7 +178,8 @@ def section(r: dict) -> list[str]:
         "",
         f"SG: one species on a periodic {s['n_side']} x {s['n_side']} grid, forward Euler with static "
         "Scharfetter-Gummel face coefficients (no repulsion), a grid-update being one cell advanced one step; "
-        f"{s['steps']} steps per call, best of {s['repeat']}, the variants called in turn. The numpy version is the same update with `np.roll`. Without "
+        f"{s['steps']} steps per call, best of {s['repeat']}, the variants called in turn. The numpy version is "
+        "the same update with `np.roll`. Without "
         "repulsion the kernel fuses several steps in one sweep down the rows (temporal blocking, ring buffers of "
         "three rows per intermediate level; bitwise the same result as single steps), so n and the four face "
         f"arrays stream from memory once per sweep: {SG_BYTES} bytes per sweep and cell. The memory column is "

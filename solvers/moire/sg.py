@@ -10,7 +10,9 @@ Finite volumes with Scharfetter–Gummel fluxes, φ = (U_s + u₀ n)/k_BT, Δ = 
 
 which vanishes exactly for n ∝ e^{−φ} (discrete Boltzmann equilibrium). Forward Euler in time; a step
 keeps n ≥ 0 when dt · (outflow rate of every cell) ≤ 1 (:func:`stable_dt`). K is the exchange matrix
-(K[s, r] ≥ 0 the rate r → s for s ≠ r, columns summing to 0).
+(K[s, r] ≥ 0 the rate r → s for s ≠ r, columns summing to 0). Without repulsion the face coefficients are
+static and up to FUSED_STEPS steps share one sweep over the grid (temporal blocking, :func:`_block`), with
+results bitwise equal to single steps.
 
 Units are any consistent set; the kind uses nm, ps, meV and nm⁻². Arrays: densities (n_s, n_y, n_x),
 potentials (n_s, n_y, n_x); periodic in both directions; x along the last axis.
@@ -202,6 +204,9 @@ class Resolved:
     potential: U_s (n_s, n_y, n_x) [energy]; diffusivity: D_s (n_s,) [length²/time]; hx, hy [length];
     kT [energy]; lifetime τ_s (n_s,) [time] (inf: none); annihilation γ [length²/time]; repulsion u₀
     [energy·length²]; exchange K (n_s, n_s) [1/time].
+
+    Attributes a caller may change: ``threaded`` (use the prange kernels; set for grids of at least
+    PARALLEL_CELLS cells) and ``fused`` (steps per sweep when the faces are static, FUSED_STEPS).
     """
 
     def __init__(self, potential, diffusivity, hx, hy, kT, lifetime, annihilation=0.0, repulsion=0.0,
