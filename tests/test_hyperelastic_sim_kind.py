@@ -36,6 +36,8 @@ def _run(cli, write_spec, tmp_path, body):
     ("device: {type: cloak, opening: 2.5}", r"device\.opening: the hole's half-opening b = 2\.5 reaches the rhombus"),
     ("device: {type: custom, field: unidirectional, amplitude: 0.5, radius: 1.0}",
      r"absorber\.width: the unidirectional field deforms the absorbing layers of width 3 m \(\|F - I\| = 0\.0\d+ at"),
+    ("device: {type: bend, entry: 40.0}", r"device\.entry: the strip's entry face y = 40\.0 lies outside the grid's "
+     r"y range \(expected -6\.0 < entry < 6\.0\)"),
     ("device: {type: bend, angle_deg: 95.0}", r"device\.angle_deg: a bend unit turns by 95\.0° \(expected 0 < "
      r"\|angle_deg\| < 90\)"),
     ("device: {type: lens, stretch: -1.0}", r"device\.stretch: -1\.0 is out of range"),

@@ -110,6 +110,10 @@ def build_device(spec, grid_bounds, y_start: float, arm: float) -> devices.Devic
     d = spec.device
     if d.type == "bend" and not 0 < abs(d.angle_deg) < 90:
         raise FieldError("device.angle_deg", f"a bend unit turns by {d.angle_deg!r}°", "0 < |angle_deg| < 90")
+    strip = d.type == "bend" or (d.type == "lens" and d.design == "stretched_slab")
+    if strip and not grid_bounds[0][1] < d.entry < grid_bounds[1][1]:
+        raise FieldError("device.entry", f"the strip's entry face y = {d.entry!r} lies outside the grid's y range",
+                         f"{grid_bounds[0][1]!r} < entry < {grid_bounds[1][1]!r}")
     if d.type == "cloak" and not d.opening < d.half_height:
         raise FieldError("device.opening", f"the hole's half-opening b = {d.opening!r} reaches the rhombus "
                          f"half-height H = {d.half_height!r}", f"opening < {d.half_height!r}")
