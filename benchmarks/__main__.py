@@ -15,7 +15,13 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from benchmarks import bench_bgk, bench_deep_linear_step, bench_engine_overhead, bench_hyperelastic  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_bgk,
+    bench_deep_linear_step,
+    bench_engine_overhead,
+    bench_hyperelastic,
+    bench_moire,
+)
 from engine import provenance  # noqa: E402
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
@@ -135,7 +141,7 @@ def main() -> None:
     step = bench_deep_linear_step.measure()
     peak_all = machine_matmul_rate()
     engine = bench_engine_overhead.measure()
-    kinds = [bench.section(bench.measure()) for bench in (bench_bgk, bench_hyperelastic)]
+    kinds = [bench.section(bench.measure()) for bench in (bench_bgk, bench_hyperelastic, bench_moire)]
     DOC.write_text(render(step, peak_all, engine, kinds))
     print(DOC.read_text())
 

@@ -85,7 +85,7 @@ def _check_finite(ds, allowed: frozenset[str]) -> None:
             continue
         bad = ~np.isfinite(var.values)
         if bad.any():
-            first = tuple(int(i[0]) for i in np.nonzero(bad))
+            first = tuple(int(i[0]) for i in np.nonzero(bad)) if bad.ndim else ()
             where = ", ".join(f"{d}={var[d].values[i]}" if d in var.coords else f"{d}[{i}]" for d, i in zip(var.dims, first))
             raise RunFailed(f"variable '{name}' is not finite" + (f" at {where}" if where else ""))
 

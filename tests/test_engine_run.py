@@ -227,3 +227,17 @@ def test_sweeping_a_list_valued_field_gives_json_coordinates(cli, write_spec, tm
     ds = open_result(tmp_path / "outputs" / "lists" / "result.nc")
     assert [json.loads(v) for v in ds["target.values"].values] == [[2.0, -0.5], [1.0, 1.0]]
     assert ds["final_loss"].shape == (2,)
+
+
+def test_a_non_finite_scalar_variable_fails_the_run_with_its_name():
+    import xarray as xr
+
+    from engine.problem import RunFailed
+    from engine.runtime import _check_finite
+
+    ds = xr.Dataset({"ok": ((), 1.0), "rate": ((), np.nan), "y": (("t",), [1.0, np.inf])}, coords={"t": [0.0, 0.5]})
+    with pytest.raises(RunFailed, match=r"^variable 'rate' is not finite$"):
+        _check_finite(ds, frozenset())
+    with pytest.raises(RunFailed, match=r"variable 'y' is not finite at t=0.5"):
+        _check_finite(ds, frozenset({"rate"}))
+    _check_finite(ds, frozenset({"rate", "y"}))
