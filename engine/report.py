@@ -110,3 +110,17 @@ def point_label(ds: xr.Dataset, position: dict[str, int], short: bool = False) -
             key = name.split(".")[-1] if short else name
             parts.append(f"{key}={ds[name].values[i]}")
     return ", ".join(parts)
+
+
+def sweep_points(ds: xr.Dataset, da: xr.DataArray, exclude=(), label=None):
+    """``(selection, label)`` for every sweep point of ``da``: each combination of its dims not in ``exclude``.
+
+    ``selection`` maps those dims to indices (for ``isel``); ``label`` names the point
+    (``label(ds, selection)``, by default :func:`point_label` with short keys), or "run"
+    when the result has a single point.
+    """
+    name = label or (lambda d, sel: point_label(d, sel, short=True))
+    dims = [d for d in da.dims if d not in exclude]
+    for idx in np.ndindex(*(da.sizes[d] for d in dims)):
+        sel = dict(zip(dims, idx))
+        yield sel, name(ds, sel) or "run"

@@ -28,6 +28,7 @@ import xarray as xr
 from pydantic import Field, model_validator
 
 from engine.problem import Problem, RunContext, RunFailed, variable
+from engine.report import sweep_points
 from engine.spec import FieldError, ProblemSpec, Section, quantity
 from solvers import bgk
 
@@ -463,22 +464,13 @@ class BGK(Problem):
 KN = "collision.kn"
 
 
-def _points(result: xr.Dataset, da: xr.DataArray, exclude: set[str]):
-    from engine.report import point_label
-
-    dims = [d for d in da.dims if d not in exclude]
-    for idx in np.ndindex(*(da.sizes[d] for d in dims)):
-        sel = dict(zip(dims, idx))
-        yield sel, point_label(result, sel, short=True) or "run"
-
-
 def report(result: xr.Dataset) -> str:
     """Final-time relative differences to each reference, one line per sweep point."""
     names = sorted(n for n in result.data_vars if n.startswith(("l2_", "l1_")))
     if not names:
         return "no references computed"
     lines = ["relative differences at t_final (kinetic vs reference):", "  point: " + ", ".join(names)]
-    for sel, label in _points(result, result[names[0]], set()):
+    for sel, label in sweep_points(result, result[names[0]], set()):
         vals = ", ".join(f"{float(result[n].isel(sel)):.3g}" for n in names)
         lines.append(f"  {label}: {vals}")
     if "mass" in result:
@@ -500,7 +492,7 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
         sub = result if kn is None else result.sel({KN: kn})
         sub = sub.isel(t=-1)
         for ax, qn, lab in zip(row, ("rho", "u", "T"), ("density", "velocity", "temperature")):
-            for sel, label in _points(result, sub[qn], {"x"}):
+            for sel, label in sweep_points(result, sub[qn], {"x"}):
                 ax.plot(sub["x"], sub[qn].isel(sel), "-", lw=1.2, label=f"kinetic {label}")
                 for s in refs:
                     style, name = styles[s]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from engine.report import pivot_table, point_label
+from engine.report import pivot_table, point_label, sweep_points
 
 DEPTH = "model.depth"
 
@@ -72,10 +71,8 @@ def report(result: xr.Dataset) -> str:
 
 def _line_groups(result: xr.Dataset, da: xr.DataArray, exclude: set[str]):
     """(label, 1-D slice) for every combination of the sweep dims of ``da`` not in ``exclude``."""
-    dims = [d for d in da.dims if d not in exclude]
-    for idx in np.ndindex(*(da.sizes[d] for d in dims)):
-        sel = dict(zip(dims, idx))
-        yield point_label(result, sel, short=True) or "run", da.isel(sel)
+    for sel, label in sweep_points(result, da, exclude):
+        yield label, da.isel(sel)
 
 
 def plot(result: xr.Dataset, outdir: Path) -> list[Path]:

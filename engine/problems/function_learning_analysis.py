@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from engine.report import point_label
+from engine.report import sweep_points
 
 SEED = "seed"
 #: (sweep key, short name, symbol) of the axes a rate is fitted along
@@ -73,10 +73,8 @@ def rates(result: xr.Dataset) -> xr.Dataset | None:
 
 def _groups(result: xr.Dataset, da: xr.DataArray, exclude: set[str]):
     """(label, slice) for every combination of the dims of ``da`` not in ``exclude``."""
-    dims = [d for d in da.dims if d not in exclude]
-    for idx in np.ndindex(*(da.sizes[d] for d in dims)):
-        sel = dict(zip(dims, idx))
-        yield point_label(result, sel, short=True) or "run", da.isel(sel), sel
+    for sel, label in sweep_points(result, da, exclude):
+        yield label, da.isel(sel), sel
 
 
 def _seed_stats(da: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:

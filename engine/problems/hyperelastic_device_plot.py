@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from engine.problems.hyperelastic_common import save_figure
-from engine.report import point_label
+from engine.report import sweep_points
 
 METRICS = ("reflection_peak", "reflected_energy", "output_error")
 LENS = (("virtual_source_shift", "virtual_source_shift_predicted"), ("focal_distance", "focal_distance_thin_lens"))
@@ -22,10 +22,7 @@ PANELS = (("w", "device", "x", "y"), ("w_bare", "bare", "x", "y"), ("w_homogeneo
 
 def _points(result: xr.Dataset):
     """(selection, label) of every sweep point."""
-    dims = list(result["dt"].dims)
-    for idx in np.ndindex(*(result.sizes[d] for d in dims)):
-        sel = dict(zip(dims, idx))
-        yield sel, point_label(result, sel, short=True) or "run"
+    return sweep_points(result, result["dt"])
 
 
 def _fields(result: xr.Dataset, sel: dict) -> xr.Dataset | None:

@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 
 from engine.problems.hyperelastic_common import save_figure
+from engine.report import sweep_points
 
 LINESTYLES = ("-", "--", "-.", ":")
 OWN_DIMS = {"angle", "angle_simulated", "row", "col"}
@@ -35,10 +36,7 @@ def _label(result: xr.Dataset, sel: dict) -> str:
 
 def _points(result: xr.Dataset):
     """``(selection, label)`` for every sweep point of the result."""
-    dims = [d for d in result["R"].dims if d not in OWN_DIMS]
-    for idx in np.ndindex(*(result.sizes[d] for d in dims)):
-        sel = dict(zip(dims, idx))
-        yield sel, _label(result, sel) or "run"
+    return sweep_points(result, result["R"], OWN_DIMS, _label)
 
 
 def _at(result: xr.Dataset, sel: dict, name: str, default=np.nan):

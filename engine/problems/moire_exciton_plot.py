@@ -14,17 +14,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from engine.report import sweep_points
+
 TWIST, DENSITY = "twist_deg", "initial.peak_density_cm2"
-
-
-def _points(result: xr.Dataset, da: xr.DataArray, exclude: set[str]):
-    """(selection, label) for every sweep point of ``da`` outside the dims in ``exclude``."""
-    from engine.report import point_label
-
-    dims = [d for d in da.dims if d not in exclude]
-    for idx in np.ndindex(*(da.sizes[d] for d in dims)):
-        sel = dict(zip(dims, idx))
-        yield sel, point_label(result, sel, short=True) or "run"
 
 
 def report(result: xr.Dataset) -> str:
@@ -32,7 +24,7 @@ def report(result: xr.Dataset) -> str:
     lines = [f"moire period {float(result['moire_period'].min()):.3g}-{float(result['moire_period'].max()):.3g} nm"]
     if "D_eff" in result:
         lines.append("D_eff / D per species (cell problem):")
-        for sel, label in _points(result, result["D_eff_ratio"], {"species"}):
+        for sel, label in sweep_points(result, result["D_eff_ratio"], {"species"}):
             vals = result["D_eff_ratio"].isel(sel).values
             if np.all(np.isnan(vals)):
                 continue
@@ -40,7 +32,7 @@ def report(result: xr.Dataset) -> str:
                                                      zip(result["species"].values, vals)))
     if "D_late" in result:
         lines.append("resolved run: D_late [cm^2/s] (cell problem on the same grid):")
-        for sel, label in _points(result, result["D_late"], set()):
+        for sel, label in sweep_points(result, result["D_late"], set()):
             if np.isfinite(float(result["D_late"].isel(sel))):
                 lines.append(f"  {label}: {float(result['D_late'].isel(sel)):.5g} "
                              f"({float(result['D_cell_grid'].isel(sel)):.5g})")
@@ -48,7 +40,7 @@ def report(result: xr.Dataset) -> str:
         return "\n".join(lines)
     unit = result["L_msd"].attrs.get("units", "")
     lines.append(f"point: alpha, L_msd [{unit}], L_Dtau [{unit}], final/initial population")
-    for sel, label in _points(result, result["alpha"], set()):
+    for sel, label in sweep_points(result, result["alpha"], set()):
         sub = result.isel(sel)
         if not np.isfinite(float(sub["alpha"])) and "D_late" in result:
             continue
@@ -78,7 +70,7 @@ def _msd_figure(result: xr.Dataset, panel_dim: str, name: str, outdir: Path) -> 
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False, sharey=True)
     for ax, (title, sel0) in zip(axes[0], panels):
         sub = result.isel(sel0)
-        for sel, label in _points(sub, sub["msd"], {"t"}):
+        for sel, label in sweep_points(sub, sub["msd"], {"t"}):
             ax.plot(sub["t"], sub["msd"].isel(sel), "-", lw=1.2, label=label)
         ax.set_xlabel("t [ns]")
         ax.set_title(title, fontsize=9)
@@ -99,7 +91,7 @@ def _populations_figure(result: xr.Dataset, outdir: Path) -> Path:
                              sharey=True)
     styles = ["-", "--", "-.", ":"]
     labelled = set()
-    for sel, label in _points(result, pop, {"t", "species"}):
+    for sel, label in sweep_points(result, pop, {"t", "species"}):
         p = pop.isel(sel)
         n0 = float(p.isel(t=0).sum())
         colour = f"C{sel.get(TWIST, 0) % 10}"
@@ -131,7 +123,7 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(5, 3.5))
         if dims:
             key = dims[0]
-            for sel, label in _points(result, da, {key}):
+            for sel, label in sweep_points(result, da, {key}):
                 ax.plot(result[key].values, da.isel(sel).values, "o-", label=label)
             ax.set_xlabel(key)
             ax.legend(fontsize=7)
@@ -146,7 +138,7 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
         paths.append(_msd_figure(result, DENSITY, "msd_by_density.png", outdir))
         fig, ax = plt.subplots(figsize=(5, 3.6))
         da = result["L_msd"]
-        for sel, label in _points(result, da, {DENSITY}):
+        for sel, label in sweep_points(result, da, {DENSITY}):
             ax.semilogx(result[DENSITY].values, da.isel(sel).values, "o-", label=label)
         ax.set_xlabel("peak density [cm^-2]")
         ax.set_ylabel(f"diffusion length sqrt(msd(t_end)) [{da.attrs.get('units', '')}]")
