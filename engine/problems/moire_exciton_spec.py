@@ -218,10 +218,15 @@ def _check_resolved(spec: MoireExcitonSpec, par) -> None:
             raise FieldError("initial.sigma_um", f"the spot (σ₀ = {sigma_nm:.4g} nm) does not fit the periodic "
                              f"domain of half-width {half:.4g} nm", f"sigma_um <= {half / 3e3:.3g}")
     if g.dt_ps is not None:
-        bound = model.resolved_system(spec, par).stable_dt(par.n_peak_nm2)
-        if g.dt_ps > bound:
-            raise FieldError("grid.resolved.dt_ps", f"dt_ps = {g.dt_ps:g} is above the explicit stability bound "
-                             f"{bound:.4g} ps", f"dt_ps <= {bound:.4g}")
+        _check_dt("grid.resolved.dt_ps", g.dt_ps, model.resolved_system(spec, par).stable_dt(par.n_peak_nm2), "ps")
+
+
+def _check_dt(field: str, dt: float, bound: float, unit: str) -> None:
+    """A time step fixed by the user must not exceed the explicit scheme's stability bound."""
+    if dt > bound:
+        name = field.rsplit(".", 1)[-1]
+        raise FieldError(field, f"{name} = {dt:g} is above the explicit stability bound {bound:.4g} {unit}",
+                         f"{name} <= {bound:.4g}")
 
 
 def _check_continuum(spec: MoireExcitonSpec, par) -> None:
@@ -233,10 +238,7 @@ def _check_continuum(spec: MoireExcitonSpec, par) -> None:
         raise FieldError("grid.continuum.extent_um", f"extent_um = {g.extent_um:g} holds less than 4 σ₀ of the "
                          f"spot (σ₀ = {spec.initial.sigma_um:g} µm)", f"extent_um >= {4 * spec.initial.sigma_um:g}")
     if g.dt_ns is not None:
-        bound = model.continuum_system(spec, par).stable_dt(par.n_peak_um2)
-        if g.dt_ns > bound:
-            raise FieldError("grid.continuum.dt_ns", f"dt_ns = {g.dt_ns:g} is above the explicit stability bound "
-                             f"{bound:.4g} ns", f"dt_ns <= {bound:.4g}")
+        _check_dt("grid.continuum.dt_ns", g.dt_ns, model.continuum_system(spec, par).stable_dt(par.n_peak_um2), "ns")
 
 
 def _check_kmc(spec: MoireExcitonSpec, par) -> None:
