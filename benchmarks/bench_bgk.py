@@ -11,7 +11,7 @@ each next to a plain numpy implementation of the same scheme (below, vectorized 
 and v with ``np.roll``) and next to the machine's memory bandwidth measured in the same run (a
 copy of a 256 MiB array, counted as read + write). Timings are the best of ``repeat`` calls.
 
-Run: ``python benchmarks/bench_bgk.py``.
+Run: ``python -m benchmarks.bench_bgk`` (all benchmarks: ``python -m benchmarks``).
 """
 
 import time
@@ -19,20 +19,8 @@ import time
 import numba
 import numpy as np
 
+from benchmarks.timing import best_of, memory_bandwidth
 from solvers.bgk import PhaseGrid, initial, solve, warmup
-
-
-def memory_bandwidth(mib=256, repeat=5):
-    """GB/s of ``np.copyto`` on a ``mib`` MiB float64 array (bytes read + bytes written)."""
-    a = np.ones(mib * 2**20 // 8)
-    b = np.empty_like(a)
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        np.copyto(b, a)
-        best = min(best, time.perf_counter() - t)
-    return 2 * a.nbytes / best / 1e9
-
 
 def _minmod(a, b):
     return 0.5 * (np.sign(a) + np.sign(b)) * np.minimum(np.abs(a), np.abs(b))
@@ -75,12 +63,9 @@ def _case(n_batch, n_x, n_v, steps, numpy_steps_n, repeat):
     kn = 10.0 ** rng.uniform(-3, 1, n_batch)
     dt = 0.4 * grid.dx / np.abs(grid.v).max()
     t = [steps * dt * (1 - 1e-9)]
-    best = np.inf
-    for _ in range(repeat):
-        tic = time.perf_counter()
-        s = solve(f0, grid, kn, t)
-        best = min(best, time.perf_counter() - tic)
-    assert s.n_steps == steps
+    taken = []
+    best = best_of(lambda: taken.append(solve(f0, grid, kn, t).n_steps), repeat)
+    assert taken[-1] == steps
     cells = n_batch * n_x * n_v
     fnp = f0[:, 0].copy()
     tic = time.perf_counter()

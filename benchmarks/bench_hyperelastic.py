@@ -8,7 +8,7 @@ checked equal to the numba kernel. The machine's memory bandwidth (copy of 256 M
 measured in the same run; the kernel streams about 64 bytes per node-update (w^n, w^{n-1} read and
 written, three cell coefficients, d and g).
 
-Run: ``python benchmarks/bench_hyperelastic.py``.
+Run: ``python -m benchmarks.bench_hyperelastic``.
 """
 
 import time
@@ -16,7 +16,7 @@ import time
 import numba
 import numpy as np
 
-from benchmarks.bench_bgk import memory_bandwidth
+from benchmarks.timing import best_of, memory_bandwidth
 from solvers.hyperelastic import fem
 from solvers.hyperelastic.material import push_forward
 
@@ -62,12 +62,7 @@ def measure(n=2000, steps=20, numpy_steps=3, repeat=3):
     rates = {}
     for name, blocks in (("numba", s.blocks), ("numba_1thread", 1)):
         s.blocks = blocks
-        best = np.inf
-        for _ in range(repeat):
-            tic = time.perf_counter()
-            s.advance(steps)
-            best = min(best, time.perf_counter() - tic)
-        rates[name] = n * n * steps / best
+        rates[name] = n * n * steps / best_of(lambda: s.advance(steps), repeat)
     tic = time.perf_counter()
     for _ in range(numpy_steps):
         u, u_old = numpy_step(u, u_old, *operator), u

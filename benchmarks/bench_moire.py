@@ -7,8 +7,8 @@ second of the ``kmc`` Monte Carlo, each next to a plain numpy version of the sam
 - kmc: 10⁴ excitons hopping on a 512 × 512 moiré-site lattice with exclusion and decay (uniformised
   Gillespie, :mod:`solvers.moire.kmc`) against the same event loop in Python with numpy's generator.
 
-Timings are the best of ``repeat`` calls. Run: ``python benchmarks/bench_moire.py``. :func:`measure` does all
-the timing (and the memory bandwidth, :func:`benchmarks.bench_bgk.memory_bandwidth`); :func:`section` turns
+Timings are the best of ``repeat`` calls. Run: ``python -m benchmarks.bench_moire``. :func:`measure` does all
+the timing (and the memory bandwidth, :func:`benchmarks.timing.memory_bandwidth`); :func:`section` turns
 its result into the markdown lines for docs/performance.md.
 """
 
@@ -20,7 +20,7 @@ import time
 import numba
 import numpy as np
 
-from benchmarks.bench_bgk import memory_bandwidth
+from benchmarks.timing import best_of, memory_bandwidth
 from solvers.moire import geometry, kmc, sg
 
 
@@ -41,15 +41,6 @@ def numpy_sg_steps(n, bxp, bxm, byp, bym, decay, dt, steps):
                + np.roll(byp, 1, axis=0) * south - np.roll(bym, 1, axis=0) * n - byp * n + bym * north)
         n = n + dt * (div - decay * n)
     return n
-
-
-def _best(fn, repeat):
-    best = math.inf
-    for _ in range(repeat):
-        tic = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - tic)
-    return best
 
 
 def _best_interleaved(fns: dict, repeat: int) -> dict:
@@ -139,7 +130,7 @@ def measure_kmc(count=10_000, size=512, t_end=20.0, numpy_t_end=0.5, repeat=3) -
 
     numba_run()
     events = numba_run()
-    sec = _best(numba_run, repeat)
+    sec = best_of(numba_run, repeat)
 
     def numpy_run():
         occ = np.zeros((size, size), dtype=np.int32)
@@ -147,7 +138,7 @@ def measure_kmc(count=10_000, size=512, t_end=20.0, numpy_t_end=0.5, repeat=3) -
         return numpy_kmc(i.copy(), j.copy(), occ, 1.0, 1e-3, numpy_t_end, np.random.default_rng(1))
 
     np_events = numpy_run()
-    np_sec = _best(numpy_run, 1)
+    np_sec = best_of(numpy_run, 1)
     return {"numba": events / sec, "numpy": np_events / np_sec, "events": events}
 
 
