@@ -49,6 +49,15 @@ def activate(pre: torch.Tensor, activation: str, x_norm: torch.Tensor | None = N
     raise ValueError(f"unknown activation {activation!r}")
 
 
+def activate_(pre: torch.Tensor, activation: str) -> torch.Tensor:
+    """sigma(pre) in place (no smoothing), for feature blocks written into a reused buffer."""
+    if activation == "relu":
+        return pre.clamp_(min=0.0)
+    if activation == "tanh":
+        return pre.tanh_()
+    raise ValueError(f"unknown activation {activation!r}")
+
+
 def arccos_kernel(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """k(x_i, y_k) of the ReLU feature model with pi_0 uniform on S^{d-1} (or N(0, I/d)).
 

@@ -17,13 +17,18 @@ from __future__ import annotations
 
 from typing import Callable
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.linalg
 import torch
 
-from learners.function_learning.features import activate, arccos_kernel
+from learners.function_learning.features import activate, activate_, arccos_kernel
 from learners.function_learning.training import Curves, half_mse, run_steps
 
 CHUNK_ELEMENTS = 2 ** 23  # entries of one (points x features) block
-GRAM_ROWS = 512  # rows of the diagonal and lower blocks of a Gram matrix
+GRAM_ROWS = 512  # rows of the diagonal and lower blocks of a Gram matrix (non-CPU devices)
+SYRK = {torch.float64: np.float64, torch.float32: np.float32}  # dtypes with a BLAS syrk on the CPU
 
 
 class RandomFeatureKernel:
@@ -36,20 +41,61 @@ class RandomFeatureKernel:
     def width(self) -> int:
         return self.w.shape[0]
 
-    def _blocks(self, n: int):
+    def _blocks(self, n: int) -> list[tuple[int, torch.Tensor]]:
+        """(first index j, w[j:j + s]) for blocks of s features with n * s about CHUNK_ELEMENTS."""
         size = max(1, CHUNK_ELEMENTS // max(n, 1))
-        for j in range(0, self.width, size):
-            yield self.w[j:j + size]
+        return [(j, self.w[j:j + size]) for j in range(0, self.width, size)]
+
+    def _feature_blocks(self, x: torch.Tensor, blocks: list[tuple[int, torch.Tensor]] | None = None):
+        """Yield (j, Phi(x)[:, j:j + s]) (n, s) for the feature blocks; all blocks are written into one
+        buffer (no allocation per block), so each is valid only until the next one is yielded."""
+        n = x.shape[0]
+        blocks = self._blocks(n) if blocks is None else blocks
+        buf = x.new_empty(n * max(w.shape[0] for _, w in blocks))
+        for j, w in blocks:
+            yield j, activate_(torch.mm(x, w.T, out=buf[: n * w.shape[0]].view(n, w.shape[0])), self.activation)
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """k_m(x_i, y_k), shape (n, p), accumulated over blocks of features; for ``x is y`` only the
-        blocks on and below the diagonal are multiplied (about half the flops of a full product)."""
+        """k_m(x_i, y_k), shape (n, p), accumulated over blocks of features; for ``x is y`` only one
+        triangle is computed (:meth:`gram`)."""
         if x is y:
-            return self.gram_lower_blocks(x)
+            return self.gram(x)
         out = x.new_zeros((x.shape[0], y.shape[0]))
-        for w in self._blocks(max(x.shape[0], y.shape[0])):
-            out.addmm_(activate(x @ w.T, self.activation), activate(y @ w.T, self.activation).T)
+        blocks = self._blocks(max(x.shape[0], y.shape[0]))
+        for (_, fx), (_, fy) in zip(self._feature_blocks(x, blocks), self._feature_blocks(y, blocks)):
+            out.addmm_(fx, fy.T)
         return out / self.width
+
+    def gram(self, x: torch.Tensor) -> torch.Tensor:
+        """k_m(x_i, x_k) (n, n): BLAS syrk on the CPU (:meth:`gram_syrk`), else :meth:`gram_lower_blocks`."""
+        if x.device.type == "cpu" and x.dtype in SYRK:
+            return self.gram_syrk(x)
+        return self.gram_lower_blocks(x)
+
+    def gram_syrk(self, x: torch.Tensor) -> torch.Tensor:
+        """k_m(x_i, x_k) (n, n) for a CPU float32/float64 x: the lower triangle accumulated in place by
+        BLAS syrk (n^2 s flops for a block of s features, half the full product) over the feature
+        blocks, which are dealt to torch.get_num_threads() threads (syrk releases the GIL) with one
+        accumulator each, so the torch thread budget is used whatever BLAS's own thread count."""
+        n = x.shape[0]
+        blocks = self._blocks(n)
+        workers = max(1, min(torch.get_num_threads(), len(blocks)))
+        dtype = SYRK[x.dtype]
+        syrk = scipy.linalg.get_blas_funcs("syrk", dtype=dtype)
+
+        def accumulate(share):
+            acc = np.zeros((n, n), dtype=dtype, order="F")
+            for _, phi in self._feature_blocks(x, share):
+                acc = syrk(1.0, phi.numpy().T, beta=1.0, c=acc, trans=1, lower=1, overwrite_c=1)
+            return acc
+
+        shares = [blocks[i::workers] for i in range(workers)]
+        if workers == 1:
+            lower = accumulate(shares[0])
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                lower = sum(pool.map(accumulate, shares))
+        return _mirror_lower(torch.from_numpy(lower)) / self.width
 
     def gram_lower_blocks(self, x: torch.Tensor) -> torch.Tensor:
         """k_m(x_i, x_k) (n, n) from the row blocks on and below the diagonal, mirrored (about
@@ -57,12 +103,11 @@ class RandomFeatureKernel:
         n = x.shape[0]
         rows = [slice(i, min(i + GRAM_ROWS, n)) for i in range(0, n, GRAM_ROWS)]
         out = x.new_zeros((n, n))
-        for w in self._blocks(n):
-            fx = activate(x @ w.T, self.activation)
+        for _, fx in self._feature_blocks(x):
             for i, ri in enumerate(rows):
                 for rj in rows[: i + 1]:
                     out[ri, rj].addmm_(fx[ri], fx[rj].T)
-        return (torch.tril(out) + torch.tril(out, -1).T) / self.width
+        return _mirror_lower(out) / self.width
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Phi_ij = sigma(w_j.x_i), shape (n, m) (in one block: for small m)."""
@@ -77,16 +122,19 @@ class RandomFeatureKernel:
 
     def coefficients(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """a = Phi(x)^T c, shape (m,)."""
-        return torch.cat([activate(x @ w.T, self.activation).T @ c for w in self._blocks(x.shape[0])])
+        return torch.cat([phi.T @ c for _, phi in self._feature_blocks(x)])
 
     def predict(self, x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """(1/m) Phi(x) a, shape (n,)."""
         out = x.new_zeros(x.shape[0])
-        j = 0
-        for w in self._blocks(x.shape[0]):
-            out += activate(x @ w.T, self.activation) @ a[j:j + w.shape[0]]
-            j += w.shape[0]
+        for j, phi in self._feature_blocks(x):
+            out += phi @ a[j:j + phi.shape[1]]
         return out / self.width
+
+
+def _mirror_lower(lower: torch.Tensor) -> torch.Tensor:
+    """The symmetric matrix whose lower triangle is that of ``lower`` (n, n)."""
+    return torch.tril(lower) + torch.tril(lower, -1).T
 
 
 def arccos(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
