@@ -11,11 +11,10 @@ Timings are the best of ``repeat`` calls.
 Run: ``python benchmarks/bench_bgk_closure.py``.
 """
 
-import time
-
 import numpy as np
 import torch
 
+from benchmarks.timing import best_of
 from learners import bgk_closure as lc
 from solvers import bgk, bgk_moments
 
@@ -124,15 +123,6 @@ def numpy_steps(V, cl, dx, kn, dt, n):
     return V
 
 
-def _best(fn, repeat):
-    best = np.inf
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def measure(repeat=3, batch=16):
     """Per-step cost (numba vs numpy) and per-run wall time (kinetic vs reduced), as a dict."""
     bgk.warmup()
@@ -141,17 +131,17 @@ def measure(repeat=3, batch=16):
     kn = np.geomspace(1e-3, 10.0, batch)
     t = np.array([0.0, 0.1])
     out = {"n_x": GRID.n_x, "n_v": GRID.n_v, "batch": batch}
-    out["kinetic"] = _best(lambda: bgk.solve(f0, GRID, kn, t), repeat) / batch
+    out["kinetic"] = best_of(lambda: bgk.solve(f0, GRID, kn, t), repeat) / batch
     for k in (1, 3):
         cl = closure(k)
         V0 = _moments(f0, cl)
         res = bgk_moments.solve_moments(V0[:1], cl, GRID.dx, 1.0, t, cfl=CFL, c_max=C_MAX)
         steps = int(res[3][0])
-        one = _best(lambda: bgk_moments.solve_moments(V0[:1], cl, GRID.dx, 1.0, t, cfl=CFL, c_max=C_MAX), repeat)
+        one = best_of(lambda: bgk_moments.solve_moments(V0[:1], cl, GRID.dx, 1.0, t, cfl=CFL, c_max=C_MAX), repeat)
         n_np = 5
         dt = 0.1 / steps
-        ref = _best(lambda: numpy_steps(V0[0], cl, GRID.dx, 1.0, dt, n_np), 1) / n_np
-        many = _best(lambda: bgk_moments.solve_moments(V0, cl, GRID.dx, kn, t, cfl=CFL, c_max=C_MAX), repeat)
+        ref = best_of(lambda: numpy_steps(V0[0], cl, GRID.dx, 1.0, dt, n_np), 1) / n_np
+        many = best_of(lambda: bgk_moments.solve_moments(V0, cl, GRID.dx, kn, t, cfl=CFL, c_max=C_MAX), repeat)
         out[f"members{k}"] = {"steps": steps, "numba_step": one / steps, "numpy_step": ref,
                               "reduced": many / batch}
     return out

@@ -74,7 +74,9 @@ def make_closure(v, dv, wtab, params, sizes, activation, in_shift, in_scale, z_s
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def equilibrium_moments(rho, u, T, cl, g, WM, GM):
-    """``W_M(U)`` and ``G_M(U)`` into ``WM, GM`` ``(M,)`` for the Maxwellian of ``(rho, u, T)``; ``g`` scratch ``(n_v,)``.
+    """``W_M(U)`` and ``G_M(U)`` into ``WM, GM`` ``(M,)`` for the Maxwellian of ``(rho, u, T)``.
+
+    ``g`` is scratch of shape ``(n_v,)``.
 
     ``M_j = rho (2 pi T)^(-1/2) exp(-(v_j - u)²/(2T))`` by a product recurrence from the node
     nearest to ``u`` outwards (three exponentials per cell instead of ``n_v``).
