@@ -270,12 +270,16 @@ def test_kernel_sum_target_has_its_rkhs_norm_and_labels_carry_the_noise():
     assert np.std(y - target.f(x)) == pytest.approx(0.1, rel=0.05)
 
 
-def test_gram_matrix_from_lower_blocks_is_the_full_product():
-    # n not a multiple of the block rows; the cross kernel k(y, x) is the plain product
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gram_matrix_by_syrk_and_by_lower_blocks_is_the_full_product(monkeypatch, threads):
+    # n not a multiple of the block rows; 5 feature blocks (dealt to 1 or 2 syrk threads);
+    # the cross kernel k(y, x) is the plain product
+    monkeypatch.setattr(linear, "CHUNK_ELEMENTS", 1100 * 700)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
     x, y = _sphere(1100, 5, 0), _sphere(7, 5, 1)
     kern = _rf_kernel(3000, 5, 2)
     fx, fy = torch.relu(x @ kern.w.T), torch.relu(y @ kern.w.T)
-    gram = kern(x, x)
-    assert torch.equal(gram, gram.T)
-    assert torch.allclose(gram, fx @ fx.T / 3000, rtol=1e-12, atol=1e-15)
+    for gram in (kern(x, x), kern.gram_lower_blocks(x)):
+        assert torch.equal(gram, gram.T)
+        assert torch.allclose(gram, fx @ fx.T / 3000, rtol=1e-12, atol=1e-15)
     assert torch.allclose(kern(y, x), fy @ fx.T / 3000, rtol=1e-12, atol=1e-15)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -76,7 +77,8 @@ class RandomFeatureKernel:
         """k_m(x_i, x_k) (n, n) for a CPU float32/float64 x: the lower triangle accumulated in place by
         BLAS syrk (n^2 s flops for a block of s features, half the full product) over the feature
         blocks, which are dealt to torch.get_num_threads() threads (syrk releases the GIL) with one
-        accumulator each, so the torch thread budget is used whatever BLAS's own thread count."""
+        (n, n) accumulator each: torch's thread budget is used even where BLAS runs one thread per
+        call (``engine`` sets OPENBLAS_NUM_THREADS=1)."""
         n = x.shape[0]
         blocks = self._blocks(n)
         workers = max(1, min(torch.get_num_threads(), len(blocks)))
@@ -86,7 +88,7 @@ class RandomFeatureKernel:
         def accumulate(share):
             acc = np.zeros((n, n), dtype=dtype, order="F")
             for _, phi in self._feature_blocks(x, share):
-                acc = syrk(1.0, phi.numpy().T, beta=1.0, c=acc, trans=1, lower=1, overwrite_c=1)
+                acc = syrk(1.0 / self.width, phi.numpy().T, beta=1.0, c=acc, trans=1, lower=1, overwrite_c=1)
             return acc
 
         shares = [blocks[i::workers] for i in range(workers)]
@@ -94,8 +96,10 @@ class RandomFeatureKernel:
             lower = accumulate(shares[0])
         else:
             with ThreadPoolExecutor(workers) as pool:
-                lower = sum(pool.map(accumulate, shares))
-        return _mirror_lower(torch.from_numpy(lower)) / self.width
+                lower = functools.reduce(lambda a, b: np.add(a, b, out=a), pool.map(accumulate, shares))
+        full = lower + lower.T  # the upper triangle of ``lower`` is zero: the diagonal is doubled
+        full[np.diag_indices(n)] *= 0.5
+        return torch.from_numpy(full)
 
     def gram_lower_blocks(self, x: torch.Tensor) -> torch.Tensor:
         """k_m(x_i, x_k) (n, n) from the row blocks on and below the diagonal, mirrored (about
