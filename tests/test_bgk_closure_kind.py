@@ -164,3 +164,14 @@ def test_a_model_file_of_other_networks_is_rejected(trained, tmp_path, capsys):
     spec.write_text(spec.read_text().replace("n_extra: 3", "n_extra: 4").replace("[24, 24]", "[24, 16]"))
     assert main(["validate", str(spec)]) == 2
     assert "its widths is [24, 24], the spec asks for [24, 16]" in capsys.readouterr().err
+
+
+def test_a_relative_model_path_is_read_from_the_spec_files_folder(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    spec = folder / "spec.yaml"
+    spec.write_text("kind: bgk_closure\nlearner: {checkpoint: models/m.pt}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert f"the model file '{folder / 'models' / 'm.pt'}' does not exist" in err, err

@@ -42,7 +42,7 @@ from pydantic import Field, model_validator
 
 from engine.problem import Problem, RunContext
 from engine.problems.bgk import Grid, Scheme, Velocity
-from engine.spec import FieldError, ProblemSpec, Section, quantity
+from engine.spec import FieldError, ProblemSpec, Section, SpecPath, quantity
 from solvers import bgk
 
 TRAIN_FAMILIES = ("wave", "mix")
@@ -111,8 +111,8 @@ class Learner(Section):
     record_every: int = quantity(100, units="1", description="Steps between recorded losses.", ge=1)
     dtype: Literal["float32", "float64"] = Field("float32", description="Training precision.")
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Torch device; auto = cuda when available.")
-    checkpoint: str | None = Field(None, description="Model file (runs/<id>.model.pt) to use instead of training; "
-                                   "relative to the working directory.")
+    checkpoint: SpecPath | None = Field(None, description="Model file (runs/<id>.model.pt) to use instead of training; "
+                                   "a relative path is read from the spec file's folder.")
 
 
 class ActiveLearning(Section):

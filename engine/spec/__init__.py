@@ -5,7 +5,7 @@ registry) is imported on first use, so a kind module can import the models
 without a circular import.
 """
 
-from engine.spec.base import ProblemSpec, Section, Sweep, quantity
+from engine.spec.base import ProblemSpec, Section, SpecPath, Sweep, quantity
 from engine.spec.errors import FieldError, SpecError
 
 _RESOLVE = ("Resolved", "RunPoint", "resolve", "resolve_text", "run_id")
@@ -19,4 +19,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'engine.spec' has no attribute {name!r}")
 
 
-__all__ = ["FieldError", "ProblemSpec", "Section", "SpecError", "Sweep", "quantity", *_RESOLVE]
+__all__ = ["FieldError", "ProblemSpec", "Section", "SpecError", "SpecPath", "Sweep", "quantity", *_RESOLVE]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, Union
+from pathlib import Path
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
 #: Top-level fields that do not change the physics and so not a run's identity.
 NOT_IN_RUN_ID = frozenset({"name", "description", "sweep", "checkpoint"})
@@ -22,6 +23,23 @@ def quantity(default: Any = ..., *, units: str, description: str, **constraints:
     """A field with physical units: the unit goes into the description, the JSON Schema and
     the ``units`` attribute of a sweep coordinate.  Use ``units="1"`` for pure numbers."""
     return Field(default, description=f"{description} [{units}]", json_schema_extra={"units": units}, **constraints)
+
+
+#: Validation-context key: the folder of the spec file, against which relative paths in a spec are read.
+SPEC_DIR = "spec_dir"
+
+
+def _from_spec_folder(value: str, info: ValidationInfo) -> str:
+    path = Path(value).expanduser()
+    folder = (info.context or {}).get(SPEC_DIR)
+    if not path.is_absolute() and folder is not None:
+        path = Path(folder) / path
+    return str(path)
+
+
+#: A file path in a spec (``field: SpecPath | None``): a relative path is read against the spec
+#: file's folder; for specs given as text, against the working directory.
+SpecPath = Annotated[str, AfterValidator(_from_spec_folder)]
 
 
 class Section(BaseModel):

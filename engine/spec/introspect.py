@@ -38,6 +38,8 @@ class FieldDoc:
 
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:  # e.g. SpecPath: the validators are not part of the type's name
+        return _type_name(typing.get_args(annotation)[0])
     if origin is typing.Literal:
         return " | ".join(repr(a) if not isinstance(a, str) else a for a in typing.get_args(annotation))
     if origin in (typing.Union, types.UnionType):

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from engine.problem import Problem
 from engine.registry import UnknownKind, get_problem, known_kinds
-from engine.spec.base import NOT_IN_RUN_ID, ProblemSpec, check_field_path, model_at
+from engine.spec.base import NOT_IN_RUN_ID, SPEC_DIR, ProblemSpec, check_field_path, model_at
 from engine.spec.errors import SpecError, closest, from_validation_error
 from engine.spec.loader import Positions, load_spec_file, load_spec_text
 from engine.spec.overrides import apply_overrides, set_path
@@ -70,7 +70,9 @@ def _kind(tree: dict, pos: Positions) -> Problem:
 
 def _validate(model: type[ProblemSpec], tree: dict, pos: Positions) -> ProblemSpec:
     try:
-        return model.model_validate(tree)
+        source = Path(pos.source)
+        context = {SPEC_DIR: str(source.resolve().parent)} if source.is_file() else None
+        return model.model_validate(tree, context=context)
     except ValidationError as exc:
         raise from_validation_error(exc, pos, lambda path: list((model_at(model, path) or model).model_fields)) from None
 
