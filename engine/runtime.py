@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import logging
 import os
 import socket
 import tempfile
@@ -60,6 +61,7 @@ class RunOutcome:
     reason: str = ""
     traceback: str = ""
     label: str = ""
+    messages: tuple[str, ...] = ()  # what the kind logged to ``ctx.log`` during the run
     dataset: Any = field(default=None, repr=False, compare=False)  # kept in the client process only
 
 
@@ -116,12 +118,37 @@ def warm_once(kind: str) -> None:
     _WARM.add(kind)
 
 
+class _Messages(logging.Handler):
+    """Keeps the formatted records of one run, to travel back with its outcome."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname} {record.getMessage()}")
+
+
 def compute(task: RunTask, progress: Callable[[int, int], None] | None = None) -> tuple[RunOutcome, "xr.Dataset | None"]:
     """Run ``task`` and return its outcome and dataset (None if it failed); writes no run file.
 
     Never raises except for KeyboardInterrupt.  Checkpoints, if the kind
-    offers them, go beside the task's run file.
+    offers them, go beside the task's run file. What the kind logs to ``ctx.log``
+    comes back in ``outcome.messages`` (the client writes it to engine.log).
     """
+    log = logging.getLogger(f"engine.run.{task.run_id}")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    messages = _Messages()
+    log.addHandler(messages)
+    try:
+        outcome, ds = _compute(task, progress, log)
+    finally:
+        log.removeHandler(messages)
+    return dataclasses.replace(outcome, messages=tuple(messages.lines)), ds
+
+
+def _compute(task: RunTask, progress: Callable[[int, int], None] | None, log: logging.Logger):
     start = time.perf_counter()
     try:
         problem = get_problem(task.kind)
@@ -129,7 +156,7 @@ def compute(task: RunTask, progress: Callable[[int, int], None] | None = None) -
             warm_once(task.kind)
         spec = problem.Spec.model_validate(task.spec)
         schedule = spec.checkpoint
-        ctx = RunContext(seed=spec.seed, run_id=task.run_id, checkpointer=Checkpointer(
+        ctx = RunContext(seed=spec.seed, run_id=task.run_id, log=log, checkpointer=Checkpointer(
             checkpoint_path(task.path), schedule.every_steps, schedule.every_seconds))
         if progress is not None:
             ctx.progress = progress

@@ -149,6 +149,8 @@ def _collect(ex, todo, report: SweepReport, progress: Progress, log: logging.Log
     for outcome in ex.run(todo, progress.step if len(todo) == 1 else None):
         report.outcomes.append(outcome)
         progress.advance(outcome.ok)
+        for line in outcome.messages:
+            log.info("run %s: %s", outcome.run_id, line)
         if outcome.ok:
             log.info("run %s (%s) done in %.3f s", outcome.run_id, outcome.label, outcome.wall_time)
             continue

@@ -43,6 +43,7 @@ class ToyDecay(Problem):
     Spec = ToySpec
 
     def run(self, spec, ctx):
+        ctx.log.info("toy run with fail=%s", spec.fail)
         if spec.sleep:
             for i in range(10):
                 time.sleep(spec.sleep / 10)
