@@ -55,6 +55,12 @@ class RunContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("engine.run"))
     checkpointer: Checkpointer = field(default_factory=lambda: Checkpointer(None))
     resumed_from: int | None = None
+    run_file: str | None = None
+
+    def beside_run(self, suffix: str) -> Path | None:
+        """A path for a file the run keeps beside its run file (``runs/<id><suffix>``), or None
+        when the run has no file (a run called outside the engine)."""
+        return None if self.run_file is None else Path(self.run_file).with_suffix(suffix)
 
     def rng(self, stream: str) -> np.random.Generator:
         """Generator for the named ``stream`` of this run's seed."""

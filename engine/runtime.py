@@ -156,7 +156,7 @@ def _compute(task: RunTask, progress: Callable[[int, int], None] | None, log: lo
             warm_once(task.kind)
         spec = problem.Spec.model_validate(task.spec)
         schedule = spec.checkpoint
-        ctx = RunContext(seed=spec.seed, run_id=task.run_id, log=log, checkpointer=Checkpointer(
+        ctx = RunContext(seed=spec.seed, run_id=task.run_id, log=log, run_file=task.path, checkpointer=Checkpointer(
             checkpoint_path(task.path), schedule.every_steps, schedule.every_seconds))
         if progress is not None:
             ctx.progress = progress

@@ -113,11 +113,6 @@ def train_everything(spec: BGKClosureSpec, ctx: RunContext, device, dtype):
                            "n_runs": n_runs, "times": times, "n_samples": f.shape[0]}
 
 
-def _model_path(ctx: RunContext):
-    ck = ctx.checkpointer.path
-    return None if ck is None else ck.with_name(ck.name.replace(".ckpt.npz", ".model.pt"))
-
-
 def run_pipeline(spec: BGKClosureSpec, ctx: RunContext) -> xr.Dataset:
     device, dtype = _device(spec)
     if spec.learner.checkpoint is not None:
@@ -127,7 +122,7 @@ def run_pipeline(spec: BGKClosureSpec, ctx: RunContext) -> xr.Dataset:
         model_file = spec.learner.checkpoint
     else:
         weights, nets, record = train_everything(spec, ctx, device, dtype)
-        path = _model_path(ctx)
+        path = ctx.beside_run(".model.pt")
         model_file = ""
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
