@@ -45,7 +45,7 @@ def project_fit(x, y, x_test, w, dtype=torch.float64):
     """Test predictions of the min-norm interpolant by this project's learner."""
     t = [torch.tensor(a, dtype=dtype) for a in (x, y, x_test, w)]
     kern = linear.RandomFeatureKernel(t[3])
-    c = linear.min_norm(kern(t[0], t[0]), t[1])
+    c, _ = kern.min_norm(t[0], t[1])
     return kern.predict(t[2], kern.coefficients(t[0], c)).double().numpy()
 
 

@@ -283,3 +283,23 @@ def test_gram_matrix_by_syrk_and_by_lower_blocks_is_the_full_product(monkeypatch
         assert torch.equal(gram, gram.T)
         assert torch.allclose(gram, fx @ fx.T / 3000, rtol=1e-12, atol=1e-15)
     assert torch.allclose(kern(y, x), fy @ fx.T / 3000, rtol=1e-12, atol=1e-15)
+
+
+def test_random_feature_min_norm_by_mixed_precision_refinement_is_the_float64_solve(monkeypatch):
+    # several feature blocks; the float32-preconditioned refinement applies and reaches the float64 solve
+    monkeypatch.setattr(linear, "CHUNK_ELEMENTS", 200 * 700)
+    x = _sphere(200, 5, 0)
+    y = torch.relu(x[:, 0])
+    kern = _rf_kernel(3000, 5, 2)
+    c64 = linear.min_norm(kern.gram_lower_blocks(x), y)
+    assert kern._refined_min_norm(x, y, None) is not None
+    c, kc = kern.min_norm(x, y)
+    assert torch.allclose(c, c64, rtol=0, atol=1e-9 * float(c64.abs().max()))
+    assert torch.allclose(kc, y, rtol=0, atol=1e-12)
+    # a repeated point makes K singular: no refinement, the pseudo-inverse of the float64 Gram matrix
+    xd, yd = torch.cat([x, x[:3]]), torch.cat([y, y[:3]])
+    assert kern._refined_min_norm(xd, yd, None) is None
+    c, kc = kern.min_norm(xd, yd)
+    kd = kern(xd, xd)
+    assert torch.equal(c, linear.min_norm(kd, yd))
+    assert torch.allclose(kc, kd @ c, rtol=0, atol=1e-12)

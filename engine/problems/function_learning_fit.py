@@ -123,13 +123,16 @@ def _fit_dual(spec, data: Data, kernel, ctx: RunContext, f0, f0_test) -> tuple[F
     """Dual coefficients c of f = f0 + k(., X) c (f0 (n,), f0_test() (p,) the initial predictions) by
     the spec's method. The test predictions are filled in for gd only (None otherwise)."""
     fit = spec.fit
+    lam = fit.lam or 0.0
+    if fit.method != "gd" and lam == 0 and isinstance(kernel, linear.RandomFeatureKernel):
+        c, kc = kernel.min_norm(data.x, data.y - f0, fit.rcond)  # mixed-precision refinement on the CPU
+        return Fitted(f0 + kc, None, lam=lam), c
     k = kernel(data.x, data.x)
     if fit.method == "gd":
         k_test, f0_test = kernel(data.x_test, data.x), f0_test()
         c, curves = linear.gradient_descent(k, data.y, k_test, data.f_test, f0, f0_test, fit.lr_value, fit.steps,
                                             spec.output.every, ctx.progress)
         return Fitted(f0 + k @ c, f0_test + k_test @ c, curves=curves, lr=fit.lr_value), c
-    lam = fit.lam or 0.0
     c = linear.ridge(k, data.y - f0, lam) if lam > 0 else linear.min_norm(k, data.y - f0, fit.rcond)
     return Fitted(f0 + k @ c, None, lam=lam), c
 

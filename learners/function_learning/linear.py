@@ -29,6 +29,8 @@ from learners.function_learning.training import Curves, half_mse, run_steps
 
 CHUNK_ELEMENTS = 2 ** 23  # entries of one (points x features) block
 GRAM_ROWS = 512  # rows of the diagonal and lower blocks of a Gram matrix (non-CPU devices)
+REFINE_TOL = 1e-13  # relative residual |y - K c| / |y| at which min-norm refinement stops
+REFINE_STEPS = 8  # most refinement steps (each one float64 pass over the features)
 SYRK = {torch.float64: np.float64, torch.float32: np.float32}  # dtypes with a BLAS syrk on the CPU
 
 
@@ -123,6 +125,54 @@ class RandomFeatureKernel:
         phi = self.features(x) / self.width
         rtol = max(phi.shape) * torch.finfo(phi.dtype).eps if rcond is None else rcond
         return torch.linalg.pinv(phi, rtol=rtol) @ y
+
+    def kernel_matvec(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """k_m(X, X) c = Phi (Phi^T c) / m, shape (n,), in one pass over the feature blocks (no Gram matrix)."""
+        out = torch.zeros_like(c)
+        for _, phi in self._feature_blocks(x):
+            out.addmv_(phi, phi.T @ c)
+        return out / self.width
+
+    def min_norm(self, x: torch.Tensor, y: torch.Tensor, rcond: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(c, K c) for the min-norm interpolant c = K^+ y, K = k_m(X, X) (n, n), y (n,).
+
+        A CPU float64 problem is solved by mixed-precision iterative refinement: the Gram matrix in
+        float32 (half the time of float64) is Cholesky-factored (in float64) and preconditions
+        c <- c + K32^{-1} (y - K c), with K c in float64 by :meth:`kernel_matvec` (2nm flops against
+        the Gram's n^2 m), until |y - K c| <= REFINE_TOL |y|. Where K32 is not safely positive definite
+        or the residual stops shrinking tenfold per step (K too ill-conditioned for float32), and on
+        other dtypes/devices: the float64 Gram matrix and :func:`pseudo_solve`.
+        """
+        if x.device.type == "cpu" and x.dtype == torch.float64:
+            refined = self._refined_min_norm(x, y, rcond)
+            if refined is not None:
+                return refined
+        k = self(x, x)
+        c = pseudo_solve(k, y, rcond)
+        return c, k @ c
+
+    def _refined_min_norm(self, x, y, rcond):
+        """(c, K c) by float32-preconditioned refinement, or None where it does not apply (see min_norm)."""
+        n = x.shape[0]
+        k32 = RandomFeatureKernel(self.w.float(), self.activation).gram(x.float()).double()
+        chol, info = torch.linalg.cholesky_ex(k32)
+        pivots = torch.diagonal(chol) ** 2
+        # the float64 path's Cholesky condition (pivots above rcond), and pivots above float32's noise
+        rcond = max(n * torch.finfo(torch.float32).eps, 0.0 if rcond is None else rcond)
+        threshold = rcond * float(pivots.max())
+        if int(info) != 0 or float(pivots.min()) <= threshold:
+            return None
+        c = torch.zeros_like(y)
+        r, kc, norm = y, torch.zeros_like(y), float(y.norm())
+        for _ in range(REFINE_STEPS):
+            c = c + torch.cholesky_solve(r[:, None], chol)[:, 0]
+            kc = self.kernel_matvec(x, c)
+            r, previous = y - kc, float(r.norm())
+            if float(r.norm()) <= REFINE_TOL * norm:
+                return c, kc
+            if float(r.norm()) > 0.1 * previous:
+                return None
+        return None
 
     def coefficients(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """a = Phi(x)^T c, shape (m,)."""
