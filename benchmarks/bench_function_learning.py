@@ -4,10 +4,12 @@ would otherwise write, in one run.
 Problem: n = 3200 training points uniform on S^19 (d = 20), target relu(x_1), m = 20 000 ReLU
 features uniform on the sphere, minimum-norm interpolant, test error on 1000 fresh points.
 
-- project: :mod:`learners.function_learning.linear` (torch): the n x n empirical kernel accumulated
-  by BLAS syrk over blocks of features written into one reused buffer (the n x m feature matrix is
-  never stored; the blocks are shared among torch's threads), Cholesky solve, a = Phi^T c,
-  predictions by blocks; float64 and float32;
+- project: ``RandomFeatureKernel.min_norm`` of :mod:`learners.function_learning.linear` (what
+  ``engine run`` calls): the n x n empirical kernel accumulated by BLAS syrk over blocks of features
+  written into one reused buffer (the n x m feature matrix is never stored; the blocks are shared
+  among torch's threads), Cholesky solve, a = Phi^T c, predictions by blocks; in float64 the Gram
+  matrix is formed in float32 and the float64 solution reached by iterative refinement (each step
+  one float64 pass over the features); float64 and float32;
 - numpy/scipy: the dense feature matrix relu(X W^T) (n x m), K = Phi Phi^T / m,
   ``scipy.linalg.solve(..., assume_a="pos")``, predictions relu(X_test W^T) a / m -- what
   ``features + Ridge(alpha -> 0)`` does (for n_features > n_samples scikit-learn's Ridge solves
