@@ -6,7 +6,8 @@ a = a_0 + Phi^T c (Phi_ij = sigma(w_j.x_i)), so that f = f_0 + k_m(., X) c and t
 kernel model (m -> infinity, arc-cosine kernel) uses the same code with its exact kernel:
 
 - ``min_norm``: c = K^+ y, the minimum-norm interpolant (min (1/m)|a|^2 s.t. f(x_i) = y_i);
-  Cholesky when K is numerically positive definite, else an eigen-decomposition pseudo-inverse;
+  Cholesky when K is numerically positive definite, else an eigen-decomposition pseudo-inverse
+  (``RandomFeatureKernel.min_norm`` on the CPU in float64: float32 Gram matrix, float64 refinement);
 - ``ridge``: c = (K + n lam I)^{-1} y, the minimizer of (1/n)|f - y|^2 + lam (1/m)|a|^2;
 - ``gd``: c <- c - lr (f - y)/n, i.e. a <- a - lr m dR/da (mean-field step scaling).
 
