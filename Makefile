@@ -32,7 +32,11 @@ docs: $(VENV)/.installed
 	for kind in $$($(BIN)/engine list | cut -d' ' -f1); do \
 		$(BIN)/engine schema $$kind > docs/schema/$$kind.schema.json; done
 
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: $(VENV)/.installed-test
+	$(PIP) -e '.[test,dask,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -20,6 +20,7 @@ from benchmarks import (  # noqa: E402
     bench_bgk_closure,
     bench_deep_linear_step,
     bench_engine_overhead,
+    bench_function_learning,
     bench_hyperelastic,
     bench_moire,
 )
@@ -142,7 +143,8 @@ def main() -> None:
     step = bench_deep_linear_step.measure()
     peak_all = machine_matmul_rate()
     engine = bench_engine_overhead.measure()
-    kinds = [bench.section(bench.measure()) for bench in (bench_bgk, bench_bgk_closure, bench_hyperelastic, bench_moire)]
+    kinds = [bench.section(bench.measure()) for bench in (bench_bgk, bench_bgk_closure, bench_hyperelastic, bench_moire,
+                                                       bench_function_learning)]
     DOC.write_text(render(step, peak_all, engine, kinds))
     print(DOC.read_text())
 

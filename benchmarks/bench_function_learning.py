@@ -21,7 +21,7 @@ features uniform on the sphere, minimum-norm interpolant, test error on 1000 fre
 
 Timings are the best of ``repeat`` calls; errors are test MSE and relative to Var f*.
 
-Run: ``python benchmarks/bench_function_learning.py``.
+Run: ``python -m benchmarks.bench_function_learning``.
 """
 
 import os
@@ -102,8 +102,8 @@ def measure(n=3200, m=20000, d=20, n_test=1000, repeat=2):
     return {"sizes": (n, m, d, n_test), "threads": threads, "results": results}
 
 
-def section(measured) -> str:
-    """Markdown section for docs/performance.md."""
+def section(measured) -> list[str]:
+    """Markdown lines for docs/performance.md from :func:`measure`'s result."""
     n, m, d, n_test = measured["sizes"]
     res = measured["results"]
     base = res["numpy/scipy dense features, float64"][0]
@@ -120,10 +120,10 @@ def section(measured) -> str:
     for name, (seconds, mse, rel) in res.items():
         lines.append(f"| {name} | {seconds:.2f} | {base / seconds:.2f} | {mse:.3e} | {rel:.3e} |")
     if "scikit-learn features + Ridge(alpha=1e-14)" not in res:
-        lines += ["", "scikit-learn is not installed here; its Ridge solves the same n x n system on the dense "
-                  "features (the numpy/scipy row)."]
-    return "\n".join(lines) + "\n"
+        lines += ["", "scikit-learn is not installed here (`pip install -e '.[bench]'`); its Ridge solves the same "
+                  "n x n system on the dense features (the numpy/scipy row)."]
+    return lines + [""]
 
 
 if __name__ == "__main__":
-    print(section(measure()))
+    print("\n".join(section(measure())))
