@@ -131,3 +131,7 @@ def section(r: dict) -> list[str]:
 
 def main():
     print("\n".join(section(measure())))
+
+
+if __name__ == "__main__":
+    main()
