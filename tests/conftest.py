@@ -78,3 +78,31 @@ def write_spec(tmp_path):
         return str(path)
 
     return write
+
+
+class _Stop(BaseException):
+    """Stops a run from its progress callback; not an Exception, so no kind turns it into a failure."""
+
+
+@pytest.fixture
+def interrupted_and_resumed(tmp_path):
+    """``run(problem, spec, stop_at, seed=0) -> (whole, resumed, ctx)``: the run uninterrupted, and the same
+    run stopped when its progress count reaches ``stop_at`` (a checkpoint offered at every step is written),
+    then started again; ``ctx`` is the resumed run's context."""
+    from engine.checkpoint import Checkpointer
+    from engine.problem import RunContext
+
+    def run(problem, spec, stop_at, seed=0):
+        whole = problem.run(spec, RunContext(seed=seed))
+        path = tmp_path / "run.ckpt.npz"
+
+        def stop(done, total):
+            if done == stop_at:
+                raise _Stop
+
+        with pytest.raises(_Stop):
+            problem.run(spec, RunContext(seed=seed, progress=stop, checkpointer=Checkpointer(path, every_steps=1)))
+        ctx = RunContext(seed=seed, checkpointer=Checkpointer(path, every_steps=1))
+        return whole, problem.run(spec, ctx), ctx
+
+    return run

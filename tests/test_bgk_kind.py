@@ -93,14 +93,8 @@ def test_dataset_variables_carry_units_and_the_distribution_when_asked(cli, writ
     assert ds.sizes["v"] == 24
 
 
-class _Stop(Exception):
-    pass
-
-
-def test_interrupted_run_resumes_from_its_checkpoint_to_the_same_result(tmp_path):
+def test_interrupted_run_resumes_from_its_checkpoint_to_the_same_result(interrupted_and_resumed):
     """A run stopped after its second save time resumes there and ends bitwise equal to a whole run."""
-    from engine.checkpoint import Checkpointer
-    from engine.problem import RunContext
     from engine.registry import get_problem
     from engine.spec import resolve_text
 
@@ -108,23 +102,8 @@ def test_interrupted_run_resumes_from_its_checkpoint_to_the_same_result(tmp_path
                    "velocity: {v_max: 10.0, n_v: 48}\n"
                    "time: {t_final: 0.04, save_every: 0.01}\noutput: {distribution: true}\n")
     spec = resolve_text(text, "spec.yaml").points[0].spec
-    problem = get_problem("bgk")
-    whole = problem.run(spec, RunContext(seed=spec.seed))
-
-    path = tmp_path / "r.ckpt.npz"
-    seen = []
-
-    def stop_after_two(done, total):
-        seen.append(done)
-        if done == 3:  # t = 0 and t = 0.01 done and checkpointed; stop in the next interval
-            raise _Stop
-
-    with pytest.raises(_Stop):
-        problem.run(spec, RunContext(seed=spec.seed, progress=stop_after_two,
-                                     checkpointer=Checkpointer(path, every_steps=1)))
-    ctx = RunContext(seed=spec.seed, progress=lambda done, total: seen.append(done),
-                     checkpointer=Checkpointer(path, every_steps=1))
-    resumed = problem.run(spec, ctx)
-    assert ctx.resumed_from > 0 and seen == [1, 2, 3, 3, 4, 5]  # resumed at the third save time
+    # t = 0 and t = 0.01 done and checkpointed; stopped in the next interval
+    whole, resumed, ctx = interrupted_and_resumed(get_problem("bgk"), spec, stop_at=3, seed=spec.seed)
+    assert ctx.resumed_from == 10  # the time steps to t = 0.01 (dt <= cfl dx / max|v| = 0.4 / 40 / 9.9)
     for name in whole.data_vars:
         assert np.array_equal(whole[name].values, resumed[name].values), name

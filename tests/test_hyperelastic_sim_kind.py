@@ -118,9 +118,7 @@ def test_unidirectional_field_maps_the_host_field_with_second_order_error(cli, w
     assert ds["reflection_peak"].values.max() < 1e-4         # the map is continuous: nothing reflects
 
 
-def test_a_run_interrupted_and_resumed_from_its_checkpoint_equals_the_uninterrupted_run(tmp_path):
-    from engine.checkpoint import Checkpointer
-    from engine.problem import RunContext
+def test_a_run_interrupted_and_resumed_from_its_checkpoint_equals_the_uninterrupted_run(interrupted_and_resumed):
     from engine.problems.hyperelastic_device import HyperelasticDevice, HyperelasticDeviceSpec
 
     spec = HyperelasticDeviceSpec.model_validate({
@@ -128,19 +126,8 @@ def test_a_run_interrupted_and_resumed_from_its_checkpoint_equals_the_uninterrup
                                                 "subsample": 1},
         "device": {"type": "cloak", "half_width": 1.0, "half_height": 1.0, "opening": 0.3},
         "absorber": {"width": 2.0}, "time": {"t_final": 3.0, "save_every": 0.5}})
-    kind = HyperelasticDevice()
-    whole = kind.run(spec, RunContext(seed=0))
-
-    def crash(done, total):
-        if done == 8:                                        # in the second (bare) run
-            raise KeyboardInterrupt
-
-    path = tmp_path / "run.ckpt.npz"
-    with pytest.raises(KeyboardInterrupt):
-        kind.run(spec, RunContext(seed=0, progress=crash, checkpointer=Checkpointer(path, every_steps=1)))
-    resumed_ctx = RunContext(seed=0, checkpointer=Checkpointer(path, every_steps=1))
-    resumed = kind.run(spec, resumed_ctx)
-    assert resumed_ctx.resumed_from == 7
+    whole, resumed, ctx = interrupted_and_resumed(HyperelasticDevice(), spec, stop_at=8)  # in the bare run
+    assert ctx.resumed_from == 7
     for name in ("w", "w_bare", "w_homogeneous", "E", "E_bare", "reflection_peak", "scattered_norm"):
         np.testing.assert_array_equal(resumed[name].values, whole[name].values)
 

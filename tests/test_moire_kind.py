@@ -111,33 +111,16 @@ def test_twist_density_spec_shows_the_qualitative_targets(cli, tmp_path):
                                                                    "populations.png", "linecuts.png"}
 
 
-class _Crash(Exception):
-    pass
-
-
 @pytest.mark.parametrize("method, extra", [
     ("continuum", {"grid": {"continuum": {"cells": 60}}, "transport": {"repulsion_eV_cm2": 1.5e-14}}),
     ("kmc", {"grid": {"kmc": {"lattice_sites": 128, "rates": "free"}}, "initial": {"sigma_um": 0.08}}),
 ])
-def test_a_run_resumed_from_its_checkpoint_gives_the_same_result(tmp_path, method, extra):
-    from engine.checkpoint import Checkpointer
-    from engine.problem import RunContext
+def test_a_run_resumed_from_its_checkpoint_gives_the_same_result(interrupted_and_resumed, method, extra):
     from engine.problems.moire_exciton import MoireExciton, MoireExcitonSpec
 
     spec = MoireExcitonSpec.model_validate({"kind": "moire_exciton", "method": method, "time": {
         "t_final_ns": 0.5, "save_every_ns": 0.05}, **extra})
-    kind = MoireExciton()
-    reference = kind.run(spec, RunContext(seed=3))
-
-    def crash_at_6(done, total):
-        if done == 6:
-            raise _Crash
-
-    path = tmp_path / "run.ckpt.npz"
-    with pytest.raises(_Crash):
-        kind.run(spec, RunContext(seed=3, progress=crash_at_6, checkpointer=Checkpointer(path, every_steps=1)))
-    ctx = RunContext(seed=3, checkpointer=Checkpointer(path, every_steps=1))
-    resumed = kind.run(spec, ctx)
+    reference, resumed, ctx = interrupted_and_resumed(MoireExciton(), spec, stop_at=6, seed=3)
     assert ctx.resumed_from == 5
     for name in ("linecut", "population", "sigma2_raw", "msd"):
         np.testing.assert_array_equal(resumed[name].values, reference[name].values)
