@@ -106,3 +106,14 @@ def interrupted_and_resumed(tmp_path):
         return whole, problem.run(spec, ctx), ctx
 
     return run
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Small torch problems run on one thread: more only oversubscribes the CI machine's cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -11,13 +11,7 @@ from engine.store import open_result
 BASE = "kind: function_learning\nname: fl\ndata: {d: 5, n: 60, n_test: 200}\n"
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small problems: one thread avoids oversubscribing the CI machine's cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _run(cli, write_spec, tmp_path, text, *args):

@@ -14,13 +14,7 @@ from learners.function_learning.networks import ResNet, TwoLayer, resnet_weights
 from learners.function_learning.training import Diverged, train
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """These problems are small: one thread avoids oversubscribing the CI machine's cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _t(a):
