@@ -78,8 +78,10 @@ class Field:
         return np.arange(len(x)), F, solid
 
     def inverse(self, x: np.ndarray) -> np.ndarray:
-        """Reference points X = chi^-1(x), (n, 2); NaN where x is void."""
-        raise NotImplementedError
+        """Reference points X = chi^-1(x), (n, 2); NaN where x is void. Fields given only by F (no map of
+        positions, e.g. :class:`Uniform`) have none."""
+        raise TypeError(f"a {type(self).__name__} deformation field gives F only, not the map of positions that "
+                        "a comparison with the homogeneous (virtual-body) run needs")
 
 
 @dataclass(frozen=True)
