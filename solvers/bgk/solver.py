@@ -194,7 +194,7 @@ def _sweep(dst, src, b, i0, i1, v, dv, jn, lam, scheme, boundary, w_base, w_new,
 
     ``dst[b, :, i] <- w_base dst[b, :, i] + w_new (src + dt L(src))[b, :, i]``; then, if ``h > 0``,
     each updated cell is relaxed over ``h`` (``mode``) while it is in cache. ``sc``
-    (``(n_comp, 3, n_v)``) and ``buf`` (``(n_v,)``) are this sweep's scratch.
+    (``(n_comp, 4, n_v)``) and ``buf`` (``(n_v,)``) are this sweep's scratch.
     """
     nc = src.shape[1]
     for c in range(nc):
@@ -226,7 +226,7 @@ def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
     width = -(-nx // per_run)
     per_run = -(-nx // width)
     nsw = nb * per_run
-    sc = np.empty((nsw, nc, 3, nv))
+    sc = np.empty((nsw, nc, 4, nv))
     buf = np.empty((nsw, nv))
     save_f = f_o.shape[1] > 0
     swapped = False
