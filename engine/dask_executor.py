@@ -11,11 +11,10 @@ times).
 
 Worker setup: every task pins numba and torch to one thread (numba's setting
 is per thread, so it is made in the thread that runs the task); the nanny
-already starts workers with one BLAS/OpenMP thread.  The workers of a
-LocalCluster load the kernels from the numba cache that the client filled; on
-an external cluster a worker compiles (or loads) a kind's kernels before its
-first run of it, under a lock file of its host (``engine.runtime.warm_once``),
-so that processes on one machine never write the same cache file at once.
+already starts workers with one BLAS/OpenMP thread.  A worker compiles (or
+loads from numba's cache) a kind's kernels before its first run of it, under a
+lock file of its host (``engine.runtime.warm_once``), so that processes on one
+machine never write the same cache file at once.
 """
 
 from __future__ import annotations

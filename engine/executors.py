@@ -2,7 +2,7 @@
 
 An executor takes the list of :class:`~engine.runtime.RunTask` and yields a
 :class:`~engine.runtime.RunOutcome` for each as it completes.  Workers write
-their own run files and return only the outcome.  ``serial`` runs in this
+their own run files and return the outcome (with the dataset, when it is small).  ``serial`` runs in this
 process (debugger friendly, step progress for a single long run); ``local``
 uses processes on this machine with numba/torch/BLAS threads pinned so that
 workers x threads <= cores.  A new executor subclasses :class:`Executor` and is
@@ -12,6 +12,7 @@ added to :data:`EXECUTORS`.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import importlib
 import multiprocessing
 import os
@@ -20,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Callable, Iterator
 
 from engine.registry import get_problem
-from engine.runtime import THREAD_ENV, RunOutcome, RunTask, execute, pin_threads
+from engine.runtime import THREAD_ENV, RunOutcome, RunTask, execute, pin_threads, start_numba
 from engine.spec.errors import SpecError
 
 
@@ -62,8 +63,8 @@ class Executor(abc.ABC):
         """Release workers (called on exit, also after Ctrl-C)."""
 
     def start_workers(self, kind: str) -> None:
-        """Start the workers now and let them import ``kind`` (no kernel runs), so that their start
-        overlaps with the client's own warm-up (default: nothing to start)."""
+        """Start the workers now and let them import ``kind`` and set up numba (no kernel runs),
+        before the client prepares the results folder (default: nothing to start)."""
 
     @abc.abstractmethod
     def run(self, tasks: list[RunTask], progress: Callable[[int, int], None] | None = None) -> Iterator[RunOutcome]:
@@ -80,16 +81,34 @@ class SerialExecutor(Executor):
             yield execute(task, progress, keep=True)
 
 
-def _init_worker(threads: int) -> None:
+# Datasets up to this size travel back to the client with the outcome, so that combining
+# result.nc does not read the run files again; larger ones are read from the run file.
+RETURN_DATASET_MAX_BYTES = 64 * 2**20
+
+
+def _init_worker(threads: int, kind: str) -> None:
+    """Worker start: leave Ctrl-C to the parent, pin threads, import the kind and set up numba."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops workers
     pin_threads(threads)
+    get_problem(kind)
+    start_numba()
+
+
+def _execute_in_worker(task: RunTask) -> RunOutcome:
+    """:func:`~engine.runtime.execute` in a worker: the run file is written here, and the dataset
+    comes back with the outcome when it is at most :data:`RETURN_DATASET_MAX_BYTES`."""
+    outcome = execute(task, keep=True)
+    if outcome.dataset is not None and outcome.dataset.nbytes > RETURN_DATASET_MAX_BYTES:
+        outcome = dataclasses.replace(outcome, dataset=None)
+    return outcome
 
 
 class LocalExecutor(Executor):
     """Processes on this machine (spawned, so no state is inherited by fork).
 
-    The parent fills numba's cache first, so workers load the kernels from it
-    on first use, in parallel (``RunTask.cache_warm``).
+    The workers start as soon as the kind is known (:meth:`start_workers`): each imports the
+    kind and sets up numba before its first task; the kernels then load from numba's cache
+    (``engine.runtime.warm_once``, one process at a time, so only the first may compile).
     """
 
     name = "local"
@@ -99,13 +118,13 @@ class LocalExecutor(Executor):
         self.threads = max(1, cpu_count() // self.workers)
         self._pool: ProcessPoolExecutor | None = None
         self._saved_env: dict[str, str | None] = {}
+        self._entered = False
 
     def __enter__(self):
         # Set before workers start so BLAS reads them at import time in the child.
         self._saved_env = {name: os.environ.get(name) for name in THREAD_ENV}
         os.environ.update({name: str(self.threads) for name in THREAD_ENV})
-        self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
-                                         initializer=_init_worker, initargs=(self.threads,))
+        self._entered = True
         return self
 
     def close(self):
@@ -122,15 +141,21 @@ class LocalExecutor(Executor):
             else:
                 os.environ[name] = value
         self._saved_env = {}
+        self._entered = False
 
     def start_workers(self, kind: str) -> None:
-        for _ in range(self.workers):
-            self._pool.submit(get_problem, kind)
+        if not self._entered:
+            raise RuntimeError("LocalExecutor must be used as a context manager")
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
+                                             initializer=_init_worker, initargs=(self.threads, kind))
+            for _ in range(self.workers):  # the pool spawns a process per pending task, up to its size
+                self._pool.submit(int)
 
     def run(self, tasks, progress=None):
-        if self._pool is None:
-            raise RuntimeError("LocalExecutor must be used as a context manager")
-        futures: dict[Future, RunTask] = {self._pool.submit(execute, task): task for task in tasks}
+        if tasks:
+            self.start_workers(tasks[0].kind)
+        futures: dict[Future, RunTask] = {self._pool.submit(_execute_in_worker, task): task for task in tasks}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -152,18 +152,18 @@ def _prefix_union(coords: list[np.ndarray]) -> np.ndarray | None:
     return longest if all(np.array_equal(c, longest[: len(c)]) for c in coords) else None
 
 
-def _field_grid(present: list[xr.DataArray]) -> dict[str, np.ndarray | int] | None:
+def _field_grid(present: list[tuple[xr.Dataset, xr.Variable]]) -> dict[str, np.ndarray | int] | None:
     """Per dimension of a field, the union coordinate (or the common length when it has none);
-    None if the runs' grids disagree."""
-    dims = present[0].dims
-    if any(v.dims != dims for v in present):
+    None if the runs' grids disagree. ``present`` pairs each run's dataset with its variable."""
+    dims = present[0][1].dims
+    if any(v.dims != dims for _, v in present):
         return None
     grid: dict[str, np.ndarray | int] = {}
     for d in dims:
-        if all(d in v.coords for v in present):
-            union = _prefix_union([v[d].values for v in present])
+        if all(d in ds.coords for ds, _ in present):
+            union = _prefix_union([ds.variables[d].values for ds, _ in present])
         else:
-            sizes = {v.sizes[d] for v in present}
+            sizes = {v.sizes[d] for _, v in present}
             union = sizes.pop() if len(sizes) == 1 else None
         if union is None:
             return None
@@ -171,22 +171,22 @@ def _field_grid(present: list[xr.DataArray]) -> dict[str, np.ndarray | int] | No
     return grid
 
 
-def _stack(name: str, runs: dict, grid: dict, shape: tuple[int, ...]) -> np.ndarray:
-    """Array of sweep shape + field shape; points without the variable (failed runs) are NaN/empty."""
-    present = [ds[name] for ds in runs.values() if name in ds.data_vars]
+def _stack(present: dict[tuple[int, ...], xr.Variable], n_runs: int, grid: dict,
+           shape: tuple[int, ...]) -> np.ndarray:
+    """Array of sweep shape + field shape from the variables of the runs that have it (by sweep
+    index); the other points of the ``n_runs`` (failed runs) are NaN/empty."""
+    first = next(iter(present.values()))
     field_shape = tuple(g if isinstance(g, int) else len(g) for g in grid.values())
-    kind = present[0].dtype.kind
-    padded = len(present) < len(runs) or any(v.shape != field_shape for v in present)
+    kind = first.dtype.kind
+    padded = len(present) < n_runs or any(v.shape != field_shape for v in present.values())
     if kind in "OSU":
         data = np.full(shape + field_shape, "", dtype=object)
     elif kind in "iub" and padded:
         data = np.full(shape + field_shape, np.nan)
     else:
-        data = np.full(shape + field_shape, np.nan if kind in "fc" else 0, dtype=present[0].dtype)
-    for index, ds in runs.items():
-        if name in ds.data_vars:
-            var = ds[name]
-            data[index + tuple(slice(0, n) for n in var.shape)] = var.values
+        data = np.full(shape + field_shape, np.nan if kind in "fc" else 0, dtype=first.dtype)
+    for index, var in present.items():
+        data[index + tuple(slice(0, n) for n in var.shape)] = var.values
     return data
 
 
@@ -197,19 +197,23 @@ def combine(runs: dict[tuple[int, ...], xr.Dataset], shape: tuple[int, ...], dim
     and become NaN).  A field is combined when, for each of its dimensions,
     every run's coordinate is a prefix of the longest one (e.g. a loss history
     that stopped early is padded with NaN); otherwise it stays in the per-run
-    files and its name is returned in the second element.
+    files and its name is returned in the second element. Works on the runs'
+    ``xr.Variable`` objects (no DataArray is built per run and field).
     """
     names = list(dict.fromkeys(n for ds in runs.values() for n in ds.data_vars))
     variables, coords, skipped = {}, {}, []
     for name in names:
-        present = [ds[name] for ds in runs.values() if name in ds.data_vars]
-        grid = _field_grid(present)
+        present = {index: (ds, ds.variables[name]) for index, ds in runs.items() if name in ds.data_vars}
+        pairs = list(present.values())
+        grid = _field_grid(pairs)
         if grid is None:
             skipped.append(name)
             continue
-        variables[name] = xr.Variable(tuple(dims) + present[0].dims, _stack(name, runs, grid, shape), present[0].attrs)
+        first = pairs[0][1]
+        data = _stack({index: var for index, (_, var) in present.items()}, len(runs), grid, shape)
+        variables[name] = xr.Variable(tuple(dims) + first.dims, data, first.attrs)
         for d, values in grid.items():
             if not isinstance(values, int) and d not in coords:
-                source = next(v[d] for v in present if len(v[d]) == len(values))
+                source = next(ds.variables[d] for ds, _ in pairs if ds.sizes[d] == len(values))
                 coords[d] = xr.Variable((d,), values, source.attrs)
     return xr.Dataset(variables, coords=coords), skipped

@@ -11,10 +11,8 @@ Layout under the results root (default ``outputs/``)::
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import xarray as xr
 from engine import provenance
 from engine.executors import make_executor
 from engine.progress import Progress
-from engine.runtime import RunOutcome, RunTask, output_path, spec_yaml, warm_once
+from engine.runtime import RunOutcome, RunTask, output_path, spec_yaml
 from engine.spec.base import field_at, field_units
 from engine.spec.resolution import Resolved
 from engine.store import combine, open_result, remove_stale_tmp, sweep_coords, write_atomic, write_text_atomic
@@ -104,16 +102,8 @@ def run(
             ex = None
             if todo:
                 name = executor or ("dask" if scheduler else "local" if len(todo) > 1 else "serial")
-                # Fill numba's cache on this host while the workers start (they run no kernel before
-                # it is full); workers of another host (an external Dask cluster) warm up there.
-                warm = threading.Thread(target=warm_once, args=(resolved.problem.kind,), daemon=True)
-                if not scheduler:
-                    warm.start()
                 ex = pool.enter_context(make_executor(name, workers, len(todo), scheduler))
                 ex.start_workers(resolved.problem.kind)
-                if not scheduler:
-                    warm.join()
-                    todo = [dataclasses.replace(t, cache_warm=True) for t in todo]
             log = _prepare_folder(resolved, folder)
             log.info("spec %s: %d runs, %d to do, %d reused", resolved.source, len(tasks), len(todo),
                      len(report.reused))

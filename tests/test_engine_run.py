@@ -178,6 +178,21 @@ def test_local_executor_gives_bitwise_the_serial_results(cli, write_spec, tmp_pa
         assert np.array_equal(a[name].values, b[name].values)
 
 
+def test_a_local_worker_sends_small_datasets_back_and_writes_every_run_file(tmp_path, monkeypatch):
+    from engine import executors
+    from engine.sweep import unique_tasks
+
+    task = unique_tasks(resolve_text(SWEEP), tmp_path)[0]
+    (tmp_path / "runs").mkdir()
+    outcome = executors._execute_in_worker(task)
+    assert outcome.ok and Path(task.path).exists()
+    on_disk = open_result(task.path)
+    assert outcome.dataset is not None and outcome.dataset.identical(on_disk)
+    monkeypatch.setattr(executors, "RETURN_DATASET_MAX_BYTES", on_disk.nbytes - 1)
+    outcome = executors._execute_in_worker(task)
+    assert outcome.ok and outcome.dataset is None and open_result(task.path).equals(on_disk)
+
+
 def test_ctrl_c_keeps_finished_runs_and_leaves_no_temporary_files(write_spec, tmp_path):
     spec = write_spec("kind: toy_decay\nname: slow\nsleep: 1.0\nsweep:\n  grid:\n    decay.rate: [1, 2, 3, 4, 5, 6]\n")
     exe = Path(sys.executable).with_name("engine")
