@@ -206,6 +206,33 @@ def _sweep(dst, src, b, i0, i1, v, dv, jn, lam, scheme, boundary, w_base, w_new,
             relax_cell(dst, b, i, v, dv, dim, kn[b], frequency, omega, h, mode, buf)
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _run_steps(cur, oth, b, n, dt, v, dv, jn, lam, scheme, boundary, sc, kn, dim, frequency, omega, mode, buf):
+    """``n`` steps of ``dt`` for run ``b`` alone, the same operations in the same order as the
+    step-by-step sweeps of :func:`_advance`. EXACT: the result is in ``cur``; IMEX: the steps
+    alternate between ``cur`` and ``oth``, so the result is in ``oth`` when ``n`` is odd."""
+    nx = cur.shape[2]
+    if mode == EXACT:
+        if n > 0:
+            for i in range(nx):
+                relax_cell(cur, b, i, v, dv, dim, kn[b], frequency, omega, 0.5 * dt, EXACT, buf)
+        for s in range(n):
+            hh = dt if s < n - 1 else 0.5 * dt
+            _sweep(oth, cur, b, 0, nx, v, dv, jn, lam, scheme, boundary, 0.0, 1.0, sc, kn, dim, frequency, omega,
+                   0.0, mode, buf)
+            _sweep(cur, oth, b, 0, nx, v, dv, jn, lam, scheme, boundary, 0.5, 0.5, sc, kn, dim, frequency, omega,
+                   hh, mode, buf)
+    else:
+        src = cur
+        dst = oth
+        for s in range(n):
+            _sweep(dst, src, b, 0, nx, v, dv, jn, lam, scheme, boundary, 0.0, 1.0, sc, kn, dim, frequency, omega,
+                   dt, mode, buf)
+            tmp = src
+            src = dst
+            dst = tmp
+
+
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
              n_steps, dts, rho_o, m_o, E_o, q_o, H_o, f_o):
@@ -214,7 +241,9 @@ def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
     ``g`` is the stage buffer (same shape). Interval ``k`` takes ``n_steps[k]`` steps of
     ``dts[k]``, then writes the outputs at index ``k``. ``f_o`` has ``n_t`` or 0 entries in axis 1.
     Work is split into sweeps over contiguous cells of one run (about 64 sweeps in all, at
-    least 16 cells each), run in parallel.
+    least 16 cells each), run in parallel. When every sweep is a whole run (batches of 64 runs
+    or more, or runs of fewer than 32 cells), each thread instead takes whole runs through all
+    the steps of an interval while they are in cache (:func:`_run_steps`).
     """
     nb, nc, nx, nv = f.shape
     nrows = nb * nx
@@ -236,7 +265,18 @@ def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
         n = n_steps[k]
         dt = dts[k]
         lam = dt / dx
-        if mode == EXACT:
+        if per_run == 1:
+            # every sweep is a whole run: each thread takes whole runs through all the steps of the
+            # interval, so that a run's f and stage buffer stay in cache (bitwise the same numbers)
+            for b in prange(nb):
+                _run_steps(cur, oth, b, n, dt, v, dv, jn, lam, scheme, boundary, sc[b], kn, dim, frequency,
+                           omega, mode, buf[b])
+            if mode != EXACT and n % 2 == 1:
+                tmp = cur
+                cur = oth
+                oth = tmp
+                swapped = not swapped
+        elif mode == EXACT:
             if n > 0:
                 for sw in prange(nsw):
                     b = sw // per_run
