@@ -126,7 +126,9 @@ def section(r: dict) -> list[str]:
         f"({'met' if batch['speedup_vs_numpy'] >= goal_np else 'not met'}); at least {goal_rate / 1e6:.0f} million "
         f"cell-updates/s: best case {best / 1e6:.0f} million ({'met' if best >= goal_rate else 'not met'}). "
         "The kernel sweeps contiguous cells of one run per thread, computing each slope and face flux once and "
-        "relaxing each cell while it is in cache, so it is bound by arithmetic (the limiter and the Maxwellian's "
+        "relaxing each cell while it is in cache; in a batch of 64 runs or more each thread takes whole runs "
+        "through all the steps of an output interval, so that a run's f and stage buffer (320 kB here) stay in "
+        "its core's cache. It is bound by arithmetic (the limiter and the Maxwellian's "
         "exponential, vectorized by hand in `solvers/bgk/vexp.py`), not by memory. The batch holds two copies of "
         "f (the state and one stage buffer) and a few rows of scratch per thread.",
         "",
