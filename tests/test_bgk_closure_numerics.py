@@ -86,6 +86,17 @@ def test_closure_is_exactly_euler_at_equilibrium():
         np.testing.assert_array_equal(V[3:], WM)
 
 
+def test_vectorized_tanh_of_the_numba_networks_is_accurate_to_one_ulp():
+    from solvers.bgk_moments.mlp import TANH, _activate
+
+    x = np.concatenate([np.linspace(-30, 30, 20001), np.logspace(-12, 0, 2000), -np.logspace(-12, 0, 2000),
+                        [0.0, 800.0, -800.0]])
+    y = x.copy()
+    _activate(y, TANH)
+    assert np.max(np.abs(y - np.tanh(x))) <= 2.3e-16
+    assert y[-3] == 0.0 and y[-2] == 1.0 and y[-1] == -1.0
+
+
 def test_numba_closure_equals_the_torch_networks():
     weights, nets = _networks(seed=2)
     cl = _closure(seed=2)

@@ -72,7 +72,7 @@ def make_closure(v, dv, wtab, params, sizes, activation, in_shift, in_scale, z_s
     return Closure(v, float(dv), wtab, f64(v[None, :] * wtab), params, sizes, activation_code(activation), *vecs)
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "reassoc"})
 def equilibrium_moments(rho, u, T, cl, g, WM, GM):
     """``W_M(U)`` and ``G_M(U)`` into ``WM, GM`` ``(M,)`` for the Maxwellian of ``(rho, u, T)``.
 
