@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 from .compile import threaded_and_serial
+from .sg import species_sum
 
 
 @njit(cache=True)
@@ -64,9 +65,7 @@ def _step(n, out, tot, mob, fr, dlin, drep, k, n_m, cxp, cxm, cyp, cym, decay, g
     ns, ny, nx = n.shape
     for j in prange(ny):
         for i in range(nx):
-            acc = 0.0
-            for s in range(ns):
-                acc += n[s, j, i]
+            acc = species_sum(n, j, i)
             tot[j, i] = acc
             fr[j, i] = free_fraction(acc, k, n_m)
             mob[j, i] = mobility(acc, k, n_m)

@@ -159,16 +159,21 @@ PARALLEL_CELLS = 1 << 18
 FUSED_STEPS = 6
 
 
+@njit(cache=True, nogil=True, inline="always")
+def species_sum(n, j, i):
+    """Σ_s n[s, j, i]: the total density of cell (j, i) of n (n_s, n_y, n_x)."""
+    acc = 0.0
+    for s in range(n.shape[0]):
+        acc += n[s, j, i]
+    return acc
+
+
 @njit(cache=True)
 def total(n, ntot):
     """ntot[j, i] = Σ_s n[s, j, i]."""
-    ns, ny, nx = n.shape
-    for j in range(ny):
-        for i in range(nx):
-            acc = 0.0
-            for s in range(ns):
-                acc += n[s, j, i]
-            ntot[j, i] = acc
+    for j in range(n.shape[1]):
+        for i in range(n.shape[2]):
+            ntot[j, i] = species_sum(n, j, i)
 
 
 @njit(cache=True, nogil=True)
