@@ -11,7 +11,8 @@ times).
 
 Worker setup: every task pins numba and torch to one thread (numba's setting
 is per thread, so it is made in the thread that runs the task); the nanny
-already starts workers with one BLAS/OpenMP thread.  A worker compiles (or
+already starts workers with one BLAS/OpenMP thread; a LocalCluster started here runs no
+worker profiler (it samples the task thread every 10 ms).  A worker compiles (or
 loads from numba's cache) a kind's kernels before its first run of it, under a
 lock file of its host (``engine.runtime.warm_once``), so that processes on one
 machine never write the same cache file at once.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import logging
 
+import dask
 import distributed
 
 from engine.executors import Executor, ExecutorError
@@ -57,9 +59,12 @@ class DaskExecutor(Executor):
             if self.scheduler:
                 self._client = distributed.Client(self.scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
             else:
-                self._cluster = distributed.LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                    silence_logs=logging.ERROR, death_timeout="15s")
+                # Workers sample their task thread's stack every 10 ms for Dask's profile plots; on a
+                # machine whose cores all run kernels that costs up to a quarter of a run's time.
+                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                        silence_logs=logging.ERROR, death_timeout="15s")
                 self._client = distributed.Client(self._cluster, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             self.close()

@@ -100,6 +100,17 @@ def test_local_cluster_gives_the_serial_results(cli, write_spec, tmp_path, seria
     _same_data(open_result(tmp_path / "outputs" / "dsweep" / "result.nc"), serial_results["small"])
 
 
+def test_local_cluster_workers_run_without_the_statistical_profiler():
+    import dask
+
+    from engine.dask_executor import DaskExecutor
+
+    with DaskExecutor(workers=2, n_tasks=2) as ex:
+        enabled = ex._client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    assert len(enabled) == 2 and not any(enabled.values())
+    assert dask.config.get("distributed.worker.profile.enabled")  # the client's own setting is left alone
+
+
 def test_wrong_scheduler_address_is_a_quick_clear_error(tmp_path, write_spec):
     start = time.monotonic()
     proc = _engine("run", write_spec(SMALL), "--scheduler", "tcp://127.0.0.1:9", "--outputs", "out", cwd=tmp_path)
