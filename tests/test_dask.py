@@ -105,10 +105,11 @@ def test_local_cluster_workers_run_without_the_statistical_profiler():
 
     from engine.dask_executor import DaskExecutor
 
+    before = dask.config.get("distributed.worker.profile.enabled")
     with DaskExecutor(workers=2, n_tasks=2) as ex:
         enabled = ex._client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
     assert len(enabled) == 2 and not any(enabled.values())
-    assert dask.config.get("distributed.worker.profile.enabled")  # the client's own setting is left alone
+    assert dask.config.get("distributed.worker.profile.enabled") == before  # the client's setting is left alone
 
 
 def test_wrong_scheduler_address_is_a_quick_clear_error(tmp_path, write_spec):
