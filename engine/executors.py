@@ -20,8 +20,7 @@ import signal
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Callable, Iterator
 
-from engine.registry import get_problem
-from engine.runtime import THREAD_ENV, RunOutcome, RunTask, execute, pin_threads, start_numba
+from engine.runtime import THREAD_ENV, RunOutcome, RunTask, compiles_kernels, execute, pin_threads, start_numba
 from engine.spec.errors import SpecError
 
 
@@ -87,11 +86,12 @@ RETURN_DATASET_MAX_BYTES = 64 * 2**20
 
 
 def _init_worker(threads: int, kind: str) -> None:
-    """Worker start: leave Ctrl-C to the parent, pin threads, import the kind and set up numba."""
+    """Worker start: leave Ctrl-C to the parent, pin threads, import the kind and, if it has numba
+    kernels, set up numba."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops workers
     pin_threads(threads)
-    get_problem(kind)
-    start_numba()
+    if compiles_kernels(kind):
+        start_numba()
 
 
 def _execute_in_worker(task: RunTask) -> RunOutcome:
@@ -107,7 +107,7 @@ class LocalExecutor(Executor):
     """Processes on this machine (spawned, so no state is inherited by fork).
 
     The workers start as soon as the kind is known (:meth:`start_workers`): each imports the
-    kind and sets up numba before its first task; the kernels then load from numba's cache
+    kind and, if it has numba kernels, sets up numba before its first task; the kernels then load from numba's cache
     (``engine.runtime.warm_once``, one process at a time, so only the first may compile).
     """
 

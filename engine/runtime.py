@@ -26,7 +26,7 @@ import yaml
 
 from engine import provenance
 from engine.checkpoint import Checkpointer, checkpoint_path
-from engine.problem import RunContext, RunFailed
+from engine.problem import Problem, RunContext, RunFailed
 from engine.registry import get_problem
 from engine.store import write_atomic
 
@@ -109,6 +109,11 @@ def start_numba() -> None:
     numba.njit(cache=False)(lambda x: x + 1)(1)
 
 
+def compiles_kernels(kind: str) -> bool:
+    """Whether ``kind`` has a ``warmup`` of its own (numba kernels to compile or load)."""
+    return type(get_problem(kind)).warmup is not Problem.warmup
+
+
 def warm_once(kind: str) -> None:
     """Compile (or load from numba's cache) ``kind``'s kernels once per process.
 
@@ -116,6 +121,9 @@ def warm_once(kind: str) -> None:
     write the same numba cache file at once; the first compiles, the others load.
     """
     if kind in _WARM:
+        return
+    if not compiles_kernels(kind):
+        _WARM.add(kind)
         return
     start_numba()  # outside the lock: processes set up numba at the same time, then take turns
     lock = Path(tempfile.gettempdir()) / "specengine-numba-warmup.lock"
