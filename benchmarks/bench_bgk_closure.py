@@ -86,16 +86,20 @@ def _flux(P, cl):
     return V, F
 
 
-def _prim(V, cl):
+def _primitives(V):
     rho = V[0]
     u = V[1] / rho
-    T = 2 * V[2] / rho - u * u
-    WM, _ = _equilibrium(rho, u, T, cl)
-    return np.vstack([rho, u, T, (V[3:] - WM) / rho])
+    return rho, u, 2 * V[2] / rho - u * u
 
 
-def _rhs(V, cl, dx):
-    P = _prim(V, cl)
+def _cell_equilibrium(V, cl):
+    """W_M of each cell of V."""
+    return _equilibrium(*_primitives(V), cl)[0]
+
+
+def _rhs(V, WM, cl, dx):
+    rho, u, T = _primitives(V)
+    P = np.vstack([rho, u, T, (V[3:] - WM) / rho])
     S = _minmod(P - np.roll(P, 1, 1), np.roll(P, -1, 1) - P)
     VL, FL = _flux(P + 0.5 * S, cl)
     VR, FR = _flux(np.roll(P - 0.5 * S, -1, 1), cl)
@@ -105,21 +109,22 @@ def _rhs(V, cl, dx):
     return -(Fn - np.roll(Fn, 1, 1)) / dx
 
 
-def _relax(V, h, kn, cl):
-    P = _prim(V, cl)
-    WM, _ = _equilibrium(P[0], P[1], P[2], cl)
+def _relax(V, WM, h, kn):
     V = V.copy()
     V[3:] = WM + (V[3:] - WM) * np.exp(-h / kn)
     return V
 
 
 def numpy_steps(V, cl, dx, kn, dt, n):
-    """``n`` steps of the reduced scheme (Strang relaxation around SSP-RK2) of one run ``V`` ``(3 + M, n_x)``."""
+    """``n`` steps of the reduced scheme (Strang relaxation around SSP-RK2) of one run ``V`` ``(3 + M, n_x)``;
+    like the kernel, each state's cell equilibrium serves its relaxation and its transport stage."""
+    WM = _cell_equilibrium(V, cl)
     for _ in range(n):
-        V = _relax(V, 0.5 * dt, kn, cl)
-        V1 = V + dt * _rhs(V, cl, dx)
-        V = 0.5 * V + 0.5 * (V1 + dt * _rhs(V1, cl, dx))
-        V = _relax(V, 0.5 * dt, kn, cl)
+        V = _relax(V, WM, 0.5 * dt, kn)
+        V1 = V + dt * _rhs(V, WM, cl, dx)
+        V = 0.5 * V + 0.5 * (V1 + dt * _rhs(V1, _cell_equilibrium(V1, cl), cl, dx))
+        WM = _cell_equilibrium(V, cl)
+        V = _relax(V, WM, 0.5 * dt, kn)
     return V
 
 

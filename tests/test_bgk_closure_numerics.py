@@ -8,7 +8,8 @@ import torch
 from engine.problems.bgk_closure_analysis import initial_moments
 from learners import bgk_closure as lc
 from solvers import bgk, bgk_moments
-from solvers.bgk_moments.closure import cell_flux, closure_fluxes, equilibrium_moments
+from solvers.bgk_moments.closure import closure_cells, equilibrium_moments
+from solvers.bgk_moments.solver import _equilibrium, _rhs, _work
 
 M = 3
 GRID = bgk.PhaseGrid(0.0, 1.0, 24, 10.0, 64)
@@ -37,8 +38,13 @@ def _wave(rng=None):
     return np.stack([bgk.initial.random_wave(rng, GRID) for _ in range(2)])
 
 
-def _ws(cl):
-    return np.zeros((8, max(cl.v.size, int(cl.sizes.max())) + 2))
+def _closure_of(u, T, z, cl, members=(0, 2)):
+    """``(qhat, Ghat)`` ``(n, 1 + M)`` of the numba closure at states u, T ``(n,)``, z ``(M, n)``."""
+    n = u.size
+    y = np.empty((n, 1 + M))
+    closure_cells(u, T, np.ascontiguousarray(z), cl, np.array(members), np.empty((n, 2 + M)), np.empty((n, M)),
+                  np.empty((2, n * int(cl.sizes.max()))), y)
+    return y
 
 
 def test_encoder_keeps_the_quadrature_moments_exactly():
@@ -75,15 +81,39 @@ def test_closure_is_exactly_euler_at_equilibrium():
     for n in nets:
         assert torch.equal(n(u, T, z0), torch.zeros(5, 1 + M, dtype=torch.float64))
     cl = _closure(seed=1)
-    ws, V, F = _ws(cl), np.empty(3 + M), np.empty(3 + M)
-    g, WM, GM = np.empty(GRID.n_v), np.empty(M), np.empty(M)
-    for rho, uu, TT in ((1.0, 0.2, 1.0), (0.3, -1.0, 0.6)):
-        cell_flux(rho, uu, TT, np.zeros(M), cl, np.array([0, 2]), ws, V, F)
-        equilibrium_moments(rho, uu, TT, cl, g, WM, GM)
-        E = 0.5 * rho * uu * uu + 0.5 * rho * TT
-        assert F[0] == rho * uu and F[1] == 2.0 * E and F[2] == uu * (E + rho * TT)  # Euler, gamma = 3
-        np.testing.assert_array_equal(F[3:], GM)
-        np.testing.assert_array_equal(V[3:], WM)
+    assert np.array_equal(_closure_of(u.numpy(), T.numpy(), np.zeros((M, 5)), cl), np.zeros((5, 1 + M)))
+    # one transport stage of a state at equilibrium in every cell: q = 0 and G = G_M exactly, so the
+    # conserved rows are those of the MUSCL-Rusanov scheme for the Euler equations (gamma = 3)
+    V = initial_moments(_wave()[:1], cl)[0]
+    EQ = np.empty((GRID.n_x, 2 * M))
+    _equilibrium(V, cl, np.empty(GRID.n_v), EQ)
+    V[3:] = EQ[:, :M].T
+    zero = cl._replace(params=np.zeros_like(cl.params))
+    rates = []
+    for closure in (cl, zero):
+        dVdt = np.zeros_like(V)
+        assert _rhs(V, EQ, dVdt, GRID.dx, 3.0, 0, closure, np.array([0, 2]), np.empty(GRID.n_v),
+                    _work(3 + M, GRID.n_x, closure.sizes))
+        rates.append(dVdt)
+    np.testing.assert_array_equal(rates[0], rates[1])
+    np.testing.assert_allclose(rates[0][:3], _euler_rate(V[:3], GRID.dx, 3.0), rtol=1e-12, atol=1e-12)
+
+
+def _euler_rate(U, dx, c_max):
+    """MUSCL-minmod (rho, u, T) + Rusanov (speed |u| + c_max sqrt(T)) rate of the 1D1V Euler equations, periodic."""
+    rho, u = U[0], U[1] / U[0]
+    P = np.stack([rho, u, 2 * U[2] / rho - u * u])
+    dl, dr = P - np.roll(P, 1, 1), np.roll(P, -1, 1) - P
+    S = np.where(dl * dr > 0, np.where(np.abs(dl) < np.abs(dr), dl, dr), 0.0)
+
+    def state_flux(Q):
+        r, v, T = Q
+        E = 0.5 * r * v * v + 0.5 * r * T
+        return np.stack([r, r * v, E]), np.stack([r * v, 2 * E, v * (E + r * T)]), np.abs(v) + c_max * np.sqrt(T)
+
+    (VL, FL, aL), (VR, FR, aR) = state_flux(P + 0.5 * S), state_flux(np.roll(P - 0.5 * S, -1, 1))
+    Fn = 0.5 * (FL + FR) - 0.5 * np.maximum(aL, aR) * (VR - VL)  # at the right face of each cell
+    return -(Fn - np.roll(Fn, 1, 1)) / dx
 
 
 def test_vectorized_tanh_of_the_numba_networks_is_accurate_to_one_ulp():
@@ -101,15 +131,15 @@ def test_numba_closure_equals_the_torch_networks():
     weights, nets = _networks(seed=2)
     cl = _closure(seed=2)
     rng = np.random.default_rng(0)
-    ws = _ws(cl)
-    y = np.empty(1 + M)
-    for _ in range(5):
-        u, T, z = rng.normal(0, 0.3), rng.uniform(0.5, 1.5), rng.normal(0, 0.02, M)
-        args = (torch.tensor([u], dtype=torch.float64), torch.tensor([T], dtype=torch.float64),
-                torch.tensor(z[None], dtype=torch.float64))
-        ref = torch.stack([n(*args)[0] for n in nets]).mean(0).detach().numpy()
-        closure_fluxes(u, T, z, cl, np.array([0, 2]), ws[3, :2 + M], ws[4, :(1 + M) * M], ws[6:8], y)
-        np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-15)
+    n = 7  # states evaluated in one block
+    u, T, z = rng.normal(0, 0.3, n), rng.uniform(0.5, 1.5, n), rng.normal(0, 0.02, (n, M))
+    args = tuple(torch.tensor(a, dtype=torch.float64) for a in (u, T, z))
+    ref = torch.stack([net(*args) for net in nets]).mean(0).detach().numpy()
+    np.testing.assert_allclose(_closure_of(u, T, z.T, cl), ref, rtol=1e-12, atol=1e-15)
+    # each member alone
+    for k, net in enumerate(nets):
+        np.testing.assert_allclose(_closure_of(u, T, z.T, cl, (k, k + 1)), net(*args).detach().numpy(),
+                                   rtol=1e-12, atol=1e-15)
 
 
 def test_reduced_solver_conserves_mass_momentum_energy_on_a_periodic_grid():

@@ -22,9 +22,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .mlp import activation_code, forward, n_params
+from .mlp import activation_code, forward_cells, n_params
 
-__all__ = ["Closure", "make_closure", "equilibrium_moments", "closure_fluxes", "cell_flux"]
+__all__ = ["Closure", "make_closure", "equilibrium_moments", "closure_cells"]
 
 
 class Closure(NamedTuple):
@@ -88,16 +88,30 @@ def equilibrium_moments(rho, u, T, cl, g, WM, GM):
     j0 = min(max(j0, 0), nv - 1)
     a = -0.5 / T
     c0 = v[j0] - u
-    g[j0] = rho * cl.dv / math.sqrt(2.0 * math.pi * T) * math.exp(a * c0 * c0)
+    g0 = rho * cl.dv / math.sqrt(2.0 * math.pi * T) * math.exp(a * c0 * c0)
+    g[j0] = g0
     q = math.exp(2.0 * a * d * d)
-    r = math.exp(a * (2.0 * c0 * d + d * d))
-    for j in range(j0 + 1, nv):
-        g[j] = g[j - 1] * r
-        r *= q
-    r = math.exp(a * (-2.0 * c0 * d + d * d))
-    for j in range(j0 - 1, -1, -1):
-        g[j] = g[j + 1] * r
-        r *= q
+    ru = math.exp(a * (2.0 * c0 * d + d * d))  # g[j + 1] / g[j] at j = j0, upwards
+    rd = math.exp(a * (-2.0 * c0 * d + d * d))  # g[j - 1] / g[j] at j = j0, downwards
+    gu = g0
+    gd = g0
+    both = min(nv - 1 - j0, j0)
+    # the two chains in one loop, carried in registers, so that their latencies overlap
+    for k in range(1, both + 1):
+        gu *= ru
+        ru *= q
+        g[j0 + k] = gu
+        gd *= rd
+        rd *= q
+        g[j0 - k] = gd
+    for j in range(j0 + both + 1, nv):
+        gu *= ru
+        ru *= q
+        g[j] = gu
+    for j in range(j0 - both - 1, -1, -1):
+        gd *= rd
+        rd *= q
+        g[j] = gd
     for k in range(cl.wtab.shape[0]):
         sw = 0.0
         sg = 0.0
@@ -108,52 +122,32 @@ def equilibrium_moments(rho, u, T, cl, g, WM, GM):
         GM[k] = sg
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def closure_fluxes(u, T, z, cl, members, xin, netout, buf, y):
-    """``y = (qhat, Ghat)`` ``(1 + M,)`` per unit density, the mean over the ensemble members
-    ``members[0] <= k < members[1]``; ``xin (2 + M,)``, ``netout ((1 + M) M,)``, ``buf`` scratch."""
-    m = z.shape[0]
-    xin[0] = (u - cl.in_shift[0]) / cl.in_scale[0]
-    xin[1] = (T - cl.in_shift[1]) / cl.in_scale[1]
-    for k in range(m):
-        xin[2 + k] = (z[k] - cl.in_shift[2 + k]) / cl.in_scale[2 + k]
-    for i in range(1 + m):
-        y[i] = 0.0
-    for member in range(members[0], members[1]):
-        forward(cl.params[member], cl.sizes, cl.act, xin, buf, netout)
-        for i in range(1 + m):
-            s = 0.0
-            for k in range(m):
-                s += netout[i * m + k] * z[k] / cl.z_scale[k]
-            y[i] += s
-    inv = 1.0 / (members[1] - members[0])
-    for i in range(1 + m):
-        y[i] *= cl.out_scale[i] * inv
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
-def cell_flux(rho, u, T, z, cl, members, ws, V, F):
-    """Conserved state ``V`` and flux ``F`` ``(3 + M,)`` of the primitive state ``(rho, u, T, z)``.
+def closure_cells(u, T, z, cl, members, xin, zs, buf, y):
+    """Closure of ``n`` states: ``y (n, 1 + M)`` = ``(qhat, Ghat)`` per unit density, the mean over
+    the ensemble members ``members[0] <= k < members[1]``.
 
-    ``ws`` is scratch ``(8, max(n_v, max(sizes)))``.
+    u, T ``(n,)`` and z ``(M, n)``: the states; scratch xin ``(n, 2 + M)``, zs ``(n, M)``,
+    buf ``(2, n * max(sizes))``. The networks run on all states at once (:func:`.mlp.forward_cells`).
     """
+    n = u.shape[0]
     m = z.shape[0]
-    WM = ws[0, :m]
-    GM = ws[1, :m]
-    y = ws[2, :m + 1]
-    xin = ws[3, :m + 2]
-    netout = ws[4, :(1 + m) * m]
-    g = ws[5]
-    equilibrium_moments(rho, u, T, cl, g, WM, GM)
-    closure_fluxes(u, T, z, cl, members, xin, netout, ws[6:8], y)
-    mom = rho * u
-    E = 0.5 * mom * u + 0.5 * rho * T
-    V[0] = rho
-    V[1] = mom
-    V[2] = E
-    F[0] = mom
-    F[1] = 2.0 * E
-    F[2] = u * (E + rho * T) + rho * y[0]
-    for k in range(m):
-        V[3 + k] = WM[k] + rho * z[k]
-        F[3 + k] = GM[k] + rho * y[1 + k]
+    for c in range(n):
+        xin[c, 0] = (u[c] - cl.in_shift[0]) / cl.in_scale[0]
+        xin[c, 1] = (T[c] - cl.in_shift[1]) / cl.in_scale[1]
+        for k in range(m):
+            xin[c, 2 + k] = (z[k, c] - cl.in_shift[2 + k]) / cl.in_scale[2 + k]
+            zs[c, k] = z[k, c] / cl.z_scale[k]
+    y[:] = 0.0
+    for member in range(members[0], members[1]):
+        a = forward_cells(cl.params[member], cl.sizes, cl.act, xin, buf)
+        for c in range(n):
+            for i in range(1 + m):
+                s = 0.0
+                for k in range(m):
+                    s += a[c, i * m + k] * zs[c, k]
+                y[c, i] += s
+    inv = 1.0 / (members[1] - members[0])
+    for c in range(n):
+        for i in range(1 + m):
+            y[c, i] *= cl.out_scale[i] * inv

@@ -1,4 +1,4 @@
-"""Multilayer perceptrons evaluated from plain arrays inside numba kernels.
+"""Multilayer perceptrons evaluated from plain arrays inside numba kernels, a block of inputs at a time.
 
 A network with layer sizes ``sizes = (n_0, n_1, ..., n_L)`` is one flat float64
 array ``params``: for each layer ``l`` the weight matrix ``(n_{l+1}, n_l)`` row by
@@ -13,7 +13,7 @@ from numba import njit
 
 from ..bgk.vexp import exp_neg
 
-__all__ = ["ACTIVATIONS", "activation_code", "n_params", "forward", "forward_batch"]
+__all__ = ["ACTIVATIONS", "activation_code", "n_params", "forward_cells", "forward_batch"]
 
 ACTIVATIONS = ("tanh", "softplus", "silu")
 TANH, SOFTPLUS, SILU = 0, 1, 2
@@ -56,44 +56,38 @@ def _activate(row, code):
             row[o] = x / (1.0 + math.exp(-x))
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract", "reassoc"})
-def forward(params, sizes, code, x, buf, out):
-    """``out[:] = net(x)`` for one input ``x`` (``(sizes[0],)``); ``buf`` is scratch ``(2, max(sizes))``.
+@njit(cache=True, nogil=True, error_model="numpy")
+def forward_cells(params, sizes, code, x, buf):
+    """Outputs ``(n, sizes[-1])`` of the network for ``n`` inputs ``x`` ``(n, sizes[0])`` (C-contiguous).
 
-    Each neuron's dot product is summed in any order (``reassoc``, so that it vectorizes);
-    the activation is applied to the whole layer afterwards.
+    ``buf`` is scratch ``(2, n * max(sizes))``; the result is a view into it. Each layer is one
+    matrix product (BLAS ``dgemm`` through ``np.dot``), then the bias and, for hidden layers, the
+    activation over the whole layer.
     """
+    n = x.shape[0]
     n_layers = sizes.shape[0] - 1
-    for i in range(sizes[0]):
-        buf[0, i] = x[i]
+    src = x
     off = 0
-    src = 0
     for layer in range(n_layers):
         nin = sizes[layer]
         nout = sizes[layer + 1]
-        dst = 1 - src
-        boff = off + nin * nout
-        xin = buf[src, :nin]
-        for o in range(nout):
-            w = params[off + o * nin:off + (o + 1) * nin]
-            s = 0.0
-            for i in range(nin):
-                s += w[i] * xin[i]
-            buf[dst, o] = s + params[boff + o]
+        w = params[off:off + nin * nout].reshape((nout, nin))
+        bias = params[off + nin * nout:off + nin * nout + nout]
+        dst = buf[layer % 2, :n * nout].reshape((n, nout))
+        np.dot(src, w.T, dst)
+        for c in range(n):
+            for o in range(nout):
+                dst[c, o] += bias[o]
         if layer < n_layers - 1:
-            _activate(buf[dst, :nout], code)
-        off = boff + nout
+            _activate(buf[layer % 2, :n * nout], code)
+        off += nin * nout + nout
         src = dst
-    for o in range(sizes[n_layers]):
-        out[o] = buf[src, o]
+    return src
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def forward_batch(params, sizes, code, x):
-    """Outputs ``(n, sizes[-1])`` of the network for inputs ``x`` ``(n, sizes[0])`` (used by the tests)."""
-    n = x.shape[0]
-    out = np.empty((n, sizes[sizes.shape[0] - 1]))
-    buf = np.empty((2, np.max(sizes)))
-    for k in range(n):
-        forward(params, sizes, code, x[k], buf, out[k])
-    return out
+    """Outputs ``(n, sizes[-1])`` of the network for inputs ``x`` ``(n, sizes[0])`` (a new array)."""
+    x = np.ascontiguousarray(x)
+    buf = np.empty((2, x.shape[0] * np.max(sizes)))
+    return forward_cells(params, sizes, code, x, buf).copy()

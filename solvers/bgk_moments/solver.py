@@ -4,23 +4,26 @@
 
 with the learned fluxes of :mod:`.closure`. Scheme: finite volumes on a uniform x grid
 (periodic or outflow), MUSCL-minmod reconstruction of ``(rho, u, T, z)`` with
-``z = (W - W_M(U))/rho``, local Lax-Friedrichs (Rusanov) fluxes with the speed bound
-``a = |u| + c_max sqrt(T)``, SSP-RK2 (Heun) in time, and the exact relaxation
+``z = (W - W_M(U))/rho``; the closure is evaluated at the states on both sides of every face
+(all faces of a run in one batch of matrix products); local Lax-Friedrichs (Rusanov) fluxes with
+the speed bound ``a = |u| + c_max sqrt(T)``; SSP-RK2 (Heun) in time; and the exact relaxation
 ``W <- W_M(U) + (W - W_M(U)) exp(-h/Kn)`` (U is constant under the source) for ``h = dt/2``
-before and after each transport step (Strang splitting). ``dt = cfl dx / max a``, shortened to
-hit every save time. Mass and momentum (and energy) change only by flux differences, so on a
-periodic grid they are conserved to round-off.
+before and after each transport step (Strang splitting). At ``W = W_M(U)`` in every cell
+``z = 0``, ``q = 0`` and the conserved variables follow the Euler scheme exactly.
+``dt = cfl dx / max a``, shortened to hit every save time. Mass and momentum (and energy)
+change only by flux differences, so on a periodic grid they are conserved to round-off.
 
 A run that produces a non-finite or non-positive density or temperature stops with a status
 code (:data:`STATUS`) and the time it failed, instead of raising.
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
-from .closure import cell_flux, equilibrium_moments
+from .closure import closure_cells, equilibrium_moments
 
 __all__ = ["STATUS", "solve_moments", "primitive_state", "warmup"]
 
@@ -46,87 +49,131 @@ def _minmod(a, b):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _primitives(V, cl, ws, P):
-    """Rows ``(rho, u, T, z_1..z_M)`` of ``P`` from the conserved cells ``V`` ``(3 + M, n_x)``."""
+def _equilibrium(V, cl, g, EQ):
+    """``EQ (n_x, 2M)``: ``W_M`` then ``G_M`` of each cell's ``(rho, u, T)``; ``g`` scratch ``(n_v,)``."""
     m = V.shape[0] - 3
-    WM = ws[0, :m]
-    GM = ws[1, :m]
-    g = ws[5]
     for i in range(V.shape[1]):
         rho = V[0, i]
         u = V[1, i] / rho
         T = (2.0 * V[2, i] - V[1, i] * u) / rho
-        P[0, i] = rho
-        P[1, i] = u
-        P[2, i] = T
-        equilibrium_moments(rho, u, T, cl, g, WM, GM)
-        for k in range(m):
-            P[3 + k, i] = (V[3 + k, i] - WM[k]) / rho
+        equilibrium_moments(rho, u, T, cl, g, EQ[i, :m], EQ[i, m:])
+
+
+class _Work(NamedTuple):
+    """Scratch of one run with ``n_x`` cells and ``n_f = n_x + 1`` faces: P, S ``(3 + M, n_x)`` the
+    cell primitives (rho, u, T, z) and their limited slopes; Q ``(3 + M, 2 n_f)`` the states left
+    (columns ``f``) and right (``n_f + f``) of each face, EQ ``(2 n_f, 2M)`` their equilibrium
+    moments, y ``(2 n_f, 1 + M)`` their closure; xin ``(2 n_f, 2 + M)``, zs ``(2 n_f, M)``,
+    buf ``(2, 2 n_f max(sizes))`` for the networks; face ``(4, 3 + M)``: V and F on each side."""
+
+    P: np.ndarray
+    S: np.ndarray
+    Q: np.ndarray
+    EQ: np.ndarray
+    y: np.ndarray
+    xin: np.ndarray
+    zs: np.ndarray
+    buf: np.ndarray
+    face: np.ndarray
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _rhs(V, dVdt, dx, c_max, boundary, cl, members, ws, P, S, face):
-    """``dVdt = -(F_{i+1/2} - F_{i-1/2})/dx``; returns False if a face state is not admissible."""
+def _work(nq, nx, sizes):
+    m = nq - 3
+    ns = 2 * (nx + 1)
+    return _Work(np.empty((nq, nx)), np.empty((nq, nx)), np.empty((nq, ns)), np.empty((ns, 2 * m)),
+                 np.empty((ns, 1 + m)), np.empty((ns, 2 + m)), np.empty((ns, m)),
+                 np.empty((2, ns * np.max(sizes))), np.empty((4, nq)))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _face_states(V, EQ, cl, g, boundary, wk):
+    """Fill ``wk.Q`` with the MUSCL-minmod states on both sides of every face, their equilibrium
+    moments and (one batch of network evaluations) their closure; False if one is not admissible."""
     nq, nx = V.shape
     m = nq - 3
-    _primitives(V, cl, ws, P)
+    P, S, Q = wk.P, wk.S, wk.Q
+    for i in range(nx):
+        rho = V[0, i]
+        u = V[1, i] / rho
+        P[0, i] = rho
+        P[1, i] = u
+        P[2, i] = (2.0 * V[2, i] - V[1, i] * u) / rho
+        for k in range(m):
+            P[3 + k, i] = (V[3 + k, i] - EQ[i, k]) / rho
     for i in range(nx):
         im = _idx(i - 1, nx, boundary)
         ip = _idx(i + 1, nx, boundary)
         for k in range(nq):
             S[k, i] = _minmod(P[k, i] - P[k, im], P[k, ip] - P[k, i])
-    q = face[0]
-    zl = face[1, :m]
-    VL, VR, FL, FR, FN = face[2], face[3], face[4], face[5], face[6]
-    first = 0 if boundary == OUTFLOW else 1
-    for f in range(first, nx + 1):
+    nf = nx + 1
+    for f in range(nf):
         il = _idx(f - 1, nx, boundary)
         ir = _idx(f, nx, boundary)
         for k in range(nq):
-            q[k] = P[k, il] + 0.5 * S[k, il]
-        if not (q[0] > 0.0 and q[2] > 0.0):
+            Q[k, f] = P[k, il] + 0.5 * S[k, il]
+            Q[k, nf + f] = P[k, ir] - 0.5 * S[k, ir]
+    for c in range(2 * nf):
+        if not (Q[0, c] > 0.0 and Q[2, c] > 0.0):
             return False
-        for k in range(m):
-            zl[k] = q[3 + k]
-        cell_flux(q[0], q[1], q[2], zl, cl, members, ws, VL, FL)
-        al = abs(q[1]) + c_max * math.sqrt(q[2])
-        for k in range(nq):
-            q[k] = P[k, ir] - 0.5 * S[k, ir]
-        if not (q[0] > 0.0 and q[2] > 0.0):
-            return False
-        for k in range(m):
-            zl[k] = q[3 + k]
-        cell_flux(q[0], q[1], q[2], zl, cl, members, ws, VR, FR)
-        a = max(al, abs(q[1]) + c_max * math.sqrt(q[2]))
-        for k in range(nq):
-            FN[k] = 0.5 * (FL[k] + FR[k]) - 0.5 * a * (VR[k] - VL[k])
-        # face f is the right face of cell f - 1 and the left face of cell f
-        if f >= 1:
-            for k in range(nq):
-                dVdt[k, f - 1] -= FN[k] / dx
-        if f < nx:
-            for k in range(nq):
-                dVdt[k, f] += FN[k] / dx
-        if f == nx and boundary == PERIODIC:
-            for k in range(nq):
-                dVdt[k, 0] += FN[k] / dx
+        equilibrium_moments(Q[0, c], Q[1, c], Q[2, c], cl, g, wk.EQ[c, :m], wk.EQ[c, m:])
     return True
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _relax(V, h, kn, cl, ws):
-    """Exact relaxation of the W rows over a time ``h`` (U frozen)."""
+def _side(wk, c, c_max, vf, ff):
+    """Conserved state ``vf`` and flux ``ff`` ``(3 + M,)`` of face state ``c`` of ``wk.Q``;
+    returns its speed bound ``|u| + c_max sqrt(T)``."""
+    m = vf.shape[0] - 3
+    Q, EQ, y = wk.Q, wk.EQ, wk.y
+    rho, u, T = Q[0, c], Q[1, c], Q[2, c]
+    mom = rho * u
+    E = 0.5 * mom * u + 0.5 * rho * T
+    vf[0] = rho
+    vf[1] = mom
+    vf[2] = E
+    ff[0] = mom
+    ff[1] = 2.0 * E
+    ff[2] = u * (E + rho * T) + rho * y[c, 0]
+    for k in range(m):
+        vf[3 + k] = EQ[c, k] + rho * Q[3 + k, c]
+        ff[3 + k] = EQ[c, m + k] + rho * y[c, 1 + k]
+    return abs(u) + c_max * math.sqrt(T)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _rhs(V, EQ, dVdt, dx, c_max, boundary, cl, members, g, wk):
+    """``dVdt = -(F_{i+1/2} - F_{i-1/2})/dx`` (``EQ``: the equilibrium moments of ``V``'s cells, see
+    :func:`_equilibrium`); returns False if a face state is not admissible."""
+    nq, nx = V.shape
+    if not _face_states(V, EQ, cl, g, boundary, wk):
+        return False
+    Q = wk.Q
+    closure_cells(Q[1], Q[2], Q[3:], cl, members, wk.xin, wk.zs, wk.buf, wk.y)
+    VL, VR, FL, FR = wk.face[0], wk.face[1], wk.face[2], wk.face[3]
+    nf = nx + 1
+    for f in range(0 if boundary == OUTFLOW else 1, nf):
+        a = max(_side(wk, f, c_max, VL, FL), _side(wk, nf + f, c_max, VR, FR))
+        # face f is the right face of cell f - 1 and the left face of cell f
+        for k in range(nq):
+            fn = (0.5 * (FL[k] + FR[k]) - 0.5 * a * (VR[k] - VL[k])) / dx
+            if f >= 1:
+                dVdt[k, f - 1] -= fn
+            if f < nx:
+                dVdt[k, f] += fn
+            if f == nx and boundary == PERIODIC:
+                dVdt[k, 0] += fn
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _relax(V, EQ, h, kn):
+    """Exact relaxation of the W rows over a time ``h`` toward ``EQ``'s ``W_M`` (U frozen)."""
     m = V.shape[0] - 3
     e = math.exp(-h / kn)
-    WM = ws[0, :m]
-    GM = ws[1, :m]
     for i in range(V.shape[1]):
-        rho = V[0, i]
-        u = V[1, i] / rho
-        T = (2.0 * V[2, i] - V[1, i] * u) / rho
-        equilibrium_moments(rho, u, T, cl, ws[5], WM, GM)
         for k in range(m):
-            V[3 + k, i] = WM[k] + (V[3 + k, i] - WM[k]) * e
+            V[3 + k, i] = EQ[i, k] + (V[3 + k, i] - EQ[i, k]) * e
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -142,16 +189,26 @@ def _admissible(V):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _run(V, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, ws):
-    """Advance one run ``V`` ``(3 + M, n_x)`` in place; ``out (n_t, 3 + M, n_x)``; returns (status, t, steps)."""
+def _run(V, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, g):
+    """Advance one run ``V`` ``(3 + M, n_x)`` in place; ``out (n_t, 3 + M, n_x)``; ``g`` scratch
+    ``(n_v,)``; returns (status, t, steps).
+
+    The two half relaxations between consecutive steps are one relaxation over their sum
+    (U, hence W_M, does not change under the source), and the equilibrium moments of a state's
+    cells serve its relaxation and its transport stage: six quadratures per cell and step (two
+    at the cell, four at the faces) instead of eight.
+    """
     nq, nx = V.shape
-    P = np.empty((nq, nx))
-    S = np.empty((nq, nx))
+    m = nq - 3
+    wk = _work(nq, nx, cl.sizes)
+    EQ = np.empty((nx, 2 * m))
+    EQ1 = np.empty((nx, 2 * m))
     k1 = np.empty((nq, nx))
     V1 = np.empty((nq, nx))
-    face = np.empty((7, nq))
+    _equilibrium(V, cl, g, EQ)
     t = 0.0
     steps = 0
+    pending = 0.0  # relaxation time owed to the state since the last step
     for s in range(t_save.shape[0]):
         while t < t_save[s]:
             amax = 0.0
@@ -164,9 +221,9 @@ def _run(V, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, ws):
                 dt = t_save[s] - t
             if not dt > 1e-14 * max(t_save[s], 1.0) or steps >= MAX_STEPS:
                 return TOO_MANY_STEPS, t, steps
-            _relax(V, 0.5 * dt, kn, cl, ws)
+            _relax(V, EQ, pending + 0.5 * dt, kn)
             k1[:] = 0.0
-            if not _rhs(V, k1, dx, c_max, boundary, cl, members, ws, P, S, face):
+            if not _rhs(V, EQ, k1, dx, c_max, boundary, cl, members, g, wk):
                 return NONPOSITIVE, t, steps
             for k in range(nq):
                 for i in range(nx):
@@ -174,18 +231,23 @@ def _run(V, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, ws):
             status = _admissible(V1)
             if status != OK:
                 return status, t, steps
+            _equilibrium(V1, cl, g, EQ1)
             k1[:] = 0.0
-            if not _rhs(V1, k1, dx, c_max, boundary, cl, members, ws, P, S, face):
+            if not _rhs(V1, EQ1, k1, dx, c_max, boundary, cl, members, g, wk):
                 return NONPOSITIVE, t, steps
             for k in range(nq):
                 for i in range(nx):
                     V[k, i] = 0.5 * V[k, i] + 0.5 * (V1[k, i] + dt * k1[k, i])
-            _relax(V, 0.5 * dt, kn, cl, ws)
             t = t + dt if t + dt < t_save[s] else t_save[s]
             steps += 1
             status = _admissible(V)
             if status != OK:
                 return status, t, steps
+            _equilibrium(V, cl, g, EQ)
+            pending = 0.5 * dt
+        if pending > 0.0:
+            _relax(V, EQ, pending, kn)
+            pending = 0.0
         out[s] = V
     return OK, t, steps
 
@@ -193,11 +255,10 @@ def _run(V, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, ws):
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def _run_batch(V0, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, status, t_end, steps):
     nb = V0.shape[0]
-    width = max(cl.v.shape[0], np.max(cl.sizes)) + 2
     for b in prange(nb):
-        ws = np.zeros((8, width))
+        g = np.empty(cl.v.shape[0])
         V = V0[b].copy()
-        st, tt, ns = _run(V, dx, kn[b], t_save, cfl, c_max, boundary, cl, members, out[b], ws)
+        st, tt, ns = _run(V, dx, kn[b], t_save, cfl, c_max, boundary, cl, members, out[b], g)
         status[b] = st
         t_end[b] = tt
         steps[b] = ns
@@ -206,10 +267,12 @@ def _run_batch(V0, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, statu
 def primitive_state(V, closure):
     """``(rho, u, T, z)`` of conserved states ``V`` ``(3 + M, n_x)``: z ``(M, n_x)``."""
     V = np.ascontiguousarray(V, dtype=np.float64)
-    P = np.empty_like(V)
-    ws = np.zeros((8, max(closure.v.size, int(np.max(closure.sizes))) + 2))
-    _primitives(V, closure, ws, P)
-    return P[0], P[1], P[2], P[3:]
+    m = V.shape[0] - 3
+    EQ = np.empty((V.shape[1], 2 * m))
+    _equilibrium(V, closure, np.empty(closure.v.size), EQ)
+    rho = V[0]
+    u = V[1] / rho
+    return rho, u, (2.0 * V[2] - V[1] * u) / rho, (V[3:] - EQ[:, :m].T) / rho
 
 
 def solve_moments(V0, closure, dx, kn, t_save, *, cfl=0.4, c_max=4.0, boundary="periodic", members=None):
