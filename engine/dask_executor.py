@@ -88,14 +88,17 @@ class DaskExecutor(Executor):
     def run(self, tasks, progress=None):
         by_key = {f"run-{t.run_id}": t for t in tasks}
         self._futures = [self._client.submit(run_on_worker, t, key=key, pure=False) for key, t in by_key.items()]
-        for future in distributed.as_completed(self._futures, loop=self._client.loop):
+        # with_results: each result is fetched by the client's event loop as soon as its task
+        # finishes, while this thread writes the run files of earlier ones
+        for future, result in distributed.as_completed(self._futures, loop=self._client.loop, with_results=True,
+                                                       raise_errors=False):
             task = by_key[future.key]
-            try:
-                outcome, ds = future.result()
-            except Exception as exc:  # the task could not run: worker deaths beyond the retry limit...
-                yield RunOutcome(task.run_id, False, task.path, 0.0, f"{type(exc).__name__}: {exc}",
-                                 label=task.label)
-                continue
             future.release()
-            yield store_run(outcome, ds)
+            if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], RunOutcome):
+                yield store_run(*result)
+                continue
+            # the task could not run (worker deaths beyond the retry limit...): an exception, or
+            # (type, exception, traceback); the future's status may have moved on since (a lost worker)
+            exc = result[1] if isinstance(result, tuple) else result
+            yield RunOutcome(task.run_id, False, task.path, 0.0, f"{type(exc).__name__}: {exc}", label=task.label)
         self._futures = []

@@ -173,3 +173,27 @@ def test_a_killed_worker_does_not_lose_or_duplicate_runs(cluster, tmp_path, writ
     done = [line.split()[4] for line in log.splitlines() if " done in " in line]
     assert len(done) == len(set(done)) == 12
     _same_data(open_result(tmp_path / "out" / "dsweep" / "result.nc"), serial_results["sweep"])
+
+
+def test_a_task_that_cannot_run_is_a_failed_run_and_the_others_go_on(cli, write_spec, tmp_path, monkeypatch):
+    """An exception outside the run itself (here raised by the task function on the worker) is reported
+    as that run's failure, with its message; the other runs are written. (An in-process cluster, so that
+    the patched task function is the one the worker calls; the toy kind has no numba kernels.)"""
+    from distributed import LocalCluster
+
+    import engine.dask_executor as dask_executor
+
+    def no_luck_at_rate_3(task):
+        if "decay.rate=3.0" in task.label:
+            raise RuntimeError("worker lost its accelerator")
+        return dask_executor.compute(task)
+
+    monkeypatch.setattr(dask_executor, "run_on_worker", no_luck_at_rate_3)
+    spec = write_spec("kind: toy_decay\nname: tsweep\nsweep:\n  grid:\n    decay.rate: [1.0, 2.0, 3.0, 4.0]\n")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as local:
+        res = cli("run", spec, "--scheduler", local.scheduler_address, "--quiet")
+    assert res.code == 1
+    assert "RuntimeError: worker lost its accelerator" in res.err
+    log = (tmp_path / "outputs" / "tsweep" / "engine.log").read_text()
+    done = [line for line in log.splitlines() if " done in " in line]
+    assert len(done) == 3 and not any("decay.rate=3.0" in line for line in done)
