@@ -175,6 +175,7 @@ def test_a_killed_worker_does_not_lose_or_duplicate_runs(cluster, tmp_path, writ
     _same_data(open_result(tmp_path / "out" / "dsweep" / "result.nc"), serial_results["sweep"])
 
 
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # the scheduler's HTTP server moves
 def test_a_task_that_cannot_run_is_a_failed_run_and_the_others_go_on(cli, write_spec, tmp_path, monkeypatch):
     """An exception outside the run itself (here raised by the task function on the worker) is reported
     as that run's failure, with its message; the other runs are written. (An in-process cluster, so that
