@@ -12,7 +12,7 @@ Public API
     solve_moments(V0, closure, dx, kn, t_save, *, cfl=0.4, c_max=4.0, boundary="periodic", members=None)
         -> (V (n_batch, n_t, 3 + M, n_x), status, t_end, steps)
     primitive_state(V, closure) -> (rho, u, T, z);  STATUS (reasons by status code)
-    mlp.forward_batch(params, sizes, act, x);  closure.closure_cells (numba, a block of states);
+    mlp.forward_cells(params, sizes, act, x, buf);  closure.closure_cells (numba, a block of states);
     closure.equilibrium_moments (numba, per cell)
     warmup()
 """

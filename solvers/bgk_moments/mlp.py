@@ -13,7 +13,7 @@ from numba import njit
 
 from ..bgk.vexp import exp_neg
 
-__all__ = ["ACTIVATIONS", "activation_code", "n_params", "forward_cells", "forward_batch"]
+__all__ = ["ACTIVATIONS", "activation_code", "n_params", "forward_cells"]
 
 ACTIVATIONS = ("tanh", "softplus", "silu")
 TANH, SOFTPLUS, SILU = 0, 1, 2
@@ -83,11 +83,3 @@ def forward_cells(params, sizes, code, x, buf):
         off += nin * nout + nout
         src = dst
     return src
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def forward_batch(params, sizes, code, x):
-    """Outputs ``(n, sizes[-1])`` of the network for inputs ``x`` ``(n, sizes[0])`` (a new array)."""
-    x = np.ascontiguousarray(x)
-    buf = np.empty((2, x.shape[0] * np.max(sizes)))
-    return forward_cells(params, sizes, code, x, buf).copy()
