@@ -48,14 +48,20 @@ def _minmod(a, b):
     return a if abs(a) < abs(b) else b
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _primitives(V, i):
+    """``(rho, u, T)`` of cell ``i`` of the conserved states ``V``."""
+    rho = V[0, i]
+    u = V[1, i] / rho
+    return rho, u, (2.0 * V[2, i] - V[1, i] * u) / rho
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _equilibrium(V, cl, g, EQ):
     """``EQ (n_x, 2M)``: ``W_M`` then ``G_M`` of each cell's ``(rho, u, T)``; ``g`` scratch ``(n_v,)``."""
     m = V.shape[0] - 3
     for i in range(V.shape[1]):
-        rho = V[0, i]
-        u = V[1, i] / rho
-        T = (2.0 * V[2, i] - V[1, i] * u) / rho
+        rho, u, T = _primitives(V, i)
         equilibrium_moments(rho, u, T, cl, g, EQ[i, :m], EQ[i, m:])
 
 
@@ -94,11 +100,10 @@ def _face_states(V, EQ, cl, g, boundary, wk):
     m = nq - 3
     P, S, Q = wk.P, wk.S, wk.Q
     for i in range(nx):
-        rho = V[0, i]
-        u = V[1, i] / rho
+        rho, u, T = _primitives(V, i)
         P[0, i] = rho
         P[1, i] = u
-        P[2, i] = (2.0 * V[2, i] - V[1, i] * u) / rho
+        P[2, i] = T
         for k in range(m):
             P[3 + k, i] = (V[3 + k, i] - EQ[i, k]) / rho
     for i in range(nx):
@@ -107,7 +112,7 @@ def _face_states(V, EQ, cl, g, boundary, wk):
         for k in range(nq):
             S[k, i] = _minmod(P[k, i] - P[k, im], P[k, ip] - P[k, i])
     nf = nx + 1
-    for f in range(nf):
+    for f in range(nf):  # on a periodic grid face 0 repeats face n_x: computed with the block, not used
         il = _idx(f - 1, nx, boundary)
         ir = _idx(f, nx, boundary)
         for k in range(nq):
@@ -213,8 +218,7 @@ def _run(V, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, g):
         while t < t_save[s]:
             amax = 0.0
             for i in range(nx):
-                u = V[1, i] / V[0, i]
-                T = (2.0 * V[2, i] - V[1, i] * u) / V[0, i]
+                _, u, T = _primitives(V, i)
                 amax = max(amax, abs(u) + c_max * math.sqrt(T))
             dt = cfl * dx / amax
             if t + dt >= t_save[s] * (1.0 - 1e-14):
