@@ -1,8 +1,9 @@
 """Evaluation, report and figures of kind ``bgk_closure``.
 
 :func:`evaluate` solves held-out initial data at each ``evaluation.kn`` with the kinetic solver
-(the truth), the learned moment system, Euler and Navier-Stokes (:mod:`solvers.bgk.continuum`),
-all on the kinetic x grid, and returns the errors, final profiles and wall times as a dataset.
+(the truth, on an ``evaluation.refine`` times finer x grid and averaged back), the learned moment
+system, Euler and Navier-Stokes (:mod:`solvers.bgk.continuum`), the models on the kinetic x grid,
+and returns the errors, final profiles and wall times as a dataset.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import xarray as xr
 from engine.problem import RunContext, variable
 from engine.problems.bgk import _rel
 from engine.problems.bgk_closure import BGKClosureSpec, phase_grid
-from engine.problems.bgk_closure_data import draw_batch
+from engine.problems.bgk_closure_data import FIXED_CASES, draw_batch
 from solvers import bgk, bgk_moments
 
 MODELS = ("learned", "euler", "navier_stokes")
@@ -37,13 +38,34 @@ def _prim(rho, m, E):
     return {"rho": rho, "m": m, "T": (2.0 * E - m * u) / rho}
 
 
+def coarsen(a: np.ndarray, refine: int) -> np.ndarray:
+    """Averages of ``refine`` consecutive x cells: of distributions ``(n, n_comp, n_x, n_v)`` when ``a.ndim == 4``,
+    otherwise of arrays with x last."""
+    if refine == 1:
+        return a
+    if a.ndim == 4:
+        n, c, nx, nv = a.shape
+        return a.reshape(n, c, nx // refine, refine, nv).mean(axis=3)
+    return a.reshape(a.shape[:-1] + (a.shape[-1] // refine, refine)).mean(axis=-1)
+
+
 def _initial(spec: BGKClosureSpec, family: str, ctx: RunContext):
-    if family == "sod":
-        grid = phase_grid(spec, "outflow")
-        return grid, bgk.initial.sod(grid)[None]
-    grid = phase_grid(spec)
-    f0, _ = draw_batch(ctx.rng(f"evaluation.{family}"), grid, [family], spec.evaluation.n_initial)
-    return grid, f0
+    """The models' grid, the truth's grid (``evaluation.refine`` times finer) and the initial distributions on
+    each: ``(grid, fine, f0, f0_fine)``, ``f0`` the cell averages of ``f0_fine``."""
+    r = spec.evaluation.refine
+    if family in FIXED_CASES:
+        boundary, make = FIXED_CASES[family]
+        fine = phase_grid(spec, boundary, r)
+        f_fine = make(fine)[None]
+    else:
+        fine = phase_grid(spec, refine=r)
+        f_fine, _ = draw_batch(ctx.rng(f"evaluation.{family}"), fine, [family], spec.evaluation.n_initial)
+    return phase_grid(spec, fine.boundary), fine, coarsen(f_fine, r), f_fine
+
+
+def _conserved_final(sol, refine: int) -> np.ndarray:
+    """``(rho, m, E)`` at the last save time averaged to the models' cells, ``(3, n, n_x)``."""
+    return np.stack([coarsen(a[:, -1], refine) for a in (sol.rho, sol.m, sol.E)])
 
 
 def evaluate(spec: BGKClosureSpec, closure, ctx: RunContext) -> xr.Dataset:
@@ -54,20 +76,26 @@ def evaluate(spec: BGKClosureSpec, closure, ctx: RunContext) -> xr.Dataset:
     nk, nf, nx = kns.size, len(fams), spec.kinetic.grid.n_x
     err = np.full((nk, nf, n_case, len(MODELS), len(QUANTITIES)), np.nan)
     status = np.full((nk, nf, n_case), -1, dtype=np.int64)
+    grid_err = np.full((nk, nf, n_case, len(QUANTITIES)), np.nan)
     prof_kin = np.full((nk, nf, len(QUANTITIES), nx), np.nan)
     prof = np.full((nk, nf, len(MODELS), len(QUANTITIES), nx), np.nan)
     t = np.array([0.0, spec.data.t_final])
     wall = {"kinetic": 0.0, "reduced": 0.0}
     n_solved = 0
+    kinetic = dict(transport=sch.transport, limiter=sch.limiter, relaxation=sch.relaxation, cfl=sch.cfl)
     for fi, fam in enumerate(fams):
-        grid, f0 = _initial(spec, fam, ctx)
+        grid, fine, f0, f_fine = _initial(spec, fam, ctx)
         nc = f0.shape[0]
-        F0 = np.repeat(f0[None], nk, axis=0).reshape((nk * nc,) + f0.shape[1:])
         KN = np.repeat(kns, nc)
+        F0 = np.repeat(f0[None], nk, axis=0).reshape((nk * nc,) + f0.shape[1:])
         clock = time.perf_counter()
-        sol = bgk.solve(F0, grid, KN, t, transport=sch.transport, limiter=sch.limiter, relaxation=sch.relaxation,
-                        cfl=sch.cfl)
+        same_grid = _conserved_final(bgk.solve(F0, grid, KN, t, **kinetic), 1)
         wall["kinetic"] += time.perf_counter() - clock
+        if ev.refine == 1:
+            truth_U = same_grid
+        else:
+            F_fine = np.repeat(f_fine[None], nk, axis=0).reshape((nk * nc,) + f_fine.shape[1:])
+            truth_U = _conserved_final(bgk.solve(F_fine, fine, KN, t, **kinetic), ev.refine)
         V0 = initial_moments(F0, closure)
         clock = time.perf_counter()
         out, st, _, _ = bgk_moments.solve_moments(V0, closure, grid.dx, KN, t, cfl=red.cfl, c_max=red.c_max,
@@ -77,7 +105,9 @@ def evaluate(spec: BGKClosureSpec, closure, ctx: RunContext) -> xr.Dataset:
         for b in range(nk * nc):
             ki, c = divmod(b, nc)
             status[ki, fi, c] = st[b]
-            truth = _prim(sol.rho[b, -1], sol.m[b, -1], sol.E[b, -1])
+            truth = _prim(*truth_U[:, b])
+            kin = _prim(*same_grid[:, b])
+            grid_err[ki, fi, c] = [_rel(kin[q], truth[q], 2) for q in QUANTITIES]
             models = {"learned": _prim(*out[b, -1, :3]) if st[b] == 0 else None}
             for name in ("euler", "navier_stokes"):
                 r, mm, E = bgk.continuum.solve_continuum(V0[b, 0], V0[b, 1], V0[b, 2], grid.dx, t, dim=1,
@@ -101,14 +131,17 @@ def evaluate(spec: BGKClosureSpec, closure, ctx: RunContext) -> xr.Dataset:
     ds = xr.Dataset(
         {
             "rel_error": variable(err, "relative L2 error at t_final against the kinetic solution", dims),
+            "kinetic_grid_error": variable(grid_err, "relative L2 error at t_final of the kinetic solution on the "
+                                           "models' grid against the truth (0 when evaluation.refine = 1)",
+                                           ("kn", "family", "case", "quantity")),
             "mean_rel_error": variable(mean, "mean over cases of rel_error", ("kn", "family", "model", "quantity")),
             "reduced_status": (("kn", "family", "case"), status,
                                {"units": "1", "long_name": "status of the reduced solve (-1: no such case)",
                                 "flag_meanings": reasons}),
-            "profile_kinetic": variable(prof_kin, "kinetic solution at t_final, case 0", ("kn", "family", "quantity",
+            "profile_kinetic": variable(prof_kin, "kinetic solution (the truth) at t_final, case 0", ("kn", "family", "quantity",
                                                                                           "x")),
             "profile": variable(prof, "model solution at t_final, case 0", ("kn", "family", "model", "quantity", "x")),
-            "wall_kinetic": variable(wall["kinetic"] / n_solved, "kinetic solve wall time per evaluation run",
+            "wall_kinetic": variable(wall["kinetic"] / n_solved, "wall time per evaluation run of the kinetic solve on the models' grid",
                                      units="s"),
             "wall_reduced": variable(wall["reduced"] / n_solved, "reduced solve wall time per evaluation run",
                                      units="s"),
@@ -130,10 +163,10 @@ def report(result: xr.Dataset) -> str:
     """Mean relative errors per family and Kn, learned vs Euler vs NS, and the wall times."""
     if "mean_rel_error" not in result:
         return "no evaluation in this result"
-    mre = result["mean_rel_error"]
-    extra = [d for d in mre.dims if d not in ("kn", "family", "model", "quantity")]
-    if extra:
-        mre = mre.isel({d: 0 for d in extra})
+    extra = [d for d in result["mean_rel_error"].dims if d not in ("kn", "family", "model", "quantity")]
+    first = result.isel({d: 0 for d in extra}) if extra else result
+    mre = first["mean_rel_error"]
+    refined = "kinetic_grid_error" in first and bool(np.any(first["kinetic_grid_error"].values > 0))
     lines = ["mean relative L2 error at t_final (learned / euler / navier_stokes), per quantity:"]
     for fam in mre["family"].values:
         lines.append(f"  family {fam}:")
@@ -142,6 +175,9 @@ def report(result: xr.Dataset) -> str:
             for q in QUANTITIES:
                 vals = [float(mre.sel(kn=kn, family=fam, model=m, quantity=q)) for m in MODELS]
                 cells.append(f"{q} " + "/".join(f"{v:.2e}" for v in vals))
+            if refined:
+                e = float(first["kinetic_grid_error"].sel(kn=kn, family=fam, quantity="m").mean())
+                cells.append(f"(same-grid kinetic m {e:.2e})")
             lines.append(f"    Kn {kn:<7g} " + "   ".join(cells))
     if "speedup" in result:
         sp = np.atleast_1d(result["speedup"].values).ravel()[0]

@@ -1,8 +1,8 @@
 """Data of kind ``bgk_closure``: random initial distributions, batched kinetic runs, pointwise samples.
 
 Families (brief §1.5): ``wave`` (:func:`solvers.bgk.initial.random_wave`), ``mix``
-(:func:`~solvers.bgk.initial.random_mix`) and ``sod`` (Sod's shock tube on an outflow grid,
-evaluation only). A draw the velocity grid cannot hold is redrawn. Knudsen numbers are
+(:func:`~solvers.bgk.initial.random_mix`), and two fixed cases for evaluation only: ``sod`` (Sod's
+shock tube on an outflow grid) and ``sine`` (:func:`sine_wave`, the benchmark of research/bgk.md §5). A draw the velocity grid cannot hold is redrawn. Knudsen numbers are
 log-uniform. Samples are distributions ``f(v)`` at single points ``(t, x)`` of a run, shape
 ``(n, n_v)``; augmentation adds Galilean shifts by whole velocity cells and reflections
 ``v -> -v`` (brief §3.3). Nondimensional (units "1").
@@ -19,6 +19,16 @@ from solvers import bgk
 
 FAMILY_GENERATORS = {"wave": bgk.initial.random_wave, "mix": bgk.initial.random_mix}
 MAX_DRAWS = 200
+
+
+def sine_wave(grid: bgk.PhaseGrid) -> np.ndarray:
+    """``(1, n_x, n_v)``: the Maxwellian of rho = 1 + 0.2 sin 2πs, u = 0.2 sin(2πs + 1), T = 1 + 0.2 sin(2πs + 2),
+    ``s = (x - x_min)/L`` (one smooth equilibrium wave; research/bgk.md §5 gives its Euler and NS errors)."""
+    return bgk.initial.wave(grid, rho=[(1, 0.2, 0.0)], u=[(1, 0.2, 1.0)], T=[(1, 0.2, 2.0)])
+
+
+FIXED_CASES = {"sod": ("outflow", bgk.initial.sod), "sine": ("periodic", sine_wave)}
+"""Evaluation families of one fixed case: boundary of the x grid and the initial distribution of a grid."""
 
 
 def draw_initial(rng: np.random.Generator, grid: bgk.PhaseGrid, family: str) -> np.ndarray:

@@ -1,0 +1,70 @@
+"""bgk_closure evaluation: the fixed ``sine`` case against research/bgk.md §5's Euler and NS table, and the
+refined kinetic truth (``evaluation.refine``) converging at second order."""
+
+import numpy as np
+import pytest
+import torch
+
+from engine.problems.bgk_closure import BGKClosureSpec, phase_grid
+from engine.problems.bgk_closure_analysis import MODELS, QUANTITIES, coarsen, evaluate
+from learners import bgk_closure as lc
+from solvers import bgk_moments
+
+# research/bgk.md §5 (N_x = 200, N_v = 100, t = 0.1): relative L2 errors of (rho, m, T) against the kinetic solution
+BRIEF_TABLE = {
+    1e-2: {"euler": (9.0e-4, 3.0e-2, 6.7e-3), "navier_stokes": (2.2e-4, 4.1e-3, 6.6e-4)},
+    1.0: {"euler": (3.1e-3, 1.3e-1, 3.8e-2), "navier_stokes": (1.5e-2, 3.1e-1, 4.6e-2)},
+}
+
+
+def _spec(n_x, kn, refine=1):
+    return BGKClosureSpec(kinetic={"grid": {"n_x": n_x}, "velocity": {"v_max": 10.0, "n_v": 100}},
+                          moments={"n_extra": 3}, evaluation={"families": ["sine"], "kn": kn, "refine": refine})
+
+
+def _evaluate(spec):
+    """Evaluation of the fixed case with a small random closure (its errors are not checked here)."""
+    grid = phase_grid(spec)
+    torch.manual_seed(0)
+    weights = lc.WeightFunctions(3, [8], "tanh", 1.0).double()
+    nets = [lc.ClosureNet(3, [8], "tanh").double()]
+    closure = bgk_moments.make_closure(grid.v, grid.dv, activation="tanh", **lc.export_arrays(weights, nets, grid.v))
+    return evaluate(spec, closure, ctx=None)  # the fixed case draws nothing
+
+
+def test_sine_case_reproduces_the_briefs_euler_and_navier_stokes_errors():
+    ds = _evaluate(_spec(200, list(BRIEF_TABLE)))
+    err = ds["rel_error"].sel(family="sine", case=0)
+    for kn, models in BRIEF_TABLE.items():
+        for model, values in models.items():
+            got = err.sel(kn=kn, model=model).values
+            np.testing.assert_allclose(got, values, rtol=0.05, err_msg=f"{model} at Kn {kn}")
+    assert np.all(ds["kinetic_grid_error"].sel(case=0).values == 0.0)  # refine 1: the truth is the same-grid solution
+    assert np.all(np.isnan(ds["rel_error"].sel(family="sine", case=slice(1, None)).values))  # a single case
+
+
+def test_refined_truth_converges_at_second_order():
+    errors = [_evaluate(_spec(n_x, [1e-3, 1.0], refine=2))["kinetic_grid_error"].sel(family="sine", case=0).values
+              for n_x in (50, 100)]
+    ratio = errors[0] / errors[1]  # (kn, quantity)
+    assert np.all(errors[1] > 0)
+    assert np.all(ratio > 2.8), f"error ratios under halving dx: {ratio} (2 would be first order)"
+
+
+def test_coarsen_averages_consecutive_cells():
+    f = np.arange(2 * 1 * 6 * 3, dtype=float).reshape(2, 1, 6, 3)
+    np.testing.assert_array_equal(coarsen(f, 3)[1, 0, 1], f[1, 0, 3:6].mean(axis=0))
+    a = np.arange(12.0).reshape(2, 6)
+    np.testing.assert_array_equal(coarsen(a, 2), [[0.5, 2.5, 4.5], [6.5, 8.5, 10.5]])
+    assert coarsen(a, 1) is a
+
+
+@pytest.mark.parametrize("family", ["sine", "sod"])
+def test_fixed_cases_have_every_model_and_quantity(family):
+    spec = BGKClosureSpec(kinetic={"grid": {"n_x": 32}, "velocity": {"v_max": 10.0, "n_v": 64}},
+                          data={"kn": [0.01, 10.0]}, moments={"n_extra": 3},
+                          evaluation={"families": [family], "kn": [1.0], "refine": 2})
+    ds = _evaluate(spec)
+    assert ds.sizes["model"] == len(MODELS) and ds.sizes["quantity"] == len(QUANTITIES)
+    case0 = ds["rel_error"].sel(family=family, case=0, model=["euler", "navier_stokes"])
+    assert np.all(np.isfinite(case0.values)) and np.all(case0.values > 0)
