@@ -29,7 +29,7 @@ def _evaluate(spec):
     weights = lc.WeightFunctions(3, [8], "tanh", 1.0).double()
     nets = [lc.ClosureNet(3, [8], "tanh").double()]
     closure = bgk_moments.make_closure(grid.v, grid.dv, activation="tanh", **lc.export_arrays(weights, nets, grid.v))
-    return evaluate(spec, closure, ctx=None)  # the fixed case draws nothing
+    return evaluate(spec, closure, (weights, nets), ctx=None)  # the fixed cases draw nothing
 
 
 def test_sine_case_reproduces_the_briefs_euler_and_navier_stokes_errors():

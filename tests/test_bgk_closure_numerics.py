@@ -9,7 +9,7 @@ from engine.problems.bgk_closure_analysis import initial_moments
 from learners import bgk_closure as lc
 from solvers import bgk, bgk_moments
 from solvers.bgk_moments.closure import closure_cells, equilibrium_moments
-from solvers.bgk_moments.solver import _equilibrium, _rhs, _work
+from solvers.bgk_moments.solver import _equilibrium, _rhs, _side, _work
 
 M = 3
 GRID = bgk.PhaseGrid(0.0, 1.0, 24, 10.0, 64)
@@ -208,3 +208,55 @@ def test_closure_trains_and_exports_on_cuda():
              lr_final=1e-4, generator=torch.Generator().manual_seed(0), record_every=5)
     arrays = lc.export_arrays(weights, [net], GRID.v)
     assert arrays["params"].shape[0] == 1 and np.all(np.isfinite(arrays["params"]))
+
+
+def _solver_face_fluxes(cl, prims):
+    """Conserved states and fluxes ``(n, 3 + M)`` that the solver's face code (``_side``) gives for primitive
+    states ``prims`` ``(3 + M, n)`` = (rho, u, T, z)."""
+    n = prims.shape[1]
+    wk = _work(3 + M, n // 2, cl.sizes)  # room for 2 (n/2 + 1) face states
+    wk.Q[:, :n] = prims
+    g = np.empty(GRID.n_v)
+    for c in range(n):
+        equilibrium_moments(prims[0, c], prims[1, c], prims[2, c], cl, g, wk.EQ[c, :M], wk.EQ[c, M:])
+    closure_cells(wk.Q[1], wk.Q[2], wk.Q[3:], cl, np.array([0, 2]), wk.xin, wk.zs, wk.buf, wk.y)
+    V, F = np.empty((n, 3 + M)), np.empty((n, 3 + M))
+    for c in range(n):
+        _side(wk, c, 3.0, V[c], F[c])
+    return V, F
+
+
+def _random_prims(n, rng, z_scale=0.02):
+    return np.concatenate([[rng.uniform(0.5, 1.5, n), rng.uniform(-0.5, 0.5, n), rng.uniform(0.6, 1.6, n)],
+                           rng.normal(0.0, z_scale, (M, n))])
+
+
+def test_the_eigenvalue_analysis_differentiates_the_solvers_flux():
+    weights, nets = _networks()
+    V, F = _solver_face_fluxes(_closure(), _random_prims(6, np.random.default_rng(4)))
+    v = torch.as_tensor(GRID.v)
+    for c in range(V.shape[0]):
+        got = lc.moment_flux(torch.as_tensor(V[c]), weights, nets, v, GRID.dv).detach().numpy()
+        np.testing.assert_allclose(got, F[c], rtol=1e-11, atol=1e-13)
+
+
+def test_without_closure_the_characteristic_speeds_are_eulers():
+    """q = 0 and G = G_M(U) do not depend on W: the speeds are u and u ± sqrt(3 T), and M zeros."""
+    weights, nets = _networks(scale=0.0)
+    prims = _random_prims(5, np.random.default_rng(5))
+    V, _ = _solver_face_fluxes(_closure(scale=0.0), prims)
+    lam = lc.flux_eigenvalues(V, weights, nets, GRID.v, GRID.dv).numpy()
+    assert np.abs(lam.imag).max() < 1e-9
+    u, T = prims[1], prims[2]
+    for c in range(V.shape[0]):
+        euler = [u[c] - np.sqrt(3.0 * T[c]), u[c], u[c] + np.sqrt(3.0 * T[c])]
+        np.testing.assert_allclose(np.sort(lam[c].real), np.sort(euler + [0.0] * M), atol=1e-9)
+
+
+def test_a_closure_that_couples_heat_flux_and_moments_moves_the_speeds():
+    weights, nets = _networks(scale=3.0)
+    V, _ = _solver_face_fluxes(_closure(scale=3.0), _random_prims(5, np.random.default_rng(6), z_scale=0.05))
+    lam = lc.flux_eigenvalues(V, weights, nets, GRID.v, GRID.dv).numpy()
+    u = V[:, 1] / V[:, 0]
+    sqrt_3T = np.sqrt(3.0 * (2.0 * V[:, 2] / V[:, 0] - u * u))
+    assert np.all(np.abs(np.abs(lam.real - u[:, None]).max(axis=1) - sqrt_3T) > 1e-3)

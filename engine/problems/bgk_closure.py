@@ -21,6 +21,8 @@ rho/m/T, ``x``, ``v``, ``moment``, ``member``, ``round``, ``step``):
   (NaN for a failed reduced solve or a missing case), ``mean_rel_error(kn, family, model, quantity)``,
   ``kinetic_grid_error(kn, family, case, quantity)`` (the kinetic solution on the models' grid against the truth);
 - ``reduced_status(kn, family, case)`` (0 ok; see ``reduced_status`` attrs for the reasons);
+- ``char_speed(kn, family, case)``, ``nonhyperbolic_fraction(kn, family, case)``: the learned system's largest
+  characteristic speed over sqrt(T) and its share of cells with complex eigenvalues at t_final;
 - ``profile_kinetic(kn, family, quantity, x)``, ``profile(kn, family, model, quantity, x)`` of case 0;
 - ``weight_function(moment, v)``: the learned w_k(v);
 - ``ae_train_loss, ae_val_loss(ae_step)``, ``train_loss, val_loss(round, member, step)``;
@@ -269,7 +271,7 @@ class BGKClosure(Problem):
                        "evaluation.families=[wave]",
                        "data.kn=[0.01, 10.0]", "learner.record_every=10")
     allow_nonfinite = frozenset({"rel_error", "mean_rel_error", "kinetic_grid_error", "profile", "train_loss",
-                                 "val_loss"})
+                                 "val_loss", "char_speed", "nonhyperbolic_fraction"})
 
     def warmup(self) -> None:
         from solvers import bgk_moments

@@ -19,6 +19,7 @@ from engine.problem import RunContext, variable
 from engine.problems.bgk import _rel
 from engine.problems.bgk_closure import BGKClosureSpec, phase_grid
 from engine.problems.bgk_closure_data import FIXED_CASES, draw_batch
+from learners import bgk_closure as lc
 from solvers import bgk, bgk_moments
 
 MODELS = ("learned", "euler", "navier_stokes")
@@ -68,8 +69,22 @@ def _conserved_final(sol, refine: int) -> np.ndarray:
     return np.stack([coarsen(a[:, -1], refine) for a in (sol.rho, sol.m, sol.E)])
 
 
-def evaluate(spec: BGKClosureSpec, closure, ctx: RunContext) -> xr.Dataset:
-    """Errors of the learned model, Euler and NS against the kinetic solution (see the kind's docstring)."""
+def characteristics(states: np.ndarray, networks, closure) -> tuple[np.ndarray, np.ndarray]:
+    """Of the learned system at cell states ``(n, 3 + M, n_x)``: the largest ``|λ - u|/sqrt(T)`` over the cells and
+    the share of cells whose flux Jacobian has complex eigenvalues, each ``(n,)``."""
+    n, nq, nx = states.shape
+    V = states.transpose(0, 2, 1).reshape(-1, nq)
+    lam = lc.flux_eigenvalues(V, *networks, closure.v, closure.dv).numpy()
+    u = V[:, 1] / V[:, 0]
+    sqrt_T = np.sqrt(2.0 * V[:, 2] / V[:, 0] - u * u)
+    speed = (np.abs(lam.real - u[:, None]).max(axis=1) / sqrt_T).reshape(n, nx)
+    complex_ = (np.abs(lam.imag).max(axis=1) > 1e-12 * sqrt_T).reshape(n, nx)
+    return speed.max(axis=1), complex_.mean(axis=1)
+
+
+def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dataset:
+    """Errors of the learned model, Euler and NS against the kinetic solution (see the kind's docstring);
+    ``networks`` = (weight functions, closure ensemble) that ``closure`` was exported from."""
     ev, sch, red = spec.evaluation, spec.kinetic.scheme, spec.reduced
     kns, fams = np.array(ev.kn, dtype=float), list(ev.families)
     n_case = ev.n_initial
@@ -77,6 +92,7 @@ def evaluate(spec: BGKClosureSpec, closure, ctx: RunContext) -> xr.Dataset:
     err = np.full((nk, nf, n_case, len(MODELS), len(QUANTITIES)), np.nan)
     status = np.full((nk, nf, n_case), -1, dtype=np.int64)
     grid_err = np.full((nk, nf, n_case, len(QUANTITIES)), np.nan)
+    speed, nonhyp = np.full((nk, nf, n_case), np.nan), np.full((nk, nf, n_case), np.nan)
     prof_kin = np.full((nk, nf, len(QUANTITIES), nx), np.nan)
     prof = np.full((nk, nf, len(MODELS), len(QUANTITIES), nx), np.nan)
     t = np.array([0.0, spec.data.t_final])
@@ -102,6 +118,10 @@ def evaluate(spec: BGKClosureSpec, closure, ctx: RunContext) -> xr.Dataset:
                                                   boundary=grid.boundary)
         wall["reduced"] += time.perf_counter() - clock
         n_solved += nk * nc
+        ok = np.flatnonzero(st == 0)
+        if ok.size:
+            ki, c = np.divmod(ok, nc)
+            speed[ki, fi, c], nonhyp[ki, fi, c] = characteristics(out[ok, -1], networks, closure)
         for b in range(nk * nc):
             ki, c = divmod(b, nc)
             status[ki, fi, c] = st[b]
@@ -135,6 +155,10 @@ def evaluate(spec: BGKClosureSpec, closure, ctx: RunContext) -> xr.Dataset:
                                            "models' grid against the truth (0 when evaluation.refine = 1)",
                                            ("kn", "family", "case", "quantity")),
             "mean_rel_error": variable(mean, "mean over cases of rel_error", ("kn", "family", "model", "quantity")),
+            "char_speed": variable(speed, "largest characteristic speed |lambda - u|/sqrt(T) of the learned system "
+                                   "over the cells at t_final", ("kn", "family", "case")),
+            "nonhyperbolic_fraction": variable(nonhyp, "share of cells at t_final where the learned flux Jacobian "
+                                               "has complex eigenvalues", ("kn", "family", "case")),
             "reduced_status": (("kn", "family", "case"), status,
                                {"units": "1", "long_name": "status of the reduced solve (-1: no such case)",
                                 "flag_meanings": reasons}),
@@ -179,6 +203,11 @@ def report(result: xr.Dataset) -> str:
                 e = float(first["kinetic_grid_error"].sel(kn=kn, family=fam, quantity="m").mean())
                 cells.append(f"(same-grid kinetic m {e:.2e})")
             lines.append(f"    Kn {kn:<7g} " + "   ".join(cells))
+        if "char_speed" in first:
+            sp = first["char_speed"].sel(family=fam)
+            nh = first["nonhyperbolic_fraction"].sel(family=fam)
+            lines.append(f"    learned system at t_final: characteristic speeds up to {float(sp.max()):.2f} sqrt(T), "
+                         f"complex eigenvalues in {100 * float(nh.mean()):.1f} % of the cells")
     if "speedup" in result:
         sp = np.atleast_1d(result["speedup"].values).ravel()[0]
         wk = np.atleast_1d(result["wall_kinetic"].values).ravel()[0]

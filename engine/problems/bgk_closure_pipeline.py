@@ -130,7 +130,7 @@ def run_pipeline(spec: BGKClosureSpec, ctx: RunContext) -> xr.Dataset:
             model_file = path.name
     closure = export_closure(weights, nets, spec)
     clock = time.perf_counter()
-    ds = evaluate(spec, closure, ctx)
+    ds = evaluate(spec, closure, (weights, nets), ctx)
     record["times"]["evaluation"] = time.perf_counter() - clock
     return _assemble(ds, spec, closure, record, model_file)
 
