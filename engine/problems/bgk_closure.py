@@ -149,7 +149,7 @@ class Evaluation(Section):
         "sine wave of research/bgk.md §5.")
     kn: list[float] = Field([1e-3, 1e-2, 1e-1, 1.0, 10.0], description="Knudsen numbers [1].")
     refine: int = quantity(1, units="1", description="The kinetic truth is solved on refine x n_x cells and averaged "
-                           "to the model's cells (the models start from the cell averages of the fine initial data); "
+                           "to the models' cells (the models start from the cell averages of the fine initial data); "
                            "1: the same grid as the models.", ge=1, le=16)
 
 

@@ -2,10 +2,11 @@
 
 Families (brief §1.5): ``wave`` (:func:`solvers.bgk.initial.random_wave`), ``mix``
 (:func:`~solvers.bgk.initial.random_mix`), and two fixed cases for evaluation only: ``sod`` (Sod's
-shock tube on an outflow grid) and ``sine`` (:func:`sine_wave`, the benchmark of research/bgk.md §5). A draw the velocity grid cannot hold is redrawn. Knudsen numbers are
-log-uniform. Samples are distributions ``f(v)`` at single points ``(t, x)`` of a run, shape
-``(n, n_v)``; augmentation adds Galilean shifts by whole velocity cells and reflections
-``v -> -v`` (brief §3.3). Nondimensional (units "1").
+shock tube on an outflow grid) and ``sine`` (:func:`sine_wave`, the benchmark of research/bgk.md
+§5). A draw the velocity grid cannot hold is redrawn. Knudsen numbers are log-uniform. Samples
+are distributions ``f(v)`` at single points ``(t, x)`` of a run, shape ``(n, n_v)``; augmentation
+adds Galilean shifts by whole velocity cells and reflections ``v -> -v`` (brief §3.3).
+Nondimensional (units "1").
 """
 
 from __future__ import annotations
