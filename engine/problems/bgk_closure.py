@@ -49,8 +49,6 @@ from engine.problems.bgk import Grid, Scheme, Velocity
 from engine.spec import FieldError, ProblemSpec, Section, SpecPath, quantity
 from solvers import bgk
 
-TRAIN_FAMILIES = ("wave", "mix")
-EVAL_FAMILIES = ("wave", "mix", "sod", "sine")
 KN_CELLS = 20.0  # the kinetic grid resolves a mean free path down to dx / KN_CELLS
 
 
@@ -218,13 +216,13 @@ def _check_kn(spec: BGKClosureSpec) -> None:
 
 
 def _check_grid_holds_families(spec: BGKClosureSpec) -> None:
-    from engine.problems.bgk_closure_data import draw_initial, sine_wave
+    from engine.problems.bgk_closure_data import FIXED_CASES, draw_initial
 
     grid = phase_grid(spec)
     rng = np.random.default_rng(spec.seed)
-    for fam in sorted(set(spec.data.families) | (set(spec.evaluation.families) - {"sod"})):
+    for fam in sorted(set(spec.data.families) | set(spec.evaluation.families)):
         try:
-            sine_wave(grid) if fam == "sine" else draw_initial(rng, grid, fam)
+            FIXED_CASES[fam][1](grid) if fam in FIXED_CASES else draw_initial(rng, grid, fam)
         except ValueError as exc:
             field = "kinetic.velocity.v_max" if "v_max" in str(exc) else "kinetic.velocity.n_v"
             raise FieldError(field, f"the velocity grid cannot hold family '{fam}': {exc}",

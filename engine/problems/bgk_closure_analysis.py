@@ -64,6 +64,11 @@ def _initial(spec: BGKClosureSpec, family: str, ctx: RunContext):
     return phase_grid(spec, fine.boundary), fine, coarsen(f_fine, r), f_fine
 
 
+def _per_kn(f: np.ndarray, nk: int) -> np.ndarray:
+    """The cases ``f`` ``(n, ...)`` repeated for each of ``nk`` Knudsen numbers: ``(nk n, ...)``, Kn slowest."""
+    return np.repeat(f[None], nk, axis=0).reshape((nk * f.shape[0],) + f.shape[1:])
+
+
 def _conserved_final(sol, refine: int) -> np.ndarray:
     """``(rho, m, E)`` at the last save time averaged to the models' cells, ``(3, n, n_x)``."""
     return np.stack([coarsen(a[:, -1], refine) for a in (sol.rho, sol.m, sol.E)])
@@ -103,15 +108,14 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
         grid, fine, f0, f_fine = _initial(spec, fam, ctx)
         nc = f0.shape[0]
         KN = np.repeat(kns, nc)
-        F0 = np.repeat(f0[None], nk, axis=0).reshape((nk * nc,) + f0.shape[1:])
+        F0 = _per_kn(f0, nk)
         clock = time.perf_counter()
         same_grid = _conserved_final(bgk.solve(F0, grid, KN, t, **kinetic), 1)
         wall["kinetic"] += time.perf_counter() - clock
         if ev.refine == 1:
             truth_U = same_grid
         else:
-            F_fine = np.repeat(f_fine[None], nk, axis=0).reshape((nk * nc,) + f_fine.shape[1:])
-            truth_U = _conserved_final(bgk.solve(F_fine, fine, KN, t, **kinetic), ev.refine)
+            truth_U = _conserved_final(bgk.solve(_per_kn(f_fine, nk), fine, KN, t, **kinetic), ev.refine)
         V0 = initial_moments(F0, closure)
         clock = time.perf_counter()
         out, st, _, _ = bgk_moments.solve_moments(V0, closure, grid.dx, KN, t, cfl=red.cfl, c_max=red.c_max,
