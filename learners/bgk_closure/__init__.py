@@ -20,4 +20,5 @@ from .train import autoencoder_loss, closure_loss, flat_parameters, load_flat_pa
 
 __all__ = ["ACTIVATIONS", "ClosureNet", "Decoder", "WeightFunctions", "maxwellian", "mlp", "moments", "train",
            "autoencoder_loss", "closure_loss", "flat_parameters", "load_flat_parameters", "closure_data",
-           "export_arrays", "save_model", "load_model", "model_mismatch", "moment_flux", "flux_eigenvalues", "MomentModel", "Grid", "rollout", "state_flux"]
+           "export_arrays", "save_model", "load_model", "model_mismatch", "moment_flux", "flux_eigenvalues",
+           "MomentModel", "Grid", "rollout", "state_flux"]

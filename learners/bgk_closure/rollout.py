@@ -4,10 +4,10 @@ The same scheme as the numba solver :mod:`solvers.bgk_moments` (checked against 
 tests): MUSCL-minmod reconstruction of ``(rho, u, T, z)``, the closure at both states of every
 face, Rusanov fluxes with ``a = |u| + c_max sqrt(T)``, SSP-RK2 and the exact relaxation of W
 in Strang splitting, ``dt = cfl dx / max a`` shortened to hit every save time. Its flux
-(:func:`state_flux`) is the one the eigenvalue analysis differentiates (:mod:`.hyperbolicity`);
-:func:`rollout` runs on any torch device and gives gradients of a trajectory with respect to the
-closure networks (the issue's torch alternative to the numba solver, timed in
-``benchmarks/bench_bgk_closure.py``). Arrays are batched over runs: states ``V``
+(:func:`state_flux`) is the one the eigenvalue analysis differentiates (:mod:`.hyperbolicity`).
+:func:`rollout` gives gradients of a trajectory with respect to the closure networks; it is the
+torch alternative to the numba solver that the issue asked to measure
+(``benchmarks/bench_bgk_closure.py``). Arrays are batched over runs: states ``V``
 ``(B, 3 + M, n_x)`` = ``(rho, m, E, W_1..W_M)``, float64.
 """
 
@@ -25,9 +25,10 @@ class MomentModel:
     ``w_k(v_j)`` (fixed); nets the :class:`~.models.ClosureNet` ensemble (its mean is the closure)."""
 
     def __init__(self, v, dv, wtab, nets):
-        self.v = torch.as_tensor(v, dtype=torch.float64)
+        device = next(nets[0].parameters()).device
+        self.v = torch.as_tensor(v, dtype=torch.float64, device=device)
         self.dv = float(dv)
-        self.wtab = torch.as_tensor(wtab, dtype=torch.float64)
+        self.wtab = torch.as_tensor(wtab, dtype=torch.float64, device=device)
         self.vwtab = self.wtab * self.v
         self.nets = list(nets)
 
@@ -123,12 +124,12 @@ def rollout(model: MomentModel, grid: Grid, V0, kn, t_save):
     at t = 0 with Knudsen numbers ``kn`` ``(B,)``: ``(B, n_t, 3 + M, n_x)``. Each run takes its own time steps
     (not differentiated); runs that reach a save time wait (dt = 0) for the others."""
     V = V0
-    kn = torch.as_tensor(kn, dtype=V.dtype)
-    t = torch.zeros(V.shape[0], dtype=V.dtype)
+    kn = torch.as_tensor(kn, dtype=V.dtype, device=V.device)
+    t = torch.zeros(V.shape[0], dtype=V.dtype, device=V.device)
     pending = torch.zeros_like(t)
     WM = _cell_equilibrium(model, V)
     out = []
-    for ts in torch.as_tensor(t_save, dtype=V.dtype):
+    for ts in torch.as_tensor(t_save, dtype=V.dtype, device=V.device):
         while bool((t < ts).any()):
             with torch.no_grad():
                 _, u, T = _primitives(V)
