@@ -41,7 +41,7 @@ def closure(weights, nets):
 
 def torch_solve(weights, nets, V0, kn, t):
     """The same batch solved by the differentiable torch version of the scheme
-    (:func:`learners.bgk_closure.rollout`), without gradients."""
+    (:func:`learners.bgk_closure.scheme.rollout`), without gradients."""
     with torch.no_grad():
         model = lc.MomentModel(GRID.v, GRID.dv, weights(torch.as_tensor(GRID.v)), nets)
         return lc.rollout(model, lc.Grid(GRID.dx, "periodic", CFL, C_MAX), torch.as_tensor(V0), kn, t[1:])
@@ -180,8 +180,8 @@ def section(res) -> list[str]:
                      f"{res['kinetic']:.3g} | {res['kinetic'] / r['reduced']:.2f} |")
     worst = min(res["kinetic"] / res[f"members{k}"]["reduced"] for k in (1, 3))
     lines += ["", f"Per-run times are batched over {res['batch']} runs (Kn from 1e-3 to 10) in one call for both "
-              "solvers and for the torch version of the reduced scheme (`learners.bgk_closure.rollout`, CPU, float64, "
-              "no gradients; the same steps as the numba solver to round-off), which the issue allowed in place of "
+              "solvers and for the torch version of the reduced scheme (`learners.bgk_closure.scheme.rollout`, CPU, "
+              "float64, no gradients; the same steps as the numba solver to round-off), which the issue allowed in place of "
               "numba if faster; numpy is one run, all cells vectorized. Goal: the reduced solve at least 10x faster "
               f"than the kinetic solve: measured {worst:.2f}x "
               "(see docs/kinds/bgk_closure.md for why).", ""]

@@ -9,12 +9,12 @@ the numba moment solver (:mod:`solvers.bgk_moments`). Nondimensional (units "1")
     train:   train (resumable Adam loop), autoencoder_loss, closure_loss, flat_parameters
     export:  closure_data, export_arrays, save_model, load_model, model_mismatch
     hyperbolicity: moment_flux, flux_eigenvalues (characteristic speeds of the learned system)
-    rollout: MomentModel, Grid, rollout (the reduced scheme in torch, differentiable), state_flux
+    scheme: MomentModel, Grid, rollout (the reduced scheme in torch, differentiable), state_flux
 """
 
 from .export import closure_data, export_arrays, load_model, model_mismatch, save_model
 from .hyperbolicity import flux_eigenvalues, moment_flux
-from .rollout import Grid, MomentModel, rollout, state_flux
+from .scheme import Grid, MomentModel, rollout, state_flux
 from .models import ACTIVATIONS, ClosureNet, Decoder, WeightFunctions, maxwellian, mlp, moments
 from .train import autoencoder_loss, closure_loss, flat_parameters, load_flat_parameters, train
 

@@ -6,7 +6,7 @@ The reduced model is the balance law ``∂_t V + ∂_x F(V) = S(V)/Kn`` for ``V 
     F = (m, 2E, u (E + p) + rho qhat, G_M(U) + rho Ghat),   (qhat, Ghat) = mean over the ensemble,
 
 the same flux the numba solver (:mod:`solvers.bgk_moments`) integrates
-(:func:`.rollout.state_flux`). Its Jacobian ``dF/dV`` has real eigenvalues (the characteristic
+(:func:`.scheme.state_flux`). Its Jacobian ``dF/dV`` has real eigenvalues (the characteristic
 speeds) where the system is hyperbolic; complex ones mark states where it is not, and the
 largest ``|λ - u| / sqrt(T)`` is the speed bound the Rusanov flux would need (``reduced.c_max``).
 """
@@ -15,7 +15,7 @@ import copy
 
 import torch
 
-from .rollout import MomentModel, equilibrium, state_flux
+from .scheme import MomentModel, equilibrium, state_flux
 
 __all__ = ["moment_flux", "flux_eigenvalues"]
 
