@@ -181,10 +181,9 @@ def section(res) -> list[str]:
     worst = min(res["kinetic"] / res[f"members{k}"]["reduced"] for k in (1, 3))
     lines += ["", f"Per-run times are batched over {res['batch']} runs (Kn from 1e-3 to 10) in one call for both "
               "solvers and for the torch version of the reduced scheme (`learners.bgk_closure.scheme.rollout`, CPU, "
-              "float64, no gradients; the same steps as the numba solver to round-off), which the issue allowed in place of "
-              "numba if faster; numpy is one run, all cells vectorized. Goal: the reduced solve at least 10x faster "
-              f"than the kinetic solve: measured {worst:.2f}x "
-              "(see docs/kinds/bgk_closure.md for why).", ""]
+              "float64, no gradients; the same steps as the numba solver to round-off), which the issue allowed in "
+              "place of numba if faster; numpy is one run, all cells vectorized. Goal: the reduced solve at least 10x "
+              f"faster than the kinetic solve: measured {worst:.2f}x (see docs/kinds/bgk_closure.md for why).", ""]
     return lines
 
 
