@@ -260,16 +260,34 @@ def test_the_torch_rollout_is_the_numba_reduced_solver(boundary):
 
 
 def test_the_torch_rollout_differentiates_through_the_networks():
-    weights, nets = _networks(seed=6)
-    cl = _closure(seed=6)
-    V0 = torch.as_tensor(initial_moments(_wave(), cl))
+    """Autograd's derivative of a one-step solve along a random direction of the networks' parameters equals
+    the central difference (one step: the time step, not differentiated, is the save time itself)."""
+    weights, nets = _networks(seed=6, scale=3.0)
+    cl = _closure(seed=6, scale=3.0)
+    V0 = torch.as_tensor(initial_moments(_wave(), cl)) * torch.tensor([1.0] * 3 + [1.02] * M)[:, None]
     with torch.no_grad():
         model = lc.MomentModel(GRID.v, GRID.dv, weights(torch.as_tensor(GRID.v)), nets)
-    out = lc.rollout(model, lc.Grid(GRID.dx), V0 * torch.tensor([1.0] * 3 + [1.01] * M)[:, None], [1.0, 1.0],
-                     [0.01])
-    out[:, -1, 1].pow(2).sum().backward()
-    grads = torch.cat([p.grad.reshape(-1) for n in nets for p in n.parameters()])
-    assert torch.isfinite(grads).all() and grads.abs().max() > 0
+    params = [p for n in nets for p in n.parameters()]
+    direction = [torch.randn(p.shape, generator=torch.Generator().manual_seed(k), dtype=p.dtype)
+                 for k, p in enumerate(params)]
+
+    def loss():
+        out = lc.rollout(model, lc.Grid(GRID.dx), V0, [0.5, 5.0], [2e-3])  # one step (dt of the CFL: 4e-3)
+        return (out[:, -1] - V0).pow(2).sum()
+
+    loss().backward()
+    autograd = sum((p.grad * d).sum() for p, d in zip(params, direction)).item()
+    eps, values = 1e-6, []
+    with torch.no_grad():
+        for sign in (1.0, -1.0):
+            for p, d in zip(params, direction):
+                p.add_(sign * eps * d)
+            values.append(loss().item())
+            for p, d in zip(params, direction):
+                p.sub_(sign * eps * d)
+    central = (values[0] - values[1]) / (2 * eps)
+    assert abs(autograd) > 1e-6
+    assert abs(autograd - central) <= 1e-7 * abs(autograd)
 
 
 def test_without_closure_the_characteristic_speeds_are_eulers():
