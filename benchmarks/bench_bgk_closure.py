@@ -43,7 +43,7 @@ def torch_solve(weights, nets, V0, kn, t):
     """The same batch solved by the differentiable torch version of the scheme
     (:func:`learners.bgk_closure.scheme.rollout`), without gradients."""
     with torch.no_grad():
-        model = lc.MomentModel(GRID.v, GRID.dv, weights(torch.as_tensor(GRID.v)), nets)
+        model = lc.MomentModel.from_networks(weights, nets, GRID.v, GRID.dv)
         return lc.rollout(model, lc.Grid(GRID.dx, "periodic", CFL, C_MAX), torch.as_tensor(V0), kn, t[1:])
 
 

@@ -234,8 +234,7 @@ def _random_prims(n, rng, z_scale=0.02):
 def test_the_eigenvalue_analysis_differentiates_the_solvers_flux():
     weights, nets = _networks()
     V, F = _solver_face_fluxes(_closure(), _random_prims(6, np.random.default_rng(4)))
-    with torch.no_grad():
-        model = lc.MomentModel(GRID.v, GRID.dv, weights(torch.as_tensor(GRID.v)), nets)
+    model = lc.MomentModel.from_networks(weights, nets, GRID.v, GRID.dv)
     for c in range(V.shape[0]):
         got = lc.moment_flux(torch.as_tensor(V[c]), model).detach().numpy()
         np.testing.assert_allclose(got, F[c], rtol=1e-11, atol=1e-13)
@@ -252,8 +251,8 @@ def test_the_torch_rollout_is_the_numba_reduced_solver(boundary):
     want, status, _, steps = bgk_moments.solve_moments(V0, cl, GRID.dx, kn, t, cfl=0.4, c_max=3.0,
                                                        boundary=boundary)
     assert list(status) == [0, 0] and np.all(steps > 10)
+    model = lc.MomentModel.from_networks(weights, nets, GRID.v, GRID.dv)
     with torch.no_grad():
-        model = lc.MomentModel(GRID.v, GRID.dv, weights(torch.as_tensor(GRID.v)), nets)
         got = lc.rollout(model, lc.Grid(GRID.dx, boundary, 0.4, 3.0), torch.as_tensor(V0), kn, t).numpy()
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-11 * np.abs(want).max())
     assert np.abs(want[:, -1] - V0).max() > 1e-3  # the state did move
@@ -265,8 +264,7 @@ def test_the_torch_rollout_differentiates_through_the_networks():
     weights, nets = _networks(seed=6, scale=3.0)
     cl = _closure(seed=6, scale=3.0)
     V0 = torch.as_tensor(initial_moments(_wave(), cl)) * torch.tensor([1.0] * 3 + [1.02] * M)[:, None]
-    with torch.no_grad():
-        model = lc.MomentModel(GRID.v, GRID.dv, weights(torch.as_tensor(GRID.v)), nets)
+    model = lc.MomentModel.from_networks(weights, nets, GRID.v, GRID.dv)
     params = [p for n in nets for p in n.parameters()]
     direction = [torch.randn(p.shape, generator=torch.Generator().manual_seed(k), dtype=p.dtype)
                  for k, p in enumerate(params)]

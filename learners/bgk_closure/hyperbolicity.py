@@ -25,8 +25,8 @@ def moment_flux(V, model: MomentModel):
     rho = V[:1]
     u = V[1:2] / rho
     T = 2.0 * V[2:3] / rho - u * u
-    WM, _ = equilibrium(model, rho, u, T)
-    _, F = state_flux(model, rho, u, T, (V[None, 3:] - WM) / rho[:, None])
+    WM, GM = equilibrium(model, rho, u, T)
+    _, F = state_flux(model, rho, u, T, (V[None, 3:] - WM) / rho[:, None], WM, GM)
     return F[0]
 
 
@@ -37,10 +37,8 @@ def flux_eigenvalues(V, weights, nets, v, dv):
     dtype and device, are evaluated as float64 copies on the CPU, as the solver evaluates them;
     ``v`` the velocity nodes, ``dv`` their spacing.
     """
-    v = torch.as_tensor(v, dtype=torch.float64)
-    with torch.no_grad():
-        wtab = copy.deepcopy(weights).cpu().double()(v)
-    model = MomentModel(v, dv, wtab, [copy.deepcopy(net).cpu().double() for net in nets])
+    model = MomentModel.from_networks(copy.deepcopy(weights).cpu().double(),
+                                      [copy.deepcopy(net).cpu().double() for net in nets], v, dv)
     V = torch.as_tensor(V, dtype=torch.float64)
     jac = torch.func.vmap(torch.func.jacrev(lambda s: moment_flux(s, model)))
     return torch.linalg.eigvals(jac(V).detach())

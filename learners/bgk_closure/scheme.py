@@ -32,6 +32,14 @@ class MomentModel:
         self.vwtab = self.wtab * self.v
         self.nets = list(nets)
 
+    @classmethod
+    def from_networks(cls, weights, nets, v, dv):
+        """The model with ``wtab`` tabulated by the weight-function network ``weights`` at ``v`` (no gradient)."""
+        p = next(weights.parameters())
+        with torch.no_grad():
+            wtab = weights(torch.as_tensor(v, dtype=p.dtype, device=p.device)).double()
+        return cls(v, dv, wtab, nets)
+
     def closure(self, u, T, z):
         """``(qhat, Ghat)`` per unit density ``(n, 1 + M)``: the ensemble mean at states ``(n,)``, ``z (n, M)``."""
         return torch.stack([net(u, T, z) for net in self.nets]).mean(0)
@@ -52,12 +60,12 @@ def equilibrium(model: MomentModel, rho, u, T):
     return mx @ model.wtab.T, mx @ model.vwtab.T
 
 
-def state_flux(model: MomentModel, rho, u, T, z):
-    """Conserved state and flux ``(n, 3 + M)`` each of primitive states ``rho, u, T`` ``(n,)``, ``z (n, M)``:
+def state_flux(model: MomentModel, rho, u, T, z, WM, GM):
+    """Conserved state and flux ``(n, 3 + M)`` each of primitive states ``rho, u, T`` ``(n,)``, ``z (n, M)``
+    with their equilibrium moments ``WM, GM`` ``(n, M)`` (:func:`equilibrium`):
 
     ``V = (rho, rho u, E, W_M + rho z)``, ``F = (rho u, 2E, u (E + rho T) + rho qhat, G_M + rho Ghat)``.
     """
-    WM, GM = equilibrium(model, rho, u, T)
     y = model.closure(u, T, z)
     mom = rho * u
     E = 0.5 * mom * u + 0.5 * rho * T
@@ -99,7 +107,7 @@ def _rhs(model: MomentModel, grid: Grid, V, WM):
         QR = torch.cat([east, east[..., -1:]], -1)
     B, nq, nf = QL.shape
     Q = torch.cat([QL, QR], 0).permute(0, 2, 1).reshape(-1, nq)  # (2 B n_f, nq)
-    Vf, Ff = state_flux(model, Q[:, 0], Q[:, 1], Q[:, 2], Q[:, 3:])
+    Vf, Ff = state_flux(model, Q[:, 0], Q[:, 1], Q[:, 2], Q[:, 3:], *equilibrium(model, Q[:, 0], Q[:, 1], Q[:, 2]))
     a = (Q[:, 1].abs() + grid.c_max * Q[:, 2].sqrt()).view(2, B, nf)
     Vf, Ff = Vf.view(2, B, nf, nq), Ff.view(2, B, nf, nq)
     a = torch.maximum(a[0], a[1])[..., None]
