@@ -80,7 +80,8 @@ def _step_section(step: dict, peak_all: float) -> list[str]:
 
 
 def _executor_section(engine: dict) -> list[str]:
-    first, tiny, fast, cap = engine["overhead_100_local"], engine["overhead_200"], engine["speedup"], engine["capacity"]
+    first, tiny, fast = engine["overhead_100_local"], engine["overhead_200"], engine["speedup"]
+    cap = fast["capacity"]
     rows = [f"| {name} | {tiny[name]['workers']} | {tiny[name]['wall_s']:.2f} | "
             f"{tiny[name]['overhead_per_run_s'] * 1e3:.1f} | {fast[name]['wall_s']:.1f} | {fast[name]['speedup']:.2f}x | "
             f"{fast[name]['speedup'] / (cap['capacity'] if name != 'serial' else 1):.0%} |"
@@ -96,11 +97,11 @@ def _executor_section(engine: dict) -> list[str]:
         "process. It includes starting workers (processes, or a Dask LocalCluster), sending tasks, writing one "
         "netCDF file per run and combining result.nc. Speed-up: "
         f"{fast['runs']} runs of about {fast['seconds_per_run']:.2f} s each (d = 12, L = 24, "
-        f"{fast['steps_per_run']} steps, one numba thread per run), wall time of serial over wall time (each "
-        "executor's shortest of two turns, the executors taking turns). The "
-        f"machine's limit, measured in the same run: {cap['processes']} processes running the same kernel at once "
+        f"{fast['steps_per_run']} steps, one numba thread per run), wall time of serial over wall time. The "
+        f"machine's limit, measured in the same turns: {cap['processes']} processes running the same kernel at once "
         f"get {cap['capacity']:.2f}x the throughput of one ({cap['one_s']:.2f} s alone, {cap['together_s']:.2f} s "
-        "together); the last column is the speed-up over that limit.",
+        "together); the last column is the speed-up over that limit. The executors and the two measurements "
+        "of the limit take turns three times, and each counts with its shortest wall time.",
         "",
         f"| executor | workers | {tiny['runs']} tiny runs: wall (s) | overhead per run (ms) | "
         f"{fast['runs']} runs of ~1 s: wall (s) | speed-up over serial | of the machine's limit |",
@@ -114,12 +115,13 @@ def _executor_section(engine: dict) -> list[str]:
         f"50 ms per run: measured {dask_ms:.1f} ms ({'met' if dask_ms < 50 else 'not met'}). Most of the parallel "
         "executors' overhead is starting the workers: each worker process imports numpy, numba, xarray and "
         "pydantic (about 1.4 s here), sets up numba's compiler (about 0.7 s; loading the kernels from the cache "
-        "then takes 0.1 s), and on its first run xarray imports dask and distributed to build and write a "
-        "dataset (about 1.3 s): about 3.5 s of CPU per worker, while the serial executor runs in a process that "
+        "then takes 0.1 s), and on its first run xarray imports dask.array (it checks every new variable "
+        "against dask's array type) and distributed (`to_netcdf` asks dask for its scheduler), about 0.7 to 1 s: "
+        "2.5 to 3.5 s of CPU per worker, while the serial executor runs in a process that "
         "has paid it already. A Dask LocalCluster also starts its scheduler and nannies. "
         "A sweep pays this once, so the speed-up approaches the machine's limit as runs get longer or more "
-        "numerous. On this shared 2-core machine the limit itself varies between runs (measured from about 1.5x "
-        "to 2.0x while this was developed), and so do the speed-ups; per run, the client's netCDF write "
+        "numerous. On this shared 2-core machine the limit itself varies from one minute to the next (1.16x, "
+        "2.11x and 1.27x in three measurements in a row on 2026-11-27), and so do the speed-ups; per run, the client's netCDF write "
         "dominates the overhead.",
         "",
     ]

@@ -75,11 +75,12 @@ def overhead(n_runs: int, executors=("serial", "local", "dask")) -> dict:
 
 
 def speedup(n_runs: int = 32, seconds_per_run: float = 1.0, executors=("serial", "local", "dask"),
-            repeat: int = 2) -> dict:
-    """Wall time of ``n_runs`` runs of about ``seconds_per_run`` each, and speed-up over serial.
+            repeat: int = 3) -> dict:
+    """Wall time of ``n_runs`` runs of about ``seconds_per_run`` each, speed-up over serial, and the machine's
+    limit for that speed-up (:func:`kernel_wall`).
 
-    The executors take turns ``repeat`` times and the shortest wall time of each counts, so that a
-    slow phase of a shared machine does not fall on one executor only.
+    The executors and the limit's two measurements take turns ``repeat`` times and the shortest wall time of
+    each counts, so that a slow phase of a shared machine does not fall on one of them only.
     """
     probe = resolve_text(SECOND.format(steps=2000, seeds=[0]))
     per_step = min(_compute_time(probe) for _ in range(3)) / 2000
@@ -88,12 +89,18 @@ def speedup(n_runs: int = 32, seconds_per_run: float = 1.0, executors=("serial",
     out = {"runs": n_runs, "steps_per_run": steps, "seconds_per_run": steps * per_step}
     workers = {e: 1 if e == "serial" else min(cpu_count(), n_runs) for e in executors}
     walls = {e: [] for e in executors}
+    cores = cpu_count()
+    alone, together = [], []
     for _ in range(repeat):
         for executor in executors:
             walls[executor].append(_sweep_wall(resolved, executor, workers[executor]))
+        alone.append(kernel_wall(1))
+        together.append(kernel_wall(cores))
     for executor in executors:
         out[executor] = {"workers": workers[executor], "wall_s": min(walls[executor]),
                          "speedup": min(walls["serial"]) / min(walls[executor])}
+    out["capacity"] = {"processes": cores, "one_s": min(alone), "together_s": min(together),
+                       "capacity": cores * min(alone) / min(together)}
     return out
 
 
@@ -110,28 +117,20 @@ print(time.perf_counter() - start)
 """
 
 
-def parallel_capacity(steps: int = 30000) -> dict:
-    """The machine's limit for the speed-up: throughput of ``cores`` concurrent processes running the
-    runs' kernel (one thread each) over that of one process, measured on the kernel alone."""
+def kernel_wall(n: int, steps: int = 30000) -> float:
+    """Seconds until the last of ``n`` concurrent processes finished the runs' kernel (one thread each,
+    start-up excluded). ``cores`` such processes over one give the machine's limit for the speed-up: the
+    throughput of ``cores`` cores on this kernel over that of one."""
     code = KERNEL.format(steps=steps)
     root = Path(__file__).resolve().parent.parent
-
-    def wall(n: int) -> float:
-        """Seconds until the last of ``n`` concurrent kernels finished (start-up excluded)."""
-        procs = [subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True)
-                 for _ in range(n)]
-        return max(float(p.communicate()[0]) for p in procs)
-
-    cores = cpu_count()
-    one = min(wall(1) for _ in range(2))
-    together = min(wall(cores) for _ in range(2))
-    return {"processes": cores, "one_s": one, "together_s": together, "capacity": cores * one / together}
+    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True)
+             for _ in range(n)]
+    return max(float(p.communicate()[0]) for p in procs)
 
 
 def measure() -> dict:
     """Everything docs/performance.md reports about the engine and its executors."""
-    return {"overhead_100_local": overhead(100, ("local",)), "overhead_200": overhead(200), "speedup": speedup(),
-            "capacity": parallel_capacity()}
+    return {"overhead_100_local": overhead(100, ("local",)), "overhead_200": overhead(200), "speedup": speedup()}
 
 
 if __name__ == "__main__":
