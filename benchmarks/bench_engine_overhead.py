@@ -74,18 +74,35 @@ def overhead(n_runs: int, executors=("serial", "local", "dask")) -> dict:
     return out
 
 
+def cli_wall(spec_text: str, executor: str, workers: int) -> float:
+    """Seconds of ``engine run`` on ``spec_text`` in a fresh process: interpreter start-up, imports, workers
+    and all, what a user of the command waits for."""
+    exe = Path(sys.executable).with_name("engine")
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "spec.yaml"
+        spec.write_text(spec_text)
+        start = time.perf_counter()
+        subprocess.run([str(exe), "run", str(spec), "--executor", executor, "--workers", str(workers),
+                        "--outputs", str(Path(tmp) / "outputs"), "--quiet"], check=True, capture_output=True)
+        return time.perf_counter() - start
+
+
 def speedup(n_runs: int = 32, seconds_per_run: float = 1.0, executors=("serial", "local", "dask"),
             repeat: int = 3) -> dict:
     """Wall time of ``n_runs`` runs of about ``seconds_per_run`` each, speed-up over serial, and the machine's
-    limit for that speed-up (:func:`kernel_wall`).
+    limit for that speed-up (:func:`kernel_wall`); in this process (``sweep.run``, the later sweeps of a
+    process, whose local and Dask workers fork from the warm forkserver) and through ``engine run`` in a
+    fresh process (:func:`cli_wall`, the first and only sweep of its process).
 
-    The executors and the limit's two measurements take turns ``repeat`` times and the shortest wall time of
-    each counts, so that a slow phase of a shared machine does not fall on one of them only.
+    The executors and the limit's two measurements take turns ``repeat`` times in this process, and once
+    through the command, and the shortest wall time of each counts, so that a slow phase of a shared machine
+    does not fall on one of them only.
     """
     probe = resolve_text(SECOND.format(steps=2000, seeds=[0]))
     per_step = min(_compute_time(probe) for _ in range(3)) / 2000
     steps = max(100, int(seconds_per_run / per_step))
-    resolved = resolve_text(SECOND.format(steps=steps, seeds=list(range(n_runs))))
+    text = SECOND.format(steps=steps, seeds=list(range(n_runs)))
+    resolved = resolve_text(text)
     out = {"runs": n_runs, "steps_per_run": steps, "seconds_per_run": steps * per_step}
     workers = {e: 1 if e == "serial" else min(cpu_count(), n_runs) for e in executors}
     walls = {e: [] for e in executors}
@@ -96,9 +113,11 @@ def speedup(n_runs: int = 32, seconds_per_run: float = 1.0, executors=("serial",
             walls[executor].append(_sweep_wall(resolved, executor, workers[executor]))
         alone.append(kernel_wall(1))
         together.append(kernel_wall(cores))
+    cli = {e: cli_wall(text, e, workers[e]) for e in executors}
     for executor in executors:
         out[executor] = {"workers": workers[executor], "wall_s": min(walls[executor]),
-                         "speedup": min(walls["serial"]) / min(walls[executor])}
+                         "speedup": min(walls["serial"]) / min(walls[executor]),
+                         "cli_wall_s": cli[executor], "cli_speedup": cli["serial"] / cli[executor]}
     out["capacity"] = {"processes": cores, "one_s": min(alone), "together_s": min(together),
                        "capacity": cores * min(alone) / min(together)}
     return out

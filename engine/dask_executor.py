@@ -25,7 +25,7 @@ import logging
 import dask
 import distributed
 
-from engine.executors import Executor, ExecutorError
+from engine.executors import Executor, ExecutorError, spawn_children, worker_context
 from engine.runtime import RunOutcome, compute, pin_threads, store_run
 
 CONNECT_TIMEOUT_S = 5
@@ -37,6 +37,7 @@ def run_on_worker(task):
     Returns (outcome, dataset); the client writes the file.  numba's thread
     count is per calling thread, so it is set here, in the thread that runs the task.
     """
+    spawn_children()
     pin_threads(1)
     return compute(task)
 
@@ -61,7 +62,11 @@ class DaskExecutor(Executor):
             else:
                 # Workers sample their task thread's stack every 10 ms for Dask's profile plots; on a
                 # machine whose cores all run kernels that costs up to a quarter of a run's time.
-                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                config = {"distributed.worker.profile.enabled": False}
+                if worker_context(None, 1).get_start_method() == "forkserver":
+                    # the workers fork from the local executor's forkserver (engine.preload imported)
+                    config["distributed.worker.multiprocessing-method"] = "forkserver"
+                with dask.config.set(config):
                     self._cluster = distributed.LocalCluster(
                         n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None,
                         silence_logs=logging.ERROR, death_timeout="15s")

@@ -5,8 +5,9 @@ An executor takes the list of :class:`~engine.runtime.RunTask` and yields a
 their own run files and return the outcome (with the dataset, when it is small).  ``serial`` runs in this
 process (debugger friendly, step progress for a single long run); ``local``
 uses processes on this machine with numba/torch/BLAS threads pinned so that
-workers x threads <= cores.  A new executor subclasses :class:`Executor` and is
-added to :data:`EXECUTORS`.
+workers x threads <= cores; they fork from a process that has imported what
+every worker needs (:func:`worker_context`).  A new executor subclasses
+:class:`Executor` and is added to :data:`EXECUTORS`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import abc
 import dataclasses
 import importlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Callable, Iterator
 
+from engine.registry import kind_module
 from engine.runtime import THREAD_ENV, RunOutcome, RunTask, compiles_kernels, execute, pin_threads, start_numba
 from engine.spec.errors import SpecError
 
@@ -37,6 +40,39 @@ def cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def worker_context(kind: str | None, threads: int) -> multiprocessing.context.BaseContext:
+    """The multiprocessing context that starts workers of one thread each for runs of ``kind``.
+
+    Where the platform has it, that is the forkserver: a process started once per client process
+    (on first use) that imports :mod:`engine.preload` and the module of the kind that first used
+    it, and forks every worker from there, so that only the first sweep of a client process pays
+    for the imports and numba's set-up (about 3 s) and later sweeps start their workers in a
+    fraction of a second. The server starts with one BLAS/OpenMP/numba thread in its
+    environment, which its workers inherit. Workers of several threads (fewer runs than cores),
+    and platforms without a forkserver, get fresh interpreters (``spawn``) that read the thread
+    settings of the client's environment.
+    """
+    if threads != 1 or "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["engine.preload"] + ([kind_module(kind)] if kind else []))
+    saved = {name: os.environ.get(name) for name in THREAD_ENV}
+    os.environ.update({name: "1" for name in THREAD_ENV})
+    try:
+        multiprocessing.forkserver.ensure_running()  # inherits this environment; no-op if running
+    finally:
+        _restore_env(saved)
+    return ctx
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 class Executor(abc.ABC):
@@ -85,10 +121,20 @@ class SerialExecutor(Executor):
 RETURN_DATASET_MAX_BYTES = 64 * 2**20
 
 
+def spawn_children() -> None:
+    """Make the processes that this worker starts fresh interpreters, as they are in a spawned worker.
+
+    A worker forked from the forkserver inherits its start method, and numba then guards the start
+    of its thread pool with a named semaphore, which a worker stopped by Ctrl-C leaves behind (the
+    resource tracker removes it, with a warning at exit)."""
+    multiprocessing.set_start_method("spawn", force=True)
+
+
 def _init_worker(threads: int, kind: str) -> None:
     """Worker start: leave Ctrl-C to the parent, pin threads, import the kind and, if it has numba
     kernels, set up numba."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops workers
+    spawn_children()
     pin_threads(threads)
     if compiles_kernels(kind):
         start_numba()
@@ -104,10 +150,12 @@ def _execute_in_worker(task: RunTask) -> RunOutcome:
 
 
 class LocalExecutor(Executor):
-    """Processes on this machine (spawned, so no state is inherited by fork).
+    """Processes on this machine, started by :func:`worker_context` (forked from a process that has
+    only imported modules, or spawned; never forked from the client, whose state they do not inherit).
 
     The workers start as soon as the kind is known (:meth:`start_workers`): each imports the
-    kind and, if it has numba kernels, sets up numba before its first task; the kernels then load from numba's cache
+    kind and, if it has numba kernels, sets up numba before its first task (both already done
+    where they fork from the forkserver); the kernels then load from numba's cache
     (``engine.runtime.warm_once``, one process at a time, so only the first may compile).
     """
 
@@ -117,6 +165,7 @@ class LocalExecutor(Executor):
         super().__init__(workers, n_tasks, scheduler)
         self.threads = max(1, cpu_count() // self.workers)
         self._pool: ProcessPoolExecutor | None = None
+        self._busy = False  # tasks submitted and not all finished
         self._saved_env: dict[str, str | None] = {}
         self._entered = False
 
@@ -129,17 +178,16 @@ class LocalExecutor(Executor):
 
     def close(self):
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for child in multiprocessing.active_children():
-                child.terminate()
-            for child in multiprocessing.active_children():
-                child.join(timeout=5)
+            if self._busy:  # interrupted: stop the runs in progress now
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                for child in multiprocessing.active_children():
+                    child.terminate()
+                for child in multiprocessing.active_children():
+                    child.join(timeout=5)
+            else:  # every task is done: the workers exit as soon as they are told
+                self._pool.shutdown(wait=True)
             self._pool = None
-        for name, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _restore_env(self._saved_env)
         self._saved_env = {}
         self._entered = False
 
@@ -147,7 +195,7 @@ class LocalExecutor(Executor):
         if not self._entered:
             raise RuntimeError("LocalExecutor must be used as a context manager")
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, multiprocessing.get_context("spawn"),
+            self._pool = ProcessPoolExecutor(self.workers, worker_context(kind, self.threads),
                                              initializer=_init_worker, initargs=(self.threads, kind))
             for _ in range(self.workers):  # the pool spawns a process per pending task, up to its size
                 self._pool.submit(int)
@@ -155,6 +203,7 @@ class LocalExecutor(Executor):
     def run(self, tasks, progress=None):
         if tasks:
             self.start_workers(tasks[0].kind)
+        self._busy = True
         futures: dict[Future, RunTask] = {self._pool.submit(_execute_in_worker, task): task for task in tasks}
         pending = set(futures)
         while pending:
@@ -166,6 +215,7 @@ class LocalExecutor(Executor):
                 except Exception as exc:  # the worker process died (crash, out of memory)
                     yield RunOutcome(task.run_id, False, task.path, 0.0,
                                      f"worker failed: {type(exc).__name__}: {exc}", label=task.label)
+        self._busy = False
 
 
 EXECUTORS: dict[str, str] = {

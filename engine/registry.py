@@ -30,6 +30,14 @@ def known_kinds() -> list[str]:
     return sorted(_entry_points())
 
 
+def kind_module(kind: str) -> str:
+    """The module that defines ``kind`` (imported by nothing here)."""
+    try:
+        return _entry_points()[kind].module
+    except KeyError:
+        raise UnknownKind(kind) from None
+
+
 @functools.cache
 def get_problem(kind: str) -> Problem:
     """The problem instance registered as ``kind``."""

@@ -178,6 +178,27 @@ def test_local_executor_gives_bitwise_the_serial_results(cli, write_spec, tmp_pa
         assert np.array_equal(a[name].values, b[name].values)
 
 
+def test_local_workers_fork_from_one_preloaded_server_that_later_sweeps_reuse(tmp_path):
+    from engine import sweep
+    from engine.executors import cpu_count
+
+    spec = "kind: toy_decay\nname: procs\nprocess_info: true\nsweep:\n  grid:\n    decay.rate: [1, 2, 3, 4]\n"
+    resolved = resolve_text(spec)
+    parents = []
+    for turn in range(2):
+        report = sweep.run(resolved, tmp_path / str(turn), executor="local", workers=2, force=True, quiet=True)
+        result = open_result(report.result)
+        assert (result["preloaded"] == 1).all()
+        parents.append(set(result["parent_pid"].values.ravel().tolist()))
+    assert len(parents[0]) == 1 and parents[1] == parents[0] and os.getpid() not in parents[0]
+    # one worker of several threads is spawned by this process (thread settings from the environment)
+    one = resolve_text("kind: toy_decay\nname: one\nprocess_info: true\n")
+    result = open_result(sweep.run(one, tmp_path / "one", executor="local", workers=1, quiet=True).result)
+    threads = cpu_count()
+    assert int(result["preloaded"]) == (threads == 1)
+    assert (int(result["parent_pid"]) == os.getpid()) == (threads > 1)
+
+
 def test_a_local_worker_sends_small_datasets_back_and_writes_every_run_file(tmp_path, monkeypatch):
     from engine import executors
     from engine.sweep import unique_tasks
@@ -207,6 +228,7 @@ def test_ctrl_c_keeps_finished_runs_and_leaves_no_temporary_files(write_spec, tm
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted" in err
+    assert "leaked" not in err  # no semaphore of a stopped worker left to the resource tracker
     finished = list(runs.glob("*.nc"))
     assert 1 <= len(finished) < 6
     assert [p.name for p in runs.parent.rglob("*") if ".tmp-" in p.name] == []

@@ -1,10 +1,13 @@
 """A tiny problem kind registered from outside the engine (through its own dist-info entry point).
 
 y(t) = floor + (y0 - floor) exp(-rate t), sampled at n_times points on [0, t_end]; used by the
-engine's tests. ``fail`` makes a run raise, ``nan`` makes it return NaN, and
-``sleep`` slows it down (seconds) so that interruption can be tested.
+engine's tests. ``fail`` makes a run raise, ``nan`` makes it return NaN,
+``sleep`` slows it down (seconds) so that interruption can be tested, and
+``process_info`` adds the process's parent and whether it forked from a preloaded forkserver.
 """
 
+import os
+import sys
 import time
 from typing import Literal
 
@@ -34,6 +37,7 @@ class ToySpec(ProblemSpec):
     grid: Grid = Grid()
     fail: Literal["no", "raise", "nan", "diverge"] = Field("no", description="Make the run fail (for tests).")
     sleep: float = Field(0.0, ge=0, description="Seconds to sleep inside the run (for tests).")
+    process_info: bool = Field(False, description="Record the process's parent and preloaded modules (for tests).")
 
 
 class ToyDecay(Problem):
@@ -58,12 +62,17 @@ class ToyDecay(Problem):
         if spec.fail == "nan":
             y[2] = np.nan
         noise = ctx.rng("noise").normal(size=1)[0]
-        return xr.Dataset(
+        ds = xr.Dataset(
             {"y": ("t", y, {"units": "1", "long_name": "decaying value"}),
              "y_end": ((), y[-1], {"units": "1", "long_name": "final value"}),
              "noise": ((), noise, {"units": "1", "long_name": "a draw from the run's seed"})},
             coords={"t": ("t", t, {"units": "s", "long_name": "time"})},
         )
+        if spec.process_info:
+            ds["parent_pid"] = ((), os.getppid(), {"units": "1", "long_name": "process id of the run's parent"})
+            ds["preloaded"] = ((), int("engine.preload" in sys.modules),
+                               {"units": "1", "long_name": "engine.preload imported before the run (1) or not (0)"})
+        return ds
 
     def sweep_summary(self, result):
         if "decay.rate" not in result.dims:

@@ -1,0 +1,23 @@
+"""Imported once by the process that local workers fork from (``multiprocessing``'s forkserver, see
+:func:`engine.executors.worker_context`): what every worker would otherwise repeat before its first run.
+
+That is the engine with numpy, pydantic and xarray; netCDF4; numba with its compiler set up; and the
+dask modules that xarray imports on first use where dask is installed (it checks each new variable
+against dask's array type, and asks dask for its scheduler before it writes a netCDF file). About 3 s
+of CPU on the 2-core machine of docs/performance.md, paid once per client process instead of once per
+worker and sweep. Nothing here starts a thread, so that forking from this process is safe.
+"""
+
+import importlib
+
+import netCDF4  # noqa: F401
+
+from engine.runtime import start_numba
+from engine.store import write_atomic  # noqa: F401  (xarray)
+
+start_numba()
+for _name in ("dask.array", "distributed"):
+    try:
+        importlib.import_module(_name)
+    except ImportError:  # dask is optional
+        pass
