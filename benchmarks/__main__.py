@@ -83,7 +83,8 @@ def _executor_section(engine: dict) -> list[str]:
     first, tiny, fast = engine["overhead_100_local"], engine["overhead_200"], engine["speedup"]
     cap = fast["capacity"]
     rows = [f"| {name} | {tiny[name]['workers']} | {tiny[name]['wall_s']:.2f} | "
-            f"{tiny[name]['overhead_per_run_s'] * 1e3:.1f} | {fast[name]['wall_s']:.1f} | {fast[name]['speedup']:.2f}x | "
+            f"{tiny[name]['overhead_per_run_s'] * 1e3:.1f} | {fast[name]['wall_s']:.1f} | "
+            f"{fast[name]['speedup']:.2f}x | "
             f"{fast[name]['speedup'] / (cap['capacity'] if name != 'serial' else 1):.0%} | "
             f"{fast[name]['cli_wall_s']:.1f} | {fast[name]['cli_speedup']:.2f}x |"
             for name in ("serial", "local", "dask")]

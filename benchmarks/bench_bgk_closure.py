@@ -176,7 +176,8 @@ def measure(repeat=3, batch=16):
 def section(res) -> list[str]:
     """Markdown lines for docs/performance.md from :func:`measure`'s result."""
     lines = [f"## bgk_closure: reduced moment solver ({res['n_x']} cells)", "",
-             "| M | widths | ensemble | steps to t = 0.1 | numba s/step | numpy s/step | numba speed-up | reduced s/run "
+             "| M | widths | ensemble | steps to t = 0.1 | numba s/step | numpy s/step | numba speed-up "
+             "| reduced s/run "
              f"| torch s/run | kinetic s/run ({res['n_v']} velocities) | kinetic / reduced |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in res["models"]:
@@ -189,7 +190,8 @@ def section(res) -> list[str]:
               "solvers and for the torch version of the reduced scheme (`learners.bgk_closure.scheme.rollout`, CPU, "
               "float64, no gradients; the same steps as the numba solver to round-off), which the issue allowed in "
               "place of numba if faster; numpy is one run, all cells vectorized. Goal: the reduced solve at least 10x "
-              f"faster than the kinetic solve: measured {worst:.2f}x with the benchmark's model, and {ratio[1, 1]:.2f}x with "
+              f"faster than the kinetic solve: measured {worst:.2f}x with the benchmark's model, and "
+              f"{ratio[1, 1]:.2f}x with "
               "the smallest possible network (M = 1, width 2): the scheme's own cost, with the closure almost free, is "
               "above a tenth of the kinetic solve's (see docs/kinds/bgk_closure.md).", ""]
     return lines

@@ -15,6 +15,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from engine import forkserver
 from engine.spec.errors import SpecError
 
 EXIT_FAILED_RUNS, EXIT_SPEC, EXIT_INTERRUPTED = 1, 2, 130
@@ -86,7 +87,28 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def _start_forkserver_early(args) -> None:
+    """Start the workers' forkserver (:mod:`engine.forkserver`) now, so that its imports overlap with
+    this process's own and with validation, when the run will likely use local or LocalCluster
+    workers: ``--executor local`` or ``dask`` without a scheduler, or no executor given and a spec
+    with a sweep (the default is then local processes). Anything unexpected in the spec is left to
+    the validation that follows."""
+    if args.scheduler or args.executor == "serial" or not forkserver.available():
+        return
+    import yaml
+
+    try:
+        with open(args.spec, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh)
+        if args.executor is None and "sweep" not in doc:
+            return
+        forkserver.start(doc["kind"])
+    except (OSError, yaml.YAMLError, TypeError, LookupError):  # reported by the validation that follows
+        return
+
+
 def cmd_run(args) -> int:
+    _start_forkserver_early(args)
     from engine import sweep
     from engine.report import scalar_table
     from engine.spec import resolve

@@ -25,7 +25,8 @@ import logging
 import dask
 import distributed
 
-from engine.executors import Executor, ExecutorError, spawn_children, worker_context
+from engine import forkserver
+from engine.executors import Executor, ExecutorError, spawn_children
 from engine.runtime import RunOutcome, compute, pin_threads, store_run
 
 CONNECT_TIMEOUT_S = 5
@@ -63,8 +64,8 @@ class DaskExecutor(Executor):
                 # Workers sample their task thread's stack every 10 ms for Dask's profile plots; on a
                 # machine whose cores all run kernels that costs up to a quarter of a run's time.
                 config = {"distributed.worker.profile.enabled": False}
-                if worker_context(None, 1).get_start_method() == "forkserver":
-                    # the workers fork from the local executor's forkserver (engine.preload imported)
+                if forkserver.available():  # workers fork from the engine's forkserver (engine.preload)
+                    forkserver.start()
                     config["distributed.worker.multiprocessing-method"] = "forkserver"
                 with dask.config.set(config):
                     self._cluster = distributed.LocalCluster(

@@ -16,14 +16,14 @@ import abc
 import dataclasses
 import importlib
 import multiprocessing
-import multiprocessing.forkserver
 import os
 import signal
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Callable, Iterator
 
-from engine.registry import kind_module
-from engine.runtime import THREAD_ENV, RunOutcome, RunTask, compiles_kernels, execute, pin_threads, start_numba
+from engine import forkserver
+from engine.forkserver import THREAD_ENV
+from engine.runtime import RunOutcome, RunTask, compiles_kernels, execute, pin_threads, start_numba
 from engine.spec.errors import SpecError
 
 
@@ -43,36 +43,13 @@ def cpu_count() -> int:
 
 
 def worker_context(kind: str | None, threads: int) -> multiprocessing.context.BaseContext:
-    """The multiprocessing context that starts workers of one thread each for runs of ``kind``.
-
-    Where the platform has it, that is the forkserver: a process started once per client process
-    (on first use) that imports :mod:`engine.preload` and the module of the kind that first used
-    it, and forks every worker from there, so that only the first sweep of a client process pays
-    for the imports and numba's set-up (about 3 s) and later sweeps start their workers in a
-    fraction of a second. The server starts with one BLAS/OpenMP/numba thread in its
-    environment, which its workers inherit. Workers of several threads (fewer runs than cores),
-    and platforms without a forkserver, get fresh interpreters (``spawn``) that read the thread
-    settings of the client's environment.
-    """
-    if threads != 1 or "forkserver" not in multiprocessing.get_all_start_methods():
+    """The multiprocessing context that starts workers of ``threads`` threads for runs of ``kind``:
+    the forkserver (:mod:`engine.forkserver`) for workers of one thread where the platform has
+    it; otherwise fresh interpreters (``spawn``), which read the thread settings of the client's
+    environment (set by :class:`LocalExecutor`)."""
+    if threads != 1 or not forkserver.available():
         return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["engine.preload"] + ([kind_module(kind)] if kind else []))
-    saved = {name: os.environ.get(name) for name in THREAD_ENV}
-    os.environ.update({name: "1" for name in THREAD_ENV})
-    try:
-        multiprocessing.forkserver.ensure_running()  # inherits this environment; no-op if running
-    finally:
-        _restore_env(saved)
-    return ctx
-
-
-def _restore_env(saved: dict[str, str | None]) -> None:
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    return forkserver.start(kind)
 
 
 class Executor(abc.ABC):
@@ -171,8 +148,7 @@ class LocalExecutor(Executor):
 
     def __enter__(self):
         # Set before workers start so BLAS reads them at import time in the child.
-        self._saved_env = {name: os.environ.get(name) for name in THREAD_ENV}
-        os.environ.update({name: str(self.threads) for name in THREAD_ENV})
+        self._saved_env = forkserver.set_env({name: str(self.threads) for name in THREAD_ENV})
         self._entered = True
         return self
 
@@ -187,7 +163,7 @@ class LocalExecutor(Executor):
             else:  # every task is done: the workers exit as soon as they are told
                 self._pool.shutdown(wait=True)
             self._pool = None
-        _restore_env(self._saved_env)
+        forkserver.set_env(self._saved_env)
         self._saved_env = {}
         self._entered = False
 

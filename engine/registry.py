@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 from importlib.metadata import EntryPoint, entry_points
 
-from engine.problem import Problem
-
 GROUP = "engine.problems"
 
 
@@ -39,12 +37,14 @@ def kind_module(kind: str) -> str:
 
 
 @functools.cache
-def get_problem(kind: str) -> Problem:
+def get_problem(kind: str) -> "Problem":  # noqa: F821
     """The problem instance registered as ``kind``."""
     try:
         ep = _entry_points()[kind]
     except KeyError:
         raise UnknownKind(kind) from None
+    from engine.problem import Problem  # numpy, xarray, pydantic: not needed to look up a module
+
     cls = ep.load()
     if not (isinstance(cls, type) and issubclass(cls, Problem)):
         raise TypeError(f"entry point {ep.value!r} for kind '{kind}' is not a subclass of engine.problem.Problem")

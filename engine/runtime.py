@@ -26,6 +26,7 @@ import yaml
 
 from engine import provenance
 from engine.checkpoint import Checkpointer, checkpoint_path
+from engine.forkserver import THREAD_ENV
 from engine.problem import Problem, RunContext, RunFailed
 from engine.registry import get_problem
 from engine.store import write_atomic
@@ -34,8 +35,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when PyYAML has it (about 10x faster)
-
-THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
 @dataclass(frozen=True)

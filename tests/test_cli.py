@@ -111,3 +111,28 @@ def test_kind_from_another_package_runs_through_the_real_cli(engine_cmd, tmp_pat
 def test_schema_files_referenced_by_the_example_specs_are_up_to_date(cli, kind):
     on_disk = json.loads((ROOT / "docs" / "schema" / f"{kind}.schema.json").read_text())
     assert on_disk == json.loads(cli("schema", kind).out), "run `make docs`"
+
+
+def test_engine_run_starts_the_workers_forkserver_early_only_when_local_workers_are_likely(write_spec, monkeypatch):
+    import argparse
+
+    from engine import cli as engine_cli
+    from engine import forkserver
+
+    started = []
+    monkeypatch.setattr(forkserver, "available", lambda: True)
+    # the server's preload, which looks the kind's module up (an unknown kind raises there)
+    monkeypatch.setattr(forkserver, "start", lambda kind=None: started.append(forkserver.kind_module(kind)))
+    sweep = write_spec("kind: toy_decay\nname: s\nsweep:\n  grid:\n    decay.rate: [1, 2]\n", "sweep")
+    single = write_spec("kind: toy_decay\nname: one\n", "single")
+    cases = [  # (spec, executor, scheduler, module preloaded)
+        (sweep, None, None, "toykind"), (sweep, "local", None, "toykind"), (sweep, "dask", None, "toykind"),
+        (single, "local", None, "toykind"), (single, None, None, None), (sweep, "serial", None, None),
+        (sweep, "dask", "tcp://127.0.0.1:1", None), (write_spec("kind: [", "broken"), None, None, None),
+        (write_spec("kind: no_such_kind\nsweep: {}\n", "unknown"), None, None, None),
+        ("/no/such/spec.yaml", "local", None, None),
+    ]
+    for spec, executor, scheduler, module in cases:
+        started.clear()
+        engine_cli._start_forkserver_early(argparse.Namespace(spec=spec, executor=executor, scheduler=scheduler))
+        assert started == ([module] if module else []), (spec, executor, scheduler)
