@@ -1,5 +1,5 @@
 """Imported once by the process that local workers fork from (``multiprocessing``'s forkserver, see
-:func:`engine.executors.worker_context`): what every worker would otherwise repeat before its first run.
+:mod:`engine.forkserver`): what every worker would otherwise repeat before its first run.
 
 That is the engine with numpy, pydantic and xarray; netCDF4; numba with its compiler set up; and the
 dask modules that xarray imports on first use where dask is installed (it checks each new variable
