@@ -109,7 +109,7 @@ def _executor_section(engine: dict) -> list[str]:
         f"get {cap['capacity']:.2f}x the throughput of one ({cap['one_s']:.2f} s alone, {cap['together_s']:.2f} s "
         "together); the in-process speed-up is also given over that limit. In the process the executors and the "
         "two measurements of the limit take turns three times, and each counts with its shortest wall time; "
-        "`engine run` ran once per executor, after them.",
+        "through `engine run` they took turns twice, after them.",
         "",
         f"| executor | workers | {tiny['runs']} tiny runs: wall (s) | overhead per run (ms) | "
         f"{fast['runs']} runs of ~1 s: wall (s) | speed-up over serial | of the machine's limit | "
