@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.timing import concurrent_wall
 from engine import sweep
 from engine.executors import cpu_count
 from engine.problem import RunContext
@@ -144,11 +145,7 @@ def kernel_wall(n: int, steps: int = 30000) -> float:
     """Seconds until the last of ``n`` concurrent processes finished the runs' kernel (one thread each,
     start-up excluded). ``cores`` such processes over one give the machine's limit for the speed-up: the
     throughput of ``cores`` cores on this kernel over that of one."""
-    code = KERNEL.format(steps=steps)
-    root = Path(__file__).resolve().parent.parent
-    procs = [subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True)
-             for _ in range(n)]
-    return max(float(p.communicate()[0]) for p in procs)
+    return concurrent_wall(KERNEL.format(steps=steps), n)
 
 
 def measure() -> dict:
