@@ -12,8 +12,7 @@ import importlib
 
 import netCDF4  # noqa: F401
 
-from engine.runtime import start_numba
-from engine.store import write_atomic  # noqa: F401  (xarray)
+from engine.runtime import start_numba  # the engine's run machinery: numpy, yaml, pydantic, xarray
 
 start_numba()
 for _name in ("dask.array", "distributed"):

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import functools
 from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - numpy, xarray, pydantic: not needed to look a kind up
+    from engine.problem import Problem
 
 GROUP = "engine.problems"
 
@@ -28,22 +32,23 @@ def known_kinds() -> list[str]:
     return sorted(_entry_points())
 
 
-def kind_module(kind: str) -> str:
-    """The module that defines ``kind`` (imported by nothing here)."""
+def _entry_point(kind: str) -> EntryPoint:
     try:
-        return _entry_points()[kind].module
+        return _entry_points()[kind]
     except KeyError:
         raise UnknownKind(kind) from None
+
+
+def kind_module(kind: str) -> str:
+    """The module that defines ``kind`` (imported by nothing here)."""
+    return _entry_point(kind).module
 
 
 @functools.cache
-def get_problem(kind: str) -> "Problem":  # noqa: F821
+def get_problem(kind: str) -> Problem:
     """The problem instance registered as ``kind``."""
-    try:
-        ep = _entry_points()[kind]
-    except KeyError:
-        raise UnknownKind(kind) from None
-    from engine.problem import Problem  # numpy, xarray, pydantic: not needed to look up a module
+    ep = _entry_point(kind)
+    from engine.problem import Problem  # imported here, so that looking a kind up stays light
 
     cls = ep.load()
     if not (isinstance(cls, type) and issubclass(cls, Problem)):
