@@ -217,9 +217,15 @@ def test_a_local_worker_sends_small_datasets_back_and_writes_every_run_file(tmp_
 def test_ctrl_c_keeps_finished_runs_and_leaves_no_temporary_files(write_spec, tmp_path):
     spec = write_spec("kind: toy_decay\nname: slow\nsleep: 1.0\nsweep:\n  grid:\n    decay.rate: [1, 2, 3, 4, 5, 6]\n")
     exe = Path(sys.executable).with_name("engine")
-    proc = subprocess.Popen([str(exe), "run", spec, "--executor", "local", "--workers", "2",
-                             "--outputs", str(tmp_path / "outputs")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    # A child inherits an ignored SIGINT (as in a suite started in the background), but not a handler:
+    # with one installed here the engine starts with the default and turns Ctrl-C into KeyboardInterrupt.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen([str(exe), "run", spec, "--executor", "local", "--workers", "2",
+                                 "--outputs", str(tmp_path / "outputs")], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     runs = tmp_path / "outputs" / "slow" / "runs"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(runs.glob("*.nc"))) < 1:
