@@ -85,7 +85,7 @@ def _executor_section(engine: dict) -> list[str]:
     rows = [f"| {name} | {tiny[name]['workers']} | {tiny[name]['wall_s']:.2f} | "
             f"{tiny[name]['overhead_per_run_s'] * 1e3:.1f} | {fast[name]['wall_s']:.1f} | "
             f"{fast[name]['speedup']:.2f}x | "
-            f"{fast[name]['speedup'] / (cap['capacity'] if name != 'serial' else 1):.0%} | "
+            f"{fast[name]['speedup'] / (cap['ratio'] if name != 'serial' else 1):.0%} | "
             f"{fast[name]['cli_wall_s']:.1f} | {fast[name]['cli_speedup']:.2f}x |"
             for name in ("serial", "local", "dask")]
     local_100 = first["local"]["overhead_per_run_s"]
@@ -106,7 +106,7 @@ def _executor_section(engine: dict) -> list[str]:
         "process gets), and `engine run` in a fresh process, interpreter start-up, imports and a cold "
         "forkserver included (what the command's user waits for). The "
         f"machine's limit, measured in the same turns: {cap['processes']} processes running the same kernel at once "
-        f"get {cap['capacity']:.2f}x the throughput of one ({cap['one_s']:.2f} s alone, {cap['together_s']:.2f} s "
+        f"get {cap['ratio']:.2f}x the throughput of one ({cap['one_s']:.2f} s alone, {cap['together_s']:.2f} s "
         "together); the in-process speed-up is also given over that limit. In the process the executors and the "
         "two measurements of the limit take turns three times, and each counts with its shortest wall time; "
         "through `engine run` they took turns twice, after them.",

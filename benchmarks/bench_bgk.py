@@ -145,7 +145,7 @@ def section(r: dict) -> list[str]:
         f"The last row is the batch on one numba thread: {r['threads']} threads gave {scaling:.2f}x one thread in "
         "this run, for a kernel that keeps each thread's runs in its own core's cache. The machine's limit, "
         f"measured in the same run: {cores['processes']} processes running a vectorized multiply-add loop at once "
-        f"get {cores['throughput']:.2f}x the throughput of one ({cores['one_s']:.2f} s alone, "
+        f"get {cores['ratio']:.2f}x the throughput of one ({cores['one_s']:.2f} s alone, "
         f"{cores['together_s']:.2f} s together). Both ratios move from one minute to the next here: on "
         "2026-11-27 the one-thread kernel ran at about 90 or about 135 million cell-updates/s while the two-thread "
         "kernel stayed at 172 to 178 million, and the multiply-add loop's ratio ranged from 1.5x to 2.0x; a lone "

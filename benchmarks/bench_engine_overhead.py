@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.timing import concurrent_wall
+from benchmarks.timing import concurrent_wall, throughput_ratio
 from engine import sweep
 from engine.executors import cpu_count
 from engine.problem import RunContext
@@ -123,8 +123,7 @@ def speedup(n_runs: int = 32, seconds_per_run: float = 1.0, executors=("serial",
         out[executor] = {"workers": workers[executor], "wall_s": min(walls[executor]),
                          "speedup": min(walls["serial"]) / min(walls[executor]),
                          "cli_wall_s": cli[executor], "cli_speedup": cli["serial"] / cli[executor]}
-    out["capacity"] = {"processes": cores, "one_s": min(alone), "together_s": min(together),
-                       "capacity": cores * min(alone) / min(together)}
+    out["capacity"] = throughput_ratio(alone, together, cores)
     return out
 
 

@@ -65,5 +65,11 @@ def multiply_add_throughput(processes: int, reps: int = 4_000_000, repeat: int =
     for _ in range(repeat):
         alone.append(concurrent_wall(code, 1))
         together.append(concurrent_wall(code, processes))
+    return throughput_ratio(alone, together, processes)
+
+
+def throughput_ratio(alone: list[float], together: list[float], processes: int) -> dict:
+    """Throughput of ``processes`` processes at once over one, from wall times (s) of one process alone
+    and of ``processes`` together; the shortest of each counts."""
     return {"processes": processes, "one_s": min(alone), "together_s": min(together),
-            "throughput": processes * min(alone) / min(together)}
+            "ratio": processes * min(alone) / min(together)}
