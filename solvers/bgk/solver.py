@@ -25,8 +25,8 @@ import numpy as np
 from numba import njit, prange
 
 from . import maxwellian as mx
-from .relaxation import EXACT, IMEX, frequency_code, relax_cell, relaxation_code
-from .transport import OUTFLOW, PERIODIC, boundary_code, cfl_limit, scheme_code, start_sweep, sweep_cell
+from .relaxation import EXACT, IMEX, decay, frequency_code, relax_cell, relaxation_code
+from .transport import OUTFLOW, PERIODIC, boundary_code, cfl_limit, scheme_code, sweep_cell
 
 __all__ = ["PhaseGrid", "Solution", "solve", "time_steps", "warmup"]
 
@@ -188,45 +188,45 @@ def _cell_outputs(fa, b, i, v, dv, dim):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _sweep(dst, src, b, i0, i1, v, dv, jn, lam, scheme, boundary, w_base, w_new, sc,
+def _sweep(dst, src, b, i0, i1, v, dv, jn, lam, scheme, boundary, w_base, w_new,
            kn, dim, frequency, omega, h, mode, buf):
     """Transport cells ``i0 .. i1-1`` of run ``b`` (every component) from ``src`` into ``dst``, in order.
 
     ``dst[b, :, i] <- w_base dst[b, :, i] + w_new (src + dt L(src))[b, :, i]``; then, if ``h > 0``,
-    each updated cell is relaxed over ``h`` (``mode``) while it is in cache. ``sc``
-    (``(n_comp, 4, n_v)``) and ``buf`` (``(n_v,)``) are this sweep's scratch.
+    each updated cell is relaxed over ``h`` (``mode``) while it is in cache. ``buf`` (``(n_v,)``) is
+    this sweep's scratch.
     """
     nc = src.shape[1]
-    for c in range(nc):
-        start_sweep(src[b, c], i0, v, jn, scheme, boundary, sc[c])
+    e_kn = decay(h, kn[b], mode)
     for i in range(i0, i1):
         for c in range(nc):
-            sweep_cell(dst[b, c, i], src[b, c], i, v, jn, lam, scheme, boundary, sc[c], w_base, w_new)
+            sweep_cell(dst[b, c, i], src[b, c], i, v, jn, lam, scheme, boundary, w_base, w_new)
         if h > 0.0:
-            relax_cell(dst, b, i, v, dv, dim, kn[b], frequency, omega, h, mode, buf)
+            relax_cell(dst, b, i, v, dv, dim, kn[b], frequency, omega, h, mode, e_kn, buf)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _run_steps(cur, oth, b, n, dt, v, dv, jn, lam, scheme, boundary, sc, kn, dim, frequency, omega, mode, buf):
+def _run_steps(cur, oth, b, n, dt, v, dv, jn, lam, scheme, boundary, kn, dim, frequency, omega, mode, buf):
     """``n`` steps of ``dt`` for run ``b`` alone, the same operations in the same order as the
     step-by-step sweeps of :func:`_advance`. EXACT: the result is in ``cur``; IMEX: the steps
     alternate between ``cur`` and ``oth``, so the result is in ``oth`` when ``n`` is odd."""
     nx = cur.shape[2]
     if mode == EXACT:
         if n > 0:
+            e_kn = decay(0.5 * dt, kn[b], EXACT)
             for i in range(nx):
-                relax_cell(cur, b, i, v, dv, dim, kn[b], frequency, omega, 0.5 * dt, EXACT, buf)
+                relax_cell(cur, b, i, v, dv, dim, kn[b], frequency, omega, 0.5 * dt, EXACT, e_kn, buf)
         for s in range(n):
             hh = dt if s < n - 1 else 0.5 * dt
-            _sweep(oth, cur, b, 0, nx, v, dv, jn, lam, scheme, boundary, 0.0, 1.0, sc, kn, dim, frequency, omega,
+            _sweep(oth, cur, b, 0, nx, v, dv, jn, lam, scheme, boundary, 0.0, 1.0, kn, dim, frequency, omega,
                    0.0, mode, buf)
-            _sweep(cur, oth, b, 0, nx, v, dv, jn, lam, scheme, boundary, 0.5, 0.5, sc, kn, dim, frequency, omega,
+            _sweep(cur, oth, b, 0, nx, v, dv, jn, lam, scheme, boundary, 0.5, 0.5, kn, dim, frequency, omega,
                    hh, mode, buf)
     else:
         src = cur
         dst = oth
         for s in range(n):
-            _sweep(dst, src, b, 0, nx, v, dv, jn, lam, scheme, boundary, 0.0, 1.0, sc, kn, dim, frequency, omega,
+            _sweep(dst, src, b, 0, nx, v, dv, jn, lam, scheme, boundary, 0.0, 1.0, kn, dim, frequency, omega,
                    dt, mode, buf)
             tmp = src
             src = dst
@@ -255,7 +255,6 @@ def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
     width = -(-nx // per_run)
     per_run = -(-nx // width)
     nsw = nb * per_run
-    sc = np.empty((nsw, nc, 4, nv))
     buf = np.empty((nsw, nv))
     save_f = f_o.shape[1] > 0
     swapped = False
@@ -269,7 +268,7 @@ def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
             # every sweep is a whole run: each thread takes whole runs through all the steps of the
             # interval, so that a run's f and stage buffer stay in cache (bitwise the same numbers)
             for b in prange(nb):
-                _run_steps(cur, oth, b, n, dt, v, dv, jn, lam, scheme, boundary, sc[b], kn, dim, frequency,
+                _run_steps(cur, oth, b, n, dt, v, dv, jn, lam, scheme, boundary, kn, dim, frequency,
                            omega, mode, buf[b])
             if mode != EXACT and n % 2 == 1:
                 tmp = cur
@@ -280,26 +279,27 @@ def _advance(f, g, v, dv, dx, kn, dim, boundary, scheme, mode, frequency, omega,
             if n > 0:
                 for sw in prange(nsw):
                     b = sw // per_run
+                    e_kn = decay(0.5 * dt, kn[b], EXACT)
                     for i in range((sw % per_run) * width, min(nx, (sw % per_run + 1) * width)):
-                        relax_cell(cur, b, i, v, dv, dim, kn[b], frequency, omega, 0.5 * dt, EXACT, buf[sw])
+                        relax_cell(cur, b, i, v, dv, dim, kn[b], frequency, omega, 0.5 * dt, EXACT, e_kn, buf[sw])
             for s in range(n):
                 hh = dt if s < n - 1 else 0.5 * dt
                 for sw in prange(nsw):
                     b = sw // per_run
                     i0 = (sw % per_run) * width
-                    _sweep(oth, cur, b, i0, min(nx, i0 + width), v, dv, jn, lam, scheme, boundary, 0.0, 1.0, sc[sw],
+                    _sweep(oth, cur, b, i0, min(nx, i0 + width), v, dv, jn, lam, scheme, boundary, 0.0, 1.0,
                            kn, dim, frequency, omega, 0.0, mode, buf[sw])
                 for sw in prange(nsw):
                     b = sw // per_run
                     i0 = (sw % per_run) * width
-                    _sweep(cur, oth, b, i0, min(nx, i0 + width), v, dv, jn, lam, scheme, boundary, 0.5, 0.5, sc[sw],
+                    _sweep(cur, oth, b, i0, min(nx, i0 + width), v, dv, jn, lam, scheme, boundary, 0.5, 0.5,
                            kn, dim, frequency, omega, hh, mode, buf[sw])
         else:
             for s in range(n):
                 for sw in prange(nsw):
                     b = sw // per_run
                     i0 = (sw % per_run) * width
-                    _sweep(oth, cur, b, i0, min(nx, i0 + width), v, dv, jn, lam, scheme, boundary, 0.0, 1.0, sc[sw],
+                    _sweep(oth, cur, b, i0, min(nx, i0 + width), v, dv, jn, lam, scheme, boundary, 0.0, 1.0,
                            kn, dim, frequency, omega, dt, mode, buf[sw])
                 tmp = cur
                 cur = oth

@@ -101,84 +101,66 @@ def _slope(a, b, scheme):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
-def _limited(out, rm, r0, rp, scheme):
+def _face(a, b, c, scheme):
+    """Reconstructed value of cell ``b`` at its face towards ``c`` (``a, b, c``: cells in the flow's
+    direction): ``b + lim(b - a, c - b)/2``. The same three values give the same bits in both cells
+    that share the face, so the fluxes telescope exactly."""
+    return b + 0.5 * _slope(b - a, c - b, scheme)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
+def _update_span(out, v, a, b, c, d, lam_s, scheme, keep, w_base, w_new):
+    """``out[j] <- w_base out[j] + w_new (c[j] - lam_s v[j] (face(b, c, d) - face(a, b, c)))`` (rows of
+    one length); ``a, b, c, d`` are four consecutive cell rows in the direction of the flow (``c`` the
+    updated cell) and ``lam_s`` is ``dt/dx`` for ``v >= 0``, ``-dt/dx`` for ``v < 0``.
+
+    One loop from index 0 (a loop from a run-time start index stays scalar: numba's wraparound of
+    negative indices) that reads five rows and writes one (LLVM's run-time alias checks stay within
+    its limit), so it vectorizes; ``scheme`` and ``keep`` are compile-time constants here."""
     for j in range(out.shape[0]):
-        out[j] = _slope(r0[j] - rm[j], rp[j] - r0[j], scheme)
-
-
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
-def _slope_row(out, rm, r0, rp, scheme):
-    """``out[j] = lim(r0[j] - rm[j], rp[j] - r0[j])``: the slopes of one cell (rows of shape ``(n_v,)``)."""
-    # one loop per scheme constant, so that the loop has no branch and vectorizes
-    if scheme == MUSCL_MINMOD:
-        _limited(out, rm, r0, rp, MUSCL_MINMOD)
-    elif scheme == MUSCL_VAN_LEER:
-        _limited(out, rm, r0, rp, MUSCL_VAN_LEER)
-    else:
-        out[:] = 0.0
-
-
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
-def start_sweep(src, i0, v, jn, scheme, boundary, sc):
-    """Prepare a sweep over the cells ``i0, i0+1, ...`` of ``src`` (``(n_x, n_v)``, one component).
-
-    ``sc`` (``(4, n_v)``) receives the slopes of cell ``i0`` (row ``i0 % 2``) and of cell
-    ``i0 - 1`` (the other of rows 0, 1), and the face flux ``F_{i0-½}`` (row ``2 + i0 % 2``).
-    """
-    nx = src.shape[0]
-    im2 = neighbour(i0, -2, nx, boundary)
-    im1 = neighbour(i0, -1, nx, boundary)
-    ip1 = neighbour(i0, 1, nx, boundary)
-    s_left = sc[1 - i0 % 2]
-    s_cur = sc[i0 % 2]
-    _slope_row(s_left, src[im2], src[im1], src[i0], scheme)
-    _slope_row(s_cur, src[im1], src[i0], src[ip1], scheme)
-    _face_row(sc[2 + i0 % 2], v, src[im1], src[i0], s_left, s_cur, jn)
-
-
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
-def _face_row(out, v, rl, rr, s_left, s_right, jn):
-    """Upwind face fluxes between a left and a right cell: ``v (r_r - s_r/2)`` for ``v < 0``
-    (``j < jn``), ``v (r_l + s_l/2)`` for ``v >= 0`` (rows of shape ``(n_v,)``)."""
-    for j in range(jn):
-        out[j] = v[j] * (rr[j] - 0.5 * s_right[j])
-    for j in range(jn, out.shape[0]):
-        out[j] = v[j] * (rl[j] + 0.5 * s_left[j])
-
-
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
-def _update_row(out, r0, f_right, f_left, lam, keep, w_base, w_new):
-    """``out <- w_base out + w_new (r0 - lam (f_right - f_left))`` (``keep`` False: ignore the old ``out``)."""
-    for j in range(out.shape[0]):
-        new = w_new * (r0[j] - lam * (f_right[j] - f_left[j]))
+        f_down = v[j] * _face(b[j], c[j], d[j], scheme)
+        f_up = v[j] * _face(a[j], b[j], c[j], scheme)
+        new = w_new * (c[j] - lam_s * (f_down - f_up))
         out[j] = w_base * out[j] + new if keep else new
 
 
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
+def _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, scheme, keep, w_base, w_new):
+    """Both velocity halves of one cell: ``v < 0`` (``j < jn``) flows from ``i + 1``, ``v >= 0`` from ``i - 1``."""
+    _update_span(out[:jn], v[:jn], rp2[:jn], rp1[:jn], r0[:jn], rm1[:jn], -lam, scheme, keep, w_base, w_new)
+    _update_span(out[jn:], v[jn:], rm2[jn:], rm1[jn:], r0[jn:], rp1[jn:], lam, scheme, keep, w_base, w_new)
+
+
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
-def sweep_cell(out, src, i, v, jn, lam, scheme, boundary, sc, w_base, w_new):
+def sweep_cell(out, src, i, v, jn, lam, scheme, boundary, w_base, w_new):
     """One forward-Euler transport update of cell ``i``, combined with the old ``out`` (``(n_v,)``).
 
     ``out[j] <- w_base out[j] + w_new (f_i[j] - lam (F_{i+½,j} - F_{i-½,j}))`` with ``f = src``
     (``(n_x, n_v)``, one component), ``lam = dt/dx``; the velocities ``v[:jn]`` are negative,
     ``v[jn:]`` nonnegative (sorted grid). ``w_base == 0`` ignores the old ``out`` (which may then
-    hold anything). ``sc`` (``(4, n_v)``) is the state left by :func:`start_sweep` or by the call
-    for cell ``i - 1``: each slope and each face flux is computed once per sweep, so the fluxes
-    telescope exactly and the scheme conserves to round-off.
-
-    Each loop touches at most four rows, so that LLVM's run-time alias checks stay within its
-    limit and every loop vectorizes (one fused loop over seven rows stayed scalar, 2.5x slower).
+    hold anything). Each face flux is computed in both cells that share it, from the same values
+    in the same order, so the fluxes telescope and the scheme conserves to round-off; cells are
+    independent, so a sweep may take them in any order.
     """
     nx = src.shape[0]
+    rm2 = src[neighbour(i, -2, nx, boundary)]
+    rm1 = src[neighbour(i, -1, nx, boundary)]
     r0 = src[i]
     rp1 = src[neighbour(i, 1, nx, boundary)]
     rp2 = src[neighbour(i, 2, nx, boundary)]
-    s_cur = sc[i % 2]
-    s_next = sc[1 - i % 2]
-    _slope_row(s_next, r0, rp1, rp2, scheme)
-    f_left = sc[2 + i % 2]
-    f_right = sc[3 - i % 2]
-    _face_row(f_right, v, r0, rp1, s_cur, s_next, jn)
-    if w_base != 0.0:
-        _update_row(out, r0, f_right, f_left, lam, True, w_base, w_new)
+    keep = w_base != 0.0
+    # one call per constant (scheme, keep), so that every loop is branch-free
+    if scheme == MUSCL_MINMOD:
+        if keep:
+            _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, MUSCL_MINMOD, True, w_base, w_new)
+        else:
+            _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, MUSCL_MINMOD, False, w_base, w_new)
+    elif scheme == MUSCL_VAN_LEER:
+        if keep:
+            _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, MUSCL_VAN_LEER, True, w_base, w_new)
+        else:
+            _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, MUSCL_VAN_LEER, False, w_base, w_new)
+    elif keep:
+        _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, UPWIND, True, w_base, w_new)
     else:
-        _update_row(out, r0, f_right, f_left, lam, False, w_base, w_new)
+        _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, UPWIND, False, w_base, w_new)
