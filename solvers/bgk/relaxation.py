@@ -27,7 +27,7 @@ from numba import njit
 
 from .vexp import exp_neg
 
-__all__ = ["RELAXATIONS", "FREQUENCIES", "relaxation_code", "frequency_code", "relaxation_time"]
+__all__ = ["RELAXATIONS", "FREQUENCIES", "relaxation_code", "frequency_code", "relaxation_time", "relax_cells"]
 
 EXACT, IMEX = 0, 1
 CONSTANT, RHO, VHS = 0, 1, 2
@@ -130,13 +130,22 @@ def _gauss_row(buf, v, u, st):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def relax_cell(fa, b, i, v, dv, dim, kn, frequency, omega, h, mode, e_kn, buf):
-    """Relax the distribution of run ``b``, cell ``i`` of ``fa`` (``(n_batch, n_comp, n_x, n_v)``) over time ``h``.
+def relax_cells(fa, b, i0, i1, v, dv, dim, kn, frequency, omega, h, mode, buf):
+    """Relax the distributions of run ``b``, cells ``i0 .. i1-1`` of ``fa`` (``(n_batch, n_comp, n_x, n_v)``)
+    over time ``h``, in place (:func:`_relax_cell`); ``buf`` is scratch of shape ``(n_v,)``.
+
+    The decay factor is computed once for all the cells when ``tau = kn`` (constant frequency)."""
+    e_kn = decay(h, kn, mode)
+    for i in range(i0, i1):
+        _relax_cell(fa, b, i, v, dv, dim, kn, frequency, omega, h, mode, e_kn, buf)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def _relax_cell(fa, b, i, v, dv, dim, kn, frequency, omega, h, mode, e_kn, buf):
+    """Relax the distribution of run ``b``, cell ``i`` of ``fa`` over time ``h``.
 
     ``mode`` is ``EXACT`` or ``IMEX``; for dim 3 both reduced distributions (h, b) relax,
-    with ``M_b = T M_h``. ``e_kn = decay(h, kn, mode)``, the same for every cell of a run with
-    the constant collision frequency (so its callers compute it once per run and interval).
-    In place; ``buf`` is scratch of shape ``(n_v,)``.
+    with ``M_b = T M_h``. ``e_kn = decay(h, kn, mode)``, used when ``tau = kn``.
 
     The discrete Maxwellian is ``M_j = g_j (a0 + a1 ξ_j + a2 ξ_j²)`` with ``g_j = exp(-ξ_j²/2)``,
     ``ξ = (v - u)/√T``, and ``a`` solving the 3x3 system that gives ``M`` exactly the discrete

@@ -80,8 +80,10 @@ _FLAGS = {"contract"}
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def minmod(a, b):
-    """minmod(a, b): 0 if a, b differ in sign, else the one of smaller magnitude (odd and symmetric)."""
-    return max(0.0, min(a, b)) + min(0.0, max(a, b))
+    """minmod(a, b): 0 if a, b differ in sign, else the one of smaller magnitude (odd and symmetric).
+
+    Written as the median of ``a, b, 0`` (four operations, each exact)."""
+    return max(min(a, b), min(max(a, b), 0.0))
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -131,36 +133,40 @@ def _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, scheme, keep, w_base, 
     _update_span(out[jn:], v[jn:], rm2[jn:], rm1[jn:], r0[jn:], rp1[jn:], lam, scheme, keep, w_base, w_new)
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
-def sweep_cell(out, src, i, v, jn, lam, scheme, boundary, w_base, w_new):
-    """One forward-Euler transport update of cell ``i``, combined with the old ``out`` (``(n_v,)``).
-
-    ``out[j] <- w_base out[j] + w_new (f_i[j] - lam (F_{i+½,j} - F_{i-½,j}))`` with ``f = src``
-    (``(n_x, n_v)``, one component), ``lam = dt/dx``; the velocities ``v[:jn]`` are negative,
-    ``v[jn:]`` nonnegative (sorted grid). ``w_base == 0`` ignores the old ``out`` (which may then
-    hold anything). Each face flux is computed in both cells that share it, from the same values
-    in the same order, so the fluxes telescope and the scheme conserves to round-off; cells are
-    independent, so a sweep may take them in any order.
-    """
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
+def _update_cells(out, src, i0, i1, v, jn, lam, scheme, boundary, keep, w_base, w_new):
+    """:func:`_update_cell` for the cells ``i0 .. i1-1`` in order (``scheme``, ``keep`` compile-time constants)."""
     nx = src.shape[0]
-    rm2 = src[neighbour(i, -2, nx, boundary)]
-    rm1 = src[neighbour(i, -1, nx, boundary)]
-    r0 = src[i]
-    rp1 = src[neighbour(i, 1, nx, boundary)]
-    rp2 = src[neighbour(i, 2, nx, boundary)]
+    for i in range(i0, i1):
+        _update_cell(out[i], v, jn, src[neighbour(i, -2, nx, boundary)], src[neighbour(i, -1, nx, boundary)], src[i],
+                     src[neighbour(i, 1, nx, boundary)], src[neighbour(i, 2, nx, boundary)], lam, scheme, keep,
+                     w_base, w_new)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
+def sweep_cells(out, src, i0, i1, v, jn, lam, scheme, boundary, w_base, w_new):
+    """One forward-Euler transport update of cells ``i0 .. i1-1``, combined with the old ``out``.
+
+    ``out[i, j] <- w_base out[i, j] + w_new (f_i[j] - lam (F_{i+½,j} - F_{i-½,j}))`` with ``f = src``
+    (``out``, ``src``: ``(n_x, n_v)``, one component), ``lam = dt/dx``; the velocities ``v[:jn]`` are
+    negative, ``v[jn:]`` nonnegative (sorted grid). ``w_base == 0`` ignores the old ``out`` (which may
+    then hold anything). Each face flux is computed in both cells that share it, from the same values
+    in the same order, so the fluxes telescope and the scheme conserves to round-off; cells are
+    independent, so sweeps may split the grid anywhere.
+    """
     keep = w_base != 0.0
     # one call per constant (scheme, keep), so that every loop is branch-free
     if scheme == MUSCL_MINMOD:
         if keep:
-            _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, MUSCL_MINMOD, True, w_base, w_new)
+            _update_cells(out, src, i0, i1, v, jn, lam, MUSCL_MINMOD, boundary, True, w_base, w_new)
         else:
-            _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, MUSCL_MINMOD, False, w_base, w_new)
+            _update_cells(out, src, i0, i1, v, jn, lam, MUSCL_MINMOD, boundary, False, w_base, w_new)
     elif scheme == MUSCL_VAN_LEER:
         if keep:
-            _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, MUSCL_VAN_LEER, True, w_base, w_new)
+            _update_cells(out, src, i0, i1, v, jn, lam, MUSCL_VAN_LEER, boundary, True, w_base, w_new)
         else:
-            _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, MUSCL_VAN_LEER, False, w_base, w_new)
+            _update_cells(out, src, i0, i1, v, jn, lam, MUSCL_VAN_LEER, boundary, False, w_base, w_new)
     elif keep:
-        _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, UPWIND, True, w_base, w_new)
+        _update_cells(out, src, i0, i1, v, jn, lam, UPWIND, boundary, True, w_base, w_new)
     else:
-        _update_cell(out, v, jn, rm2, rm1, r0, rp1, rp2, lam, UPWIND, False, w_base, w_new)
+        _update_cells(out, src, i0, i1, v, jn, lam, UPWIND, boundary, False, w_base, w_new)
