@@ -147,7 +147,7 @@ class Solution:
 # numba kernels (float64, C-contiguous; options as integer codes: one signature)
 # ---------------------------------------------------------------------------
 
-_CHUNK = 8  # cells a sweep transports before it relaxes them, while they are in the core's L1 cache
+_CHUNK = 32  # cells a sweep transports before it relaxes them (fewer calls; 8 to 64 measured within 4 %)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
