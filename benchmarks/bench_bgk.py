@@ -136,21 +136,20 @@ def section(r: dict) -> list[str]:
         f"Goals: the batch at least {goal_np:.0f}x numpy: measured {batch['speedup_vs_numpy']:.1f}x "
         f"({'met' if batch['speedup_vs_numpy'] >= goal_np else 'not met'}); at least {goal_rate / 1e6:.0f} million "
         f"cell-updates/s: best case {best / 1e6:.0f} million ({'met' if best >= goal_rate else 'not met'}). "
-        "The kernel sweeps contiguous cells of one run per thread, computing each slope and face flux once and "
-        "relaxing each cell while it is in cache; in a batch of 64 runs or more each thread takes whole runs "
-        "through all the steps of an output interval, so that a run's f and stage buffer (320 kB here) stay in "
-        "its core's cache. It is bound by arithmetic (the limiter and the Maxwellian's "
-        "exponential, vectorized by hand in `solvers/bgk/vexp.py`), not by memory. The batch holds two copies of "
-        "f (the state and one stage buffer) and a few rows of scratch per thread. "
+        "The kernel sweeps contiguous cells of one run per thread, transporting a chunk of 32 cells (one "
+        "vectorized loop per cell and velocity half) and then relaxing it while it is in cache; in a batch of 64 "
+        "runs or more each thread takes whole runs through all the steps of an output interval, so that a run's f "
+        "and stage buffer (320 kB here) stay in its core's cache. It is bound by arithmetic (the limiter and the "
+        "Maxwellian's exponential, vectorized by hand in `solvers/bgk/vexp.py`), not by memory. The batch holds "
+        "two copies of f (the state and one stage buffer) and a few rows of scratch per thread. "
         f"The last row is the batch on one numba thread: {r['threads']} threads gave {scaling:.2f}x one thread in "
         "this run, for a kernel that keeps each thread's runs in its own core's cache. The machine's limit, "
         f"measured in the same run: {cores['processes']} processes running a vectorized multiply-add loop at once "
         f"get {cores['ratio']:.2f}x the throughput of one ({cores['one_s']:.2f} s alone, "
         f"{cores['together_s']:.2f} s together). Both ratios move from one minute to the next here: on "
-        "2026-11-27 the one-thread kernel ran at about 90 or about 135 million cell-updates/s while the two-thread "
-        "kernel stayed at 172 to 178 million, and the multiply-add loop's ratio ranged from 1.5x to 2.0x; a lone "
-        "core probably runs at a higher clock at times. The ratio to numpy, which runs on one core, moves with "
-        "them.",
+        "2026-11-28 this kernel and variants of it within a few per cent ran the batch at 186 to 344 million "
+        "cell-updates/s on 2 threads and at 117 to 176 million on one, in runs minutes apart, and the multiply-add loop's ratio has ranged from 1.5x to 2.0x; "
+        "the cores probably run at a varying clock. The ratio to numpy, which runs on one core, moves with them.",
         "",
     ]
 
