@@ -143,6 +143,15 @@ def _update_cells(out, src, i0, i1, v, jn, lam, scheme, boundary, keep, w_base, 
                      w_base, w_new)
 
 
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS, inline="always")
+def _update_cells_keep(out, src, i0, i1, v, jn, lam, scheme, boundary, w_base, w_new):
+    """:func:`_update_cells` with ``keep = (w_base != 0)`` as a compile-time constant."""
+    if w_base != 0.0:
+        _update_cells(out, src, i0, i1, v, jn, lam, scheme, boundary, True, w_base, w_new)
+    else:
+        _update_cells(out, src, i0, i1, v, jn, lam, scheme, boundary, False, w_base, w_new)
+
+
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
 def sweep_cells(out, src, i0, i1, v, jn, lam, scheme, boundary, w_base, w_new):
     """One forward-Euler transport update of cells ``i0 .. i1-1``, combined with the old ``out``.
@@ -154,19 +163,10 @@ def sweep_cells(out, src, i0, i1, v, jn, lam, scheme, boundary, w_base, w_new):
     in the same order, so the fluxes telescope and the scheme conserves to round-off; cells are
     independent, so sweeps may split the grid anywhere.
     """
-    keep = w_base != 0.0
-    # one call per constant (scheme, keep), so that every loop is branch-free
+    # one variant per scheme constant (and keep), so that every loop is branch-free
     if scheme == MUSCL_MINMOD:
-        if keep:
-            _update_cells(out, src, i0, i1, v, jn, lam, MUSCL_MINMOD, boundary, True, w_base, w_new)
-        else:
-            _update_cells(out, src, i0, i1, v, jn, lam, MUSCL_MINMOD, boundary, False, w_base, w_new)
+        _update_cells_keep(out, src, i0, i1, v, jn, lam, MUSCL_MINMOD, boundary, w_base, w_new)
     elif scheme == MUSCL_VAN_LEER:
-        if keep:
-            _update_cells(out, src, i0, i1, v, jn, lam, MUSCL_VAN_LEER, boundary, True, w_base, w_new)
-        else:
-            _update_cells(out, src, i0, i1, v, jn, lam, MUSCL_VAN_LEER, boundary, False, w_base, w_new)
-    elif keep:
-        _update_cells(out, src, i0, i1, v, jn, lam, UPWIND, boundary, True, w_base, w_new)
+        _update_cells_keep(out, src, i0, i1, v, jn, lam, MUSCL_VAN_LEER, boundary, w_base, w_new)
     else:
-        _update_cells(out, src, i0, i1, v, jn, lam, UPWIND, boundary, False, w_base, w_new)
+        _update_cells_keep(out, src, i0, i1, v, jn, lam, UPWIND, boundary, w_base, w_new)
