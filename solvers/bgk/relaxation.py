@@ -164,7 +164,8 @@ def _relax_cell(fa, b, i, v, dv, dim, kn, frequency, omega, h, mode, e_kn, buf):
     e = e_kn if frequency == CONSTANT else decay(h, tau_of(rho, T, kn, frequency, omega), mode)
     if e == 1.0:
         return
-    m0, m1, m2, m3, m4 = _gauss_row(buf, v, u, 1.0 / math.sqrt(T))
+    st = 1.0 / math.sqrt(T)
+    m0, m1, m2, m3, m4 = _gauss_row(buf, v, u, st)
     # Σ g (a0 + a1 ξ + a2 ξ²)(1, ξ, ξ²) = (s0, 0, s0): the sums of f in the basis (1, ξ, ξ²)
     # (Σ ξ f = 0 and Σ ξ² f = s0 by the definition of u and T, for dim 1 and dim 3 alike)
     c00 = m2 * m4 - m3 * m3
@@ -177,7 +178,6 @@ def _relax_cell(fa, b, i, v, dv, dim, kn, frequency, omega, h, mode, e_kn, buf):
     a0 = k * (c00 + c02)
     a1 = k * (c01 + c21)
     a2 = k * (c02 + c22)
-    st = 1.0 / math.sqrt(T)
     if dim == 1:
         for j in range(nv):
             xi = (v[j] - u) * st

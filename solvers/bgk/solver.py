@@ -194,9 +194,9 @@ def _sweep(dst, src, b, i0, i1, v, dv, jn, lam, scheme, boundary, w_base, w_new,
            kn, dim, frequency, omega, h, mode, buf):
     """Transport cells ``i0 .. i1-1`` of run ``b`` (every component) from ``src`` into ``dst``, in order.
 
-    ``dst[b, :, i] <- w_base dst[b, :, i] + w_new (src + dt L(src))[b, :, i]``; then, if ``h > 0``,
-    each updated cell is relaxed over ``h`` (``mode``) while it is in cache. ``buf`` (``(n_v,)``) is
-    this sweep's scratch.
+    ``dst[b, :, i] <- w_base dst[b, :, i] + w_new (src + dt L(src))[b, :, i]``, in chunks of ``_CHUNK``
+    cells; if ``h > 0`` each chunk is relaxed over ``h`` (``mode``) right after its transport, while it
+    is in cache. ``buf`` (``(n_v,)``) is this sweep's scratch.
     """
     nc = src.shape[1]
     for c0 in range(i0, i1, _CHUNK):
