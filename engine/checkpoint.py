@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.store import tmp_path
+from engine.atomic import tmp_path
 
 log = logging.getLogger("engine.checkpoint")
 

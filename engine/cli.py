@@ -64,26 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _problem(kind: str):
-    from engine.registry import UnknownKind, get_problem, known_kinds
-    from engine.spec.errors import closest
-
-    try:
-        return get_problem(kind)
-    except UnknownKind:
-        guess = closest(kind, known_kinds())
-        hint = f"; did you mean '{guess}'?" if guess else ""
-        raise SpecError("<command line>", 0, 0, "kind", f"unknown kind '{kind}'{hint}",
-                        "one of: " + ", ".join(known_kinds())) from None
-
-
 def cmd_validate(args) -> int:
-    from engine.spec import resolve
+    from engine.plan import resolve
 
     resolved = resolve(args.spec, args.overrides)
     n = len(resolved.points)
     ids = len({p.run_id for p in resolved.points})
-    print(f"{args.spec}: valid {resolved.problem.kind} spec, {n} run point(s), {ids} distinct run(s)")
+    print(f"{args.spec}: valid {resolved.kind.kind} spec, {n} run point(s), {ids} distinct run(s)")
     return 0
 
 
@@ -110,8 +97,8 @@ def _start_forkserver_early(args) -> None:
 def cmd_run(args) -> int:
     _start_forkserver_early(args)
     from engine import sweep
+    from engine.plan import resolve
     from engine.report import scalar_table
-    from engine.spec import resolve
     from engine.store import open_result
 
     resolved = resolve(args.spec, args.overrides)
@@ -123,7 +110,7 @@ def cmd_run(args) -> int:
     print(f"result: {report.result}")
     if not args.quiet and report.result is not None:
         ds = open_result(report.result)
-        text = resolved.problem.report(ds) or scalar_table(ds)
+        text = resolved.kind.analysis.report(ds) or scalar_table(ds)
         if text:
             print(text)
     if report.failures:
@@ -135,25 +122,28 @@ def cmd_run(args) -> int:
 
 
 def cmd_new(args) -> int:
+    from engine.plan import kind_named
     from engine.spec.introspect import template
 
-    problem = _problem(args.kind)
-    key, values = problem.template_sweep
-    print(template(problem.Spec, problem.kind, key, values), end="")
+    kind = kind_named(args.kind)
+    key, values = kind.template_sweep
+    print(template(kind.Spec, kind.kind, key, values), end="")
     return 0
 
 
 def cmd_schema(args) -> int:
-    print(json.dumps(_problem(args.kind).Spec.model_json_schema(), indent=2))
+    from engine.plan import kind_named
+
+    print(json.dumps(kind_named(args.kind).Spec.model_json_schema(), indent=2))
     return 0
 
 
 def cmd_list(args) -> int:
-    from engine.registry import get_problem, known_kinds
+    from engine.registry import get_kind, known_kinds
 
-    for kind in known_kinds():
-        problem = get_problem(kind)
-        print(f"{kind:<24} {problem.summary} (version {problem.version})")
+    for name in known_kinds():
+        kind = get_kind(name)
+        print(f"{name:<24} {kind.summary} (version {kind.version})")
     return 0
 
 
@@ -176,24 +166,26 @@ def cmd_plot(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    from engine.plan import kind_named
+
     ds = _open(args.path)
-    problem = _problem(ds.attrs.get("engine_kind", "?"))
+    kind = kind_named(ds.attrs.get("engine_kind", "?"), args.path)
     outdir = Path(args.outdir) if args.outdir else Path(args.path).parent / "figures"
     outdir.mkdir(parents=True, exist_ok=True)
-    paths = problem.plot(ds, outdir)
+    paths = kind.analysis.plot(ds, outdir)
     for p in paths:
         print(p)
     if not paths:
-        print(f"kind {problem.kind} has no standard figures for this result", file=sys.stderr)
+        print(f"kind {kind.kind} has no standard figures for this result", file=sys.stderr)
     return 0
 
 
 def cmd_reference(args) -> int:
-    from engine.registry import get_problem, known_kinds
+    from engine.registry import get_kind, known_kinds
     from engine.spec.introspect import reference
 
-    problems = {k: get_problem(k) for k in known_kinds()}
-    print(reference({k: p.Spec for k, p in problems.items()}, {k: p.summary for k, p in problems.items()}), end="")
+    kinds = {name: get_kind(name) for name in known_kinds()}
+    print(reference({k: p.Spec for k, p in kinds.items()}, {k: p.summary for k, p in kinds.items()}), end="")
     return 0
 
 

@@ -23,7 +23,8 @@ from typing import Callable, Iterator
 
 from engine import forkserver
 from engine.forkserver import THREAD_ENV
-from engine.runtime import RunOutcome, RunTask, compiles_kernels, execute, pin_threads, start_numba
+from engine.registry import get_kind
+from engine.runtime import RunOutcome, RunTask, execute, pin_threads, start_numba
 from engine.spec.errors import SpecError
 
 
@@ -113,7 +114,7 @@ def _init_worker(threads: int, kind: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops workers
     spawn_children()
     pin_threads(threads)
-    if compiles_kernels(kind):
+    if get_kind(kind).compiles_kernels:
         start_numba()
 
 

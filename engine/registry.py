@@ -3,7 +3,7 @@
 Another package adds a kind by declaring, in its own pyproject.toml::
 
     [project.entry-points."engine.problems"]
-    my_kind = "my_package.module:MyProblem"
+    my_kind = "my_package.my_kind:MyKind"
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import functools
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover - numpy, xarray, pydantic: not needed to look a kind up
-    from engine.problem import Problem
+if TYPE_CHECKING:  # pragma: no cover - numpy: not needed to look a kind's module up (engine.forkserver)
+    from engine.kind import Kind
 
 GROUP = "engine.problems"
 
@@ -45,14 +45,14 @@ def kind_module(kind: str) -> str:
 
 
 @functools.cache
-def get_problem(kind: str) -> Problem:
-    """The problem instance registered as ``kind``."""
+def get_kind(kind: str) -> Kind:
+    """The instance of the kind registered as ``kind``."""
     ep = _entry_point(kind)
-    from engine.problem import Problem  # imported here, so that looking a kind up stays light
+    from engine.kind import Kind  # here, so that kind_module stays standard-library only
 
     cls = ep.load()
-    if not (isinstance(cls, type) and issubclass(cls, Problem)):
-        raise TypeError(f"entry point {ep.value!r} for kind '{kind}' is not a subclass of engine.problem.Problem")
+    if not (isinstance(cls, type) and issubclass(cls, Kind)):
+        raise TypeError(f"entry point {ep.value!r} for kind '{kind}' is not a subclass of engine.kind.Kind")
     if cls.kind != kind:
         raise TypeError(f"entry point '{kind}' loads a class whose kind is '{cls.kind}'")
     return cls()

@@ -22,20 +22,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-import yaml
 
 from engine import provenance
 from engine.checkpoint import Checkpointer, checkpoint_path
 from engine.forkserver import THREAD_ENV
-from engine.problem import Problem, RunContext, RunFailed
-from engine.registry import get_problem
+from engine.kind import RunContext, RunFailed
+from engine.registry import get_kind
 from engine.store import write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
-
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when PyYAML has it (about 10x faster)
-
 
 @dataclass(frozen=True)
 class RunTask:
@@ -91,11 +87,6 @@ def _check_finite(ds, allowed: frozenset[str]) -> None:
             raise RunFailed(f"variable '{name}' is not finite" + (f" at {where}" if where else ""))
 
 
-def spec_yaml(spec: dict[str, Any]) -> str:
-    """The resolved spec as YAML text (kept in the results)."""
-    return yaml.dump(spec, Dumper=_DUMPER, sort_keys=False, default_flow_style=None)
-
-
 _WARM: set[str] = set()
 
 
@@ -108,11 +99,6 @@ def start_numba() -> None:
     numba.njit(cache=False)(lambda x: x + 1)(1)
 
 
-def compiles_kernels(kind: str) -> bool:
-    """Whether ``kind`` has a ``warmup`` of its own (numba kernels to compile or load)."""
-    return type(get_problem(kind)).warmup is not Problem.warmup
-
-
 def warm_once(kind: str) -> None:
     """Compile (or load from numba's cache) ``kind``'s kernels once per process.
 
@@ -121,7 +107,7 @@ def warm_once(kind: str) -> None:
     """
     if kind in _WARM:
         return
-    if not compiles_kernels(kind):
+    if not get_kind(kind).compiles_kernels:
         _WARM.add(kind)
         return
     start_numba()  # outside the lock: processes set up numba at the same time, then take turns
@@ -129,7 +115,7 @@ def warm_once(kind: str) -> None:
     with open(lock, "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
-            get_problem(kind).warmup()
+            get_kind(kind).warmup()
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
     _WARM.add(kind)
@@ -168,9 +154,9 @@ def compute(task: RunTask, progress: Callable[[int, int], None] | None = None) -
 def _compute(task: RunTask, progress: Callable[[int, int], None] | None, log: logging.Logger):
     start = time.perf_counter()
     try:
-        problem = get_problem(task.kind)
+        kind = get_kind(task.kind)
         warm_once(task.kind)
-        spec = problem.Spec.model_validate(task.spec)
+        spec = kind.Spec.model_validate(task.spec)
         schedule = spec.checkpoint
         ctx = RunContext(seed=spec.seed, run_id=task.run_id, log=log, run_file=task.path, checkpointer=Checkpointer(
             checkpoint_path(task.path), schedule.every_steps, schedule.every_seconds))
@@ -178,21 +164,12 @@ def _compute(task: RunTask, progress: Callable[[int, int], None] | None, log: lo
             ctx.progress = progress
         _seed_torch(spec.seed)
         np.random.seed(spec.seed % 2**32)
-        ds = problem.run(spec, ctx)
-        _check_finite(ds, problem.allow_nonfinite)
+        ds = kind.run(spec, ctx)
+        _check_finite(ds, kind.allow_nonfinite)
         wall = time.perf_counter() - start
         ds.attrs.update({
-            "Conventions": "CF-1.11",
-            "title": f"{spec.name}: {problem.kind} run {task.run_id}",
-            "source": f"specengine {provenance.environment()['engine_version']}, kind {problem.kind} {problem.version}",
-            "comment": spec.description,
-            **(task.environment or provenance.environment()),
-            "engine_kind": problem.kind,
-            "engine_kind_version": problem.version,
+            **provenance.attributes(kind, task.spec, f"{spec.name}: {kind.kind} run {task.run_id}", task.environment),
             "engine_run_id": task.run_id,
-            "engine_spec": spec_yaml(task.spec),
-            "engine_seed": spec.seed,
-            "engine_created": provenance.utc_now(),
             "engine_wall_time_s": round(wall, 6),
             "engine_resumed_from_step": -1 if ctx.resumed_from is None else ctx.resumed_from,
             "engine_worker_host": socket.gethostname(),

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 import xarray as xr
 
+from engine.atomic import TMP_MARK, tmp_path
+
 NETCDF_ENGINE = "netcdf4"
-TMP_MARK = ".tmp-"
 
 
 def sanitize_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -51,11 +51,6 @@ def _clean(ds: xr.Dataset) -> xr.Dataset:
     for var in ds.variables.values():
         var.attrs = sanitize_attrs(var.attrs)
     return ds
-
-
-def tmp_path(path: Path) -> Path:
-    """A unique temporary name beside ``path`` (same folder, so the rename is atomic)."""
-    return path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
 def write_atomic(ds: xr.Dataset, path: str | Path) -> Path:

@@ -22,9 +22,9 @@ import xarray as xr
 from engine import provenance
 from engine.executors import make_executor
 from engine.progress import Progress
-from engine.runtime import RunOutcome, RunTask, output_path, spec_yaml
+from engine.runtime import RunOutcome, RunTask, output_path
 from engine.spec.base import field_at, field_units
-from engine.spec.resolution import Resolved
+from engine.plan import Resolved
 from engine.store import combine, open_result, remove_stale_tmp, sweep_coords, write_atomic, write_text_atomic
 
 
@@ -66,7 +66,7 @@ def unique_tasks(resolved: Resolved, folder: Path) -> list[RunTask]:
     for point in resolved.points:
         if point.run_id not in tasks:
             tasks[point.run_id] = RunTask(
-                resolved.problem.kind, point.spec.model_dump(mode="json"), point.run_id,
+                resolved.kind.kind, point.spec.model_dump(mode="json"), point.run_id,
                 str(output_path(folder, point.run_id)), point.label or "single run", env,
             )
     return list(tasks.values())
@@ -103,7 +103,7 @@ def run(
             if todo:
                 name = executor or ("dask" if scheduler else "local" if len(todo) > 1 else "serial")
                 ex = pool.enter_context(make_executor(name, workers, len(todo), scheduler))
-                ex.start_workers(resolved.problem.kind)
+                ex.start_workers(resolved.kind.kind)
             log = _prepare_folder(resolved, folder)
             log.info("spec %s: %d runs, %d to do, %d reused", resolved.source, len(tasks), len(todo),
                      len(report.reused))
@@ -130,7 +130,7 @@ def _prepare_folder(resolved: Resolved, folder: Path) -> logging.Logger:
     """Create the results folder, clear stale temporary files, write spec.yaml; return its log."""
     (folder / "runs").mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(folder / "runs")
-    write_text_atomic(spec_yaml(resolved.spec.model_dump(mode="json", exclude_none=True)), folder / "spec.yaml")
+    write_text_atomic(provenance.spec_yaml(resolved.spec.model_dump(mode="json", exclude_none=True)), folder / "spec.yaml")
     return _logger(folder)
 
 
@@ -181,7 +181,7 @@ def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
     ds["run_id"] = xr.Variable(dims, ids.astype(str), {"long_name": "run id (file runs/<run_id>.nc)", "units": "1"})
     ds["run_status"] = xr.Variable(dims, states.astype(str), {"long_name": "run status (ok, failed, not run)", "units": "1"})
     ds = ds.assign_coords({k: v for k, v in sweep_coords(resolved.axes, resolved.points).items()})
-    model = resolved.problem.Spec
+    model = resolved.kind.Spec
     for axis in resolved.axes:
         for key in axis.keys:
             info = field_at(model, key)
@@ -189,21 +189,14 @@ def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
                                  long_name=f"{(info.description or key).split(' [')[0]} (sweep key {key})")
     if "case" in ds.coords:
         ds["case"].attrs.update(units="1", long_name="index of the case in sweep.cases")
-    summary = resolved.problem.sweep_summary(ds) if runs else None
+    summary = resolved.kind.analysis.sweep_summary(ds) if runs else None
     if summary is not None:
         ds = ds.merge(summary)
     first = next(iter(runs.values()), None)
+    kind = resolved.kind
     ds.attrs = {
-        "Conventions": "CF-1.11",
-        "title": f"{resolved.spec.name}: {resolved.problem.kind} sweep of {len(resolved.points)} run(s)",
-        "source": f"specengine, kind {resolved.problem.kind} {resolved.problem.version}",
-        "comment": resolved.spec.description,
-        **provenance.environment(),
-        "engine_kind": resolved.problem.kind,
-        "engine_kind_version": resolved.problem.version,
-        "engine_spec": spec_yaml(resolved.spec.model_dump(mode="json", exclude_none=True)),
-        "engine_seed": resolved.spec.seed,
-        "engine_created": provenance.utc_now(),
+        **provenance.attributes(kind, resolved.spec.model_dump(mode="json", exclude_none=True),
+                                f"{resolved.spec.name}: {kind.kind} sweep of {len(resolved.points)} run(s)"),
         "engine_sweep_dims": json.dumps(dims),
         "engine_n_runs": len({p.run_id for p in resolved.points}),
         "engine_n_failed": len(failed),

@@ -27,10 +27,10 @@ def pytest_configure(config):
     """
     if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
         return
-    from engine.registry import get_problem, known_kinds
+    from engine.registry import get_kind, known_kinds
 
     for kind in known_kinds():
-        get_problem(kind).warmup()
+        get_kind(kind).warmup()
 
 
 @dataclass
@@ -80,20 +80,51 @@ def write_spec(tmp_path):
     return write
 
 
+@pytest.fixture
+def run_spec(cli, write_spec, tmp_path):
+    """``run_spec(text, *args) -> (result, dataset)``: ``engine run`` of the YAML ``text`` in this process,
+    serially and quietly (extra command-line ``args`` appended); ``dataset`` is its result.nc, loaded
+    (None when the run wrote none). The spec's ``name`` field names the results folder."""
+    import yaml
+
+    from engine.store import open_result
+
+    def run(text: str, *args: str):
+        result = cli("run", write_spec(text), "--executor", "serial", "--quiet", *args)
+        path = tmp_path / "outputs" / str((yaml.safe_load(text) or {}).get("name", "spec")) / "result.nc"
+        return result, (open_result(path) if path.exists() else None)
+
+    return run
+
+
+@pytest.fixture
+def rejects(cli, write_spec):
+    """``rejects(text, pattern)``: ``engine validate`` of the YAML ``text`` exits with status 2 and its
+    error output matches the regular expression ``pattern``."""
+    import re
+
+    def check(text: str, pattern: str) -> None:
+        result = cli("validate", write_spec(text))
+        assert result.code == 2, result.out
+        assert re.search(pattern, result.err), result.err
+
+    return check
+
+
 class _Stop(BaseException):
     """Stops a run from its progress callback; not an Exception, so no kind turns it into a failure."""
 
 
 @pytest.fixture
 def interrupted_and_resumed(tmp_path):
-    """``run(problem, spec, stop_at, seed=0) -> (whole, resumed, ctx)``: the run uninterrupted, and the same
+    """``run(kind, spec, stop_at, seed=0) -> (whole, resumed, ctx)``: the run uninterrupted, and the same
     run stopped when its progress count reaches ``stop_at`` (a checkpoint offered at every step is written),
     then started again; ``ctx`` is the resumed run's context."""
     from engine.checkpoint import Checkpointer
-    from engine.problem import RunContext
+    from engine.kind import RunContext
 
-    def run(problem, spec, stop_at, seed=0):
-        whole = problem.run(spec, RunContext(seed=seed))
+    def run(kind, spec, stop_at, seed=0):
+        whole = kind.run(spec, RunContext(seed=seed))
         path = tmp_path / "run.ckpt.npz"
 
         def stop(done, total):
@@ -101,9 +132,9 @@ def interrupted_and_resumed(tmp_path):
                 raise _Stop
 
         with pytest.raises(_Stop):
-            problem.run(spec, RunContext(seed=seed, progress=stop, checkpointer=Checkpointer(path, every_steps=1)))
+            kind.run(spec, RunContext(seed=seed, progress=stop, checkpointer=Checkpointer(path, every_steps=1)))
         ctx = RunContext(seed=seed, checkpointer=Checkpointer(path, every_steps=1))
-        return whole, problem.run(spec, ctx), ctx
+        return whole, kind.run(spec, ctx), ctx
 
     return run
 

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
+from engine.spec.errors import did_you_mean
+
 #: Top-level fields that do not change the physics and so not a run's identity.
 NOT_IN_RUN_ID = frozenset({"name", "description", "sweep", "checkpoint"})
 
@@ -129,8 +131,6 @@ def model_at(model: type[BaseModel], path: tuple) -> type[BaseModel] | None:
 
 def check_field_path(model: type[BaseModel], dotted: str) -> str | None:
     """``None`` if ``dotted`` names a field of ``model``; otherwise why not (with a suggestion)."""
-    from engine.spec.errors import closest
-
     parts = dotted.split(".")
     current: type[BaseModel] | None = model
     for i, part in enumerate(parts):
@@ -138,8 +138,7 @@ def check_field_path(model: type[BaseModel], dotted: str) -> str | None:
         if current is None:
             return f"'{'.'.join(parts[:i])}' is a value, not a section, so it has no field '{part}'"
         if part not in current.model_fields:
-            guess = closest(part, current.model_fields)
-            hint = f"; did you mean '{'.'.join(parts[:i] + [guess])}'?" if guess else ""
+            hint = did_you_mean(part, current.model_fields, prefix="".join(p + "." for p in parts[:i]))
             return f"no field '{part}' in {here}{hint}"
         current = section_model(current.model_fields[part].annotation)
     return None

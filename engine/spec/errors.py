@@ -74,6 +74,12 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
     return match[0] if match else None
 
 
+def did_you_mean(name: str, candidates: Iterable[str], prefix: str = "") -> str:
+    """``"; did you mean '<prefix><closest>'?"`` for the closest candidate to ``name``, or "" if none is close."""
+    guess = closest(name, candidates)
+    return f"; did you mean '{prefix}{guess}'?" if guess else ""
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -96,9 +102,7 @@ def describe(err: dict[str, Any], allowed_keys: Iterable[str] = ()) -> tuple[str
         return "required field is missing", "a value"
     if kind == "extra_forbidden":
         key = str(err["loc"][-1])
-        guess = closest(key, allowed_keys)
-        hint = f"; did you mean '{guess}'?" if guess else ""
-        return f"unknown key '{key}'{hint}", "one of: " + ", ".join(sorted(allowed_keys))
+        return f"unknown key '{key}'{did_you_mean(key, allowed_keys)}", "one of: " + ", ".join(sorted(allowed_keys))
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bound = next((f"{_BOUNDS[k]} {v}" for k, v in ctx.items() if k in _BOUNDS), "")
         return f"{_show(value)} is out of range", f"a value {bound}"

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 from pydantic import Field
 
-from engine.problem import Problem, RunFailed
+from engine.kind import Analysis, Kind, RunFailed
 from engine.spec import ProblemSpec, Section, quantity
 
 
@@ -40,11 +40,13 @@ class ToySpec(ProblemSpec):
     process_info: bool = Field(False, description="Record the process's parent and preloaded modules (for tests).")
 
 
-class ToyDecay(Problem):
+class ToyDecay(Kind):
     kind = "toy_decay"
     version = "1"
     summary = "exponential decay y0 exp(-rate t) (test kind)"
     Spec = ToySpec
+    analysis_class = "toykind:ToyAnalysis"
+    smoke_overrides = ("grid.n_times=3",)
 
     def run(self, spec, ctx):
         ctx.log.info("toy run with fail=%s", spec.fail)
@@ -74,6 +76,8 @@ class ToyDecay(Problem):
                                {"units": "1", "long_name": "engine.preload imported before the run (1) or not (0)"})
         return ds
 
+
+class ToyAnalysis(Analysis):
     def sweep_summary(self, result):
         if "decay.rate" not in result.dims:
             return None

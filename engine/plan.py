@@ -1,4 +1,4 @@
-"""From a spec file (plus ``--set`` overrides) to validated run points.
+"""From a spec file (plus ``--set`` overrides) to the validated run points of a sweep.
 
 :func:`resolve` reads the file, applies overrides, finds the kind, validates
 the spec, expands the sweep and validates every point before anything runs.
@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.problem import Problem
-from engine.registry import UnknownKind, get_problem, known_kinds
+from engine.kind import Kind
+from engine.registry import UnknownKind, get_kind, known_kinds
 from engine.spec.base import NOT_IN_RUN_ID, SPEC_DIR, ProblemSpec, check_field_path, model_at
-from engine.spec.errors import SpecError, closest, from_validation_error
+from engine.spec.errors import SpecError, did_you_mean, from_validation_error
 from engine.spec.loader import Positions, load_spec_file, load_spec_text
 from engine.spec.overrides import apply_overrides, set_path
 from engine.spec.sweep import Axis, points, sweep_axes
@@ -41,7 +41,7 @@ class Resolved:
     """A validated spec: its kind, the base spec, the sweep axes and every run point."""
 
     source: str
-    problem: Problem
+    kind: Kind
     spec: ProblemSpec
     axes: list[Axis]
     points: list[RunPoint]
@@ -54,18 +54,22 @@ def run_id(spec: ProblemSpec, version: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _kind(tree: dict, pos: Positions) -> Problem:
+def kind_named(name: str, source: str = "<command line>", line: int = 0, col: int = 0) -> Kind:
+    """The registered kind ``name``; a :class:`SpecError` at ``source:line:col`` naming the known kinds if none."""
+    try:
+        return get_kind(name)
+    except UnknownKind:
+        known = known_kinds()
+        raise SpecError(source, line, col, "kind", f"unknown kind '{name}'{did_you_mean(name, known)}",
+                        "one of: " + ", ".join(known)) from None
+
+
+def _kind(tree: dict, pos: Positions) -> Kind:
     kind = tree.get("kind")
     source, line, col = pos.locate(("kind",))
-    known = known_kinds()
     if kind is None:
-        raise SpecError(source, line, col, "kind", "required field is missing", "one of: " + ", ".join(known))
-    try:
-        return get_problem(str(kind))
-    except UnknownKind:
-        guess = closest(str(kind), known)
-        hint = f"; did you mean '{guess}'?" if guess else ""
-        raise SpecError(source, line, col, "kind", f"unknown kind '{kind}'{hint}", "one of: " + ", ".join(known)) from None
+        raise SpecError(source, line, col, "kind", "required field is missing", "one of: " + ", ".join(known_kinds()))
+    return kind_named(str(kind), source, line, col)
 
 
 def _validate(model: type[ProblemSpec], tree: dict, pos: Positions) -> ProblemSpec:
@@ -85,8 +89,8 @@ def resolve_tree(tree: Any, pos: Positions, overrides: list[str] = (), default_n
     """Validate a parsed spec tree; see :func:`resolve`."""
     if not isinstance(tree, dict):
         raise SpecError(pos.source, 1, 1, "<root>", "the spec must be a mapping of fields", "kind: ... at the top level")
-    problem = _kind(tree, pos)
-    model = problem.Spec
+    kind = _kind(tree, pos)
+    model = kind.Spec
 
     def check_path(dotted: str) -> str | None:
         return check_field_path(model, dotted)
@@ -124,10 +128,10 @@ def resolve_tree(tree: Any, pos: Positions, overrides: list[str] = (), default_n
                 context = f"sweep point {n + 1} of {len(all_points)} ({_label(settings)})"
                 issues.extend(SpecError.from_issues(new).prefixed(context).issues)
             continue
-        run_points.append(RunPoint(index, point_spec, run_id(point_spec, problem.version), _label(settings)))
+        run_points.append(RunPoint(index, point_spec, run_id(point_spec, kind.version), _label(settings)))
     if issues:
         raise SpecError.from_issues(issues)
-    return Resolved(pos.source, problem, spec, axes, run_points)
+    return Resolved(pos.source, kind, spec, axes, run_points)
 
 
 def resolve(path: str | Path, overrides: list[str] = ()) -> Resolved:

@@ -1,0 +1,166 @@
+"""The contract between the engine and a problem kind: :class:`Kind`, :class:`RunContext`, :class:`Analysis`.
+
+A kind is a subclass of :class:`Kind` registered under the entry-point group ``engine.problems``.
+It names its spec model, a version string (bump it when a change alters results: it is part of
+every run id), and where its run function lives; :meth:`Kind.run` turns one resolved spec into
+an ``xarray.Dataset`` whose variables carry ``units`` and ``long_name``. What a kind offers on
+results (a whole-sweep summary, a one-screen report, standard figures) is one object,
+:attr:`Kind.analysis`.
+
+The heavy parts of a kind (numba, torch, xarray, matplotlib) are named by ``"module:attribute"``
+references and imported on first use, so that the kind class itself, its spec model and the
+commands that only read specs (``engine list``, ``new``, ``validate``, ``schema``) stay light.
+A relative module (``".run"``) is taken from the package of the kind class.
+
+This module imports only the standard library, numpy and :mod:`engine.checkpoint`.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import sys
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+import numpy as np
+
+from engine.checkpoint import Checkpointer
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
+
+    from engine.spec.base import ProblemSpec
+
+
+def variable(value, long_name: str, dims: tuple = (), units: str = "1") -> tuple:
+    """``(dims, value, attrs)`` for an ``xarray.Dataset`` variable with CF ``units`` and ``long_name``."""
+    return (dims, value, {"units": units, "long_name": long_name})
+
+
+class RunFailed(Exception):
+    """A run that cannot produce a valid result (divergence, NaN...); the message is one line."""
+
+
+def _no_progress(done: int, total: int) -> None:
+    """Default progress callback: ignore."""
+
+
+@dataclass
+class RunContext:
+    """What the engine hands to a kind's run function.
+
+    ``progress(done, total)`` reports progress of a long run (steps, epochs);
+    ``rng(stream)`` gives an independent, reproducible generator per named
+    stream, derived from the run's seed, so that e.g. the target matrix does
+    not change when the initialization draws more numbers. Time loops use
+    :func:`engine.loop.simulate`, which restores, checkpoints and reports
+    progress through this context.
+    """
+
+    seed: int
+    run_id: str = ""
+    progress: Callable[[int, int], None] = _no_progress
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("engine.run"))
+    checkpointer: Checkpointer = field(default_factory=lambda: Checkpointer(None))
+    resumed_from: int | None = None
+    run_file: str | None = None
+
+    def beside_run(self, suffix: str) -> Path | None:
+        """A path for a file the run keeps beside its run file (``runs/<id><suffix>``), or None
+        when the run has no file (a run called outside the engine)."""
+        return None if self.run_file is None else Path(self.run_file).with_suffix(suffix)
+
+    def rng(self, stream: str) -> np.random.Generator:
+        """Generator for the named ``stream`` of this run's seed."""
+        return np.random.default_rng(np.random.SeedSequence([self.seed, zlib.crc32(stream.encode())]))
+
+    def checkpoint(self, state: dict, step: int) -> bool:
+        """Offer the run's state at ``step`` (numpy arrays and numbers); written when the schedule says so."""
+        return self.checkpointer.save(state, step)
+
+    def restore(self) -> dict | None:
+        """The state of the last checkpoint of this run, or None to start from the beginning."""
+        state = self.checkpointer.restore()
+        if state is not None:
+            self.resumed_from = self.checkpointer.last_step
+            self.log.info("run %s resumes from its checkpoint at step %d", self.run_id, self.resumed_from)
+        return state
+
+
+class Analysis:
+    """What a kind offers on results; a kind's ``analysis.py`` subclasses this and overrides what it has."""
+
+    def sweep_summary(self, result: "xr.Dataset") -> "xr.Dataset | None":
+        """Variables computed across the whole sweep, added to result.nc (default: none)."""
+        return None
+
+    def report(self, result: "xr.Dataset") -> str | None:
+        """A one-screen text summary of a result (default: None, and the engine prints its scalar table)."""
+        return None
+
+    def plot(self, result: "xr.Dataset", outdir: Path) -> list[Path]:
+        """Write the kind's standard figures as PNG files into ``outdir``; return their paths (default: none)."""
+        return []
+
+
+def load_reference(reference: str, anchor: str) -> Any:
+    """The object named by ``"module:attribute"``; a module that starts with a dot is relative to the
+    package of the module ``anchor``."""
+    module, _, attribute = reference.partition(":")
+    package = anchor if hasattr(sys.modules.get(anchor), "__path__") else anchor.rpartition(".")[0]
+    return getattr(importlib.import_module(module, package or None), attribute)
+
+
+class Kind:
+    """Base class of a problem kind.
+
+    A subclass sets ``kind`` (its registered name), ``version``, ``summary``, ``Spec`` (its pydantic
+    model, a subclass of :class:`engine.spec.ProblemSpec`) and ``run_function``; optionally
+    ``warmup_function`` (compile numba kernels before runs fan out to workers) and ``analysis_class``.
+    A kind may override :meth:`run` instead of naming a run function (the test kind does).
+    """
+
+    kind: ClassVar[str]
+    version: ClassVar[str]
+    summary: ClassVar[str]
+    Spec: ClassVar[type["ProblemSpec"]]
+    #: ``"module:function"`` of ``run(spec, ctx) -> xarray.Dataset``; raise :class:`RunFailed` for a failed run.
+    run_function: ClassVar[str | None] = None
+    #: ``"module:function"`` of ``warmup()``, which compiles (or loads from numba's cache) the kind's kernels.
+    warmup_function: ClassVar[str | None] = None
+    #: ``"module:Class"`` of the kind's :class:`Analysis` subclass; None: the defaults.
+    analysis_class: ClassVar[str | None] = None
+    #: ``--set`` overrides that shrink any spec of this kind to a quick smoke run (tests, conformance).
+    smoke_overrides: ClassVar[tuple[str, ...]] = ()
+    #: Float variables that may hold NaN/inf in a valid run (all others are checked).
+    allow_nonfinite: ClassVar[frozenset[str]] = frozenset()
+    #: The sweep shown, commented, in ``engine new``: (dotted key, values).
+    template_sweep: ClassVar[tuple[str, list]] = ("seed", [0, 1, 2])
+
+    def _load(self, reference: str) -> Any:
+        return load_reference(reference, type(self).__module__)
+
+    @property
+    def compiles_kernels(self) -> bool:
+        """Whether the kind has kernels to compile before its runs (a warmup)."""
+        return self.warmup_function is not None
+
+    def warmup(self) -> None:
+        """Compile kernels before runs fan out to workers (numba caches them on disk)."""
+        if self.warmup_function is not None:
+            self._load(self.warmup_function)()
+
+    def run(self, spec: "ProblemSpec", ctx: RunContext) -> "xr.Dataset":
+        """Run one resolved spec; raise :class:`RunFailed` for a run that fails."""
+        if self.run_function is None:
+            raise TypeError(f"kind '{self.kind}' names no run_function and does not override run()")
+        return self._load(self.run_function)(spec, ctx)
+
+    @functools.cached_property
+    def analysis(self) -> Analysis:
+        """The kind's :class:`Analysis` (imported on first use: it may need xarray and matplotlib)."""
+        return Analysis() if self.analysis_class is None else self._load(self.analysis_class)()
