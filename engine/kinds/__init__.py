@@ -1,1 +1,1 @@
-"""The problem kinds of this repository, one package each (see docs/architecture.md, section \"Adding a kind\")."""
+"""The problem kinds of this repository, one package each (docs/architecture.md, "Adding a kind")."""
