@@ -6,17 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.store import open_result
-
 BASE = "kind: function_learning\nname: fl\ndata: {d: 5, n: 60, n_test: 200}\n"
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def _run(cli, write_spec, tmp_path, text, *args):
-    result = cli("run", write_spec(text), "--executor", "serial", "--quiet", *args)
-    return result, open_result(tmp_path / "outputs" / "fl" / "result.nc")
 
 
 @pytest.mark.parametrize("extra, pattern", [
@@ -36,14 +29,12 @@ def _run(cli, write_spec, tmp_path, text, *args):
     ("target: {kind: feature_integral}", r"data\.d: target feature_integral is defined on S\^1"),
     ("model: {kind: resnet, hidden_dim: 3}", r"model\.hidden_dim: hidden_dim 3 cannot hold"),
 ])
-def test_impossible_values_are_rejected_with_the_field_named(cli, write_spec, extra, pattern):
-    result = cli("validate", write_spec("kind: function_learning\nname: fl\n" + extra + "\n"))
-    assert result.code == 2
-    assert re.search(pattern, result.err), result.err
+def test_impossible_values_are_rejected_with_the_field_named(rejects, extra, pattern):
+    rejects("kind: function_learning\nname: fl\n" + extra + "\n", pattern)
 
 
-def test_min_norm_random_features_interpolate_and_every_variable_has_units(cli, write_spec, tmp_path):
-    result, ds = _run(cli, write_spec, tmp_path, BASE + "model: {width: 400}\n")
+def test_min_norm_random_features_interpolate_and_every_variable_has_units(run_spec):
+    result, ds = run_spec(BASE + "model: {width: 400}\n")
     assert result.code == 0, result.err
     assert float(ds["train_mse"]) <= 1e-20
     assert 0 < float(ds["test_mse"]) < float(ds["test_mse"]) / float(ds["test_rel_mse"])   # better than the mean
@@ -54,11 +45,11 @@ def test_min_norm_random_features_interpolate_and_every_variable_has_units(cli, 
     assert ds["wall_time"].attrs["units"] == "s"
 
 
-def test_wide_random_features_approach_the_kernel_interpolant(cli, write_spec, tmp_path):
+def test_wide_random_features_approach_the_kernel_interpolant(run_spec):
     # learning.md §3.3: the min-norm RF prediction tends to the kernel interpolant as m grows
     text = BASE + "sweep:\n  cases:\n    - {model.kind: kernel}\n" + "".join(
         f"    - {{model.kind: random_features, model.width: {m}}}\n" for m in (200, 3200, 51200))
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 0, result.err
     mse = ds["test_mse"].values
     gaps = np.abs(mse[1:] - mse[0])
@@ -67,11 +58,11 @@ def test_wide_random_features_approach_the_kernel_interpolant(cli, write_spec, t
     assert abs(norms[-1] - norms[0]) < 0.05 * norms[0]
 
 
-def test_rate_of_min_norm_random_features_for_a_single_neuron_in_d20(cli, write_spec, tmp_path):
+def test_rate_of_min_norm_random_features_for_a_single_neuron_in_d20(run_spec, cli, tmp_path):
     # one-sided: the fitted slope of test_mse vs n for relu(x_1) on S^19 is below -0.4 (brief: -0.67)
     text = ("kind: function_learning\nname: fl\ndata: {d: 20, n_test: 500}\nmodel: {width: 4000}\n"
             "sweep:\n  grid:\n    seed: [0, 1]\n    data.n: [50, 100, 200, 400, 800]\n")
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 0, result.err
     assert float(ds["rate_n"]) < -0.4
     assert 0 < float(ds["rate_n_stderr"]) < 0.2
@@ -79,13 +70,13 @@ def test_rate_of_min_norm_random_features_for_a_single_neuron_in_d20(cli, write_
     assert "rate_n" in result.out or "rate_n" in cli("show", str(tmp_path / "outputs" / "fl" / "result.nc")).out
 
 
-def test_two_layer_network_recovers_a_single_neuron_far_better_than_the_kernel(cli, write_spec, tmp_path):
+def test_two_layer_network_recovers_a_single_neuron_far_better_than_the_kernel(run_spec):
     # §5.17: d = 10, relu(x_1), n = 400: path-norm regularized NN below 1e-2 x the kernel interpolant's test MSE,
     # its Barron norm (1/m) sum |a_j| |w_j|_2 within 5% of the target's 1
     text = ("kind: function_learning\nname: fl\ndata: {d: 10, n: 400, n_test: 1000}\n"
             "sweep:\n  cases:\n    - {model.kind: kernel}\n"
             "    - {model.kind: two_layer, model.width: 100, fit.steps: 600, fit.lr: 1.0e-2, output.every: 100}\n")
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 0, result.err
     kernel, net = ds["test_mse"].values
     assert net < 1e-2 * kernel, (net, kernel)
@@ -94,12 +85,12 @@ def test_two_layer_network_recovers_a_single_neuron_far_better_than_the_kernel(c
     assert ds["train_loss"].values[1, 0] > 100 * ds["train_loss"].values[1, -1]
 
 
-def test_resnet_and_flow_random_features_train_and_report_their_norms(cli, write_spec, tmp_path):
+def test_resnet_and_flow_random_features_train_and_report_their_norms(run_spec):
     text = (BASE + "model: {depth: 2, width: 8}\nfit: {method: adam, lr: 1.0e-2, steps: 150}\noutput: {every: 50}\n"
             "sweep:\n  cases:\n    - {model.kind: resnet, fit.method: min_norm}\n"
             "    - {model.kind: flow_random_features}\n"
             "    - {model.kind: flow_random_features, model.shared_features: true}\n")
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 0, result.err
     loss = ds["train_loss"].values
     assert np.all(loss[:, -1] < 0.5 * loss[:, 0])
@@ -108,10 +99,10 @@ def test_resnet_and_flow_random_features_train_and_report_their_norms(cli, write
     assert list(ds["n_params"].values) == [2 * 2 * 6 * 8 + 6, 2 * 6 * 8 + 6, 2 * 6 * 8 + 6]
 
 
-def test_gradient_descent_curves_and_float32(cli, write_spec, tmp_path):
+def test_gradient_descent_curves_and_float32(run_spec):
     text = (BASE + "model: {width: 300}\nfit: {method: gd, init: zero, steps: 200}\noutput: {every: 20}\n"
             "backend: {dtype: float32, device: cpu}\n")
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 0, result.err
     train = ds["train_loss"].values
     assert list(ds["step"].values[:3]) == [0, 20, 40] and ds.sizes["step"] == 11
@@ -119,10 +110,10 @@ def test_gradient_descent_curves_and_float32(cli, write_spec, tmp_path):
     assert float(ds["lr"]) == 0.5 and float(ds["test_loss"][-1]) < float(ds["test_loss"][0])
 
 
-def test_divergence_is_a_failed_run_with_the_step_and_advice_and_the_sweep_goes_on(cli, write_spec, tmp_path):
+def test_divergence_is_a_failed_run_with_the_step_and_advice_and_the_sweep_goes_on(run_spec):
     text = (BASE + "model: {kind: two_layer, width: 50}\nfit: {method: particle, steps: 50}\n"
             "sweep:\n  grid:\n    fit.lr: [1000.0, 0.5]\n")
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 1
     assert re.search(r"diverged: the training loss became non-finite or exploded at step \d+ with step size 1000; "
                      r"try a smaller step, e.g. fit.lr: 250", result.err), result.err
@@ -130,10 +121,10 @@ def test_divergence_is_a_failed_run_with_the_step_and_advice_and_the_sweep_goes_
     assert np.isfinite(ds["test_mse"].values[1])
 
 
-def test_smoothed_particles_and_figures(cli, write_spec, tmp_path):
+def test_smoothed_particles_and_figures(run_spec, cli, tmp_path):
     text = (BASE + "model: {kind: two_layer, width: 50}\nfit: {method: particle, steps: 40}\noutput: {every: 10}\n"
             "sweep:\n  grid:\n    fit.smoothing: [0.0, 0.2]\n    model.width: [20, 80]\n")
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 0, result.err
     assert ds["test_mse"].shape == (2, 2) and "rate_m" in ds
     assert not np.allclose(ds["test_mse"].values[0], ds["test_mse"].values[1])   # the blobs change the model
@@ -143,11 +134,13 @@ def test_smoothed_particles_and_figures(cli, write_spec, tmp_path):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_matches_cpu(cli, write_spec, tmp_path):
+def test_cuda_matches_cpu(run_spec):
+    results = {}
     for device in ("cpu", "cuda"):
         text = BASE.replace("name: fl", f"name: fl_{device}") + (
             f"model: {{kind: two_layer, width: 50}}\nfit: {{method: gd, steps: 100}}\nbackend: {{device: {device}}}\n")
-        assert cli("run", write_spec(text, device), "--executor", "serial", "--quiet").code == 0
-    cpu, cuda = (open_result(tmp_path / "outputs" / f"fl_{d}" / "result.nc") for d in ("cpu", "cuda"))
+        result, results[device] = run_spec(text)
+        assert result.code == 0
+    cpu, cuda = results["cpu"], results["cuda"]
     assert np.allclose(cpu["train_loss"].values, cuda["train_loss"].values, rtol=1e-9)
     assert float(cuda["test_mse"]) == pytest.approx(float(cpu["test_mse"]), rel=1e-9)

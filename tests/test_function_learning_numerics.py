@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.problems.function_learning_analysis import loglog_slope
+from engine.kinds.function_learning.analysis import loglog_slope
 from learners.function_learning import data as fdata
 from learners.function_learning import linear
 from learners.function_learning.features import arccos_kernel, sample_features, smoothed_relu

@@ -18,6 +18,8 @@ from typing import Callable
 import numpy as np
 import torch
 
+from learners.training import train_loop
+
 DIVERGENCE_FACTOR = 1e6  # a loss above this times the initial one counts as diverged
 
 
@@ -49,32 +51,32 @@ def run_steps(step: Callable[[], torch.Tensor], losses: Callable[[], tuple[torch
     """Call ``step()`` ``steps`` times (it updates the model and returns the objective before its
     update, a 0-d tensor) and record ``losses()`` = (train R, test R) at steps 0, every, 2 every, ...
 
-    The device is synchronized once per record; raises :class:`Diverged` with the first step
-    whose objective was non-finite or above DIVERGENCE_FACTOR times the initial one.
+    The loop is :func:`learners.training.train_loop`: the device is synchronized once per record;
+    raises :class:`Diverged` with the first step whose objective was non-finite or above
+    DIVERGENCE_FACTOR times the initial one, or at a recorded step whose training loss is non-finite.
     """
     n_rec = steps // every + 1
     train, test = np.full(n_rec, np.nan), np.full(n_rec, np.nan)
-    pending, limit = [], math.inf
-    for s in range(steps + 1):
-        if pending and (s % every == 0 or s == steps):
-            values = torch.stack(pending).detach().cpu().numpy()
-            first = s - len(values)
+    limit = math.inf
+
+    def record(done: int, objectives: list[torch.Tensor]) -> None:
+        nonlocal limit
+        if objectives:
+            values = torch.stack(objectives).detach().cpu().numpy()
+            first = done - len(values)
             if first == 0:
                 limit = DIVERGENCE_FACTOR * max(float(values[0]), 1e-300)
             bad = np.flatnonzero(~(values <= limit))
             if bad.size:
                 raise Diverged(first + int(bad[0]), lr)
-            pending = []
-            if progress is not None:
-                progress(s, steps)
-        if s % every == 0:
+        if done % every == 0:
             with torch.no_grad():
                 r_train, r_test = losses()
-            train[s // every], test[s // every] = r_train.item(), r_test.item()
-            if not math.isfinite(train[s // every]):
-                raise Diverged(s, lr)
-        if s < steps:
-            pending.append(step())
+            train[done // every], test[done // every] = r_train.item(), r_test.item()
+            if not math.isfinite(train[done // every]):
+                raise Diverged(done, lr)
+
+    train_loop(lambda s: step(), steps, every, record, progress=progress)
     return Curves(np.arange(n_rec, dtype=np.int64) * every, train, test)
 
 

@@ -1,4 +1,5 @@
-"""Across-run analysis of ``function_learning`` results: error rates, text report, figures.
+"""Across-run analysis of ``function_learning`` results (:class:`FunctionLearningAnalysis`): error rates,
+text report, figures.
 
 Rates are least-squares slopes of log(error) vs log(n) (``data.n`` swept) or log(m)
 (``model.width`` swept). With ``seed`` swept, a slope is fitted per seed and the result is
@@ -13,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from engine.figures import save_figure
+from engine.kind import Analysis
 from engine.report import sweep_points
 
 SEED = "seed"
@@ -141,11 +144,7 @@ def _error_figure(result: xr.Dataset, key: str, symbol: str, outdir: Path) -> Pa
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=6)
     ax.set_title(f"{result.attrs.get('title', 'function_learning')}", fontsize=8)
-    fig.tight_layout()
-    path = outdir / f"test_error_vs_{'n' if symbol == 'n' else 'width'}.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, outdir / f"test_error_vs_{'n' if symbol == 'n' else 'width'}.png", dpi=120)
 
 
 def _curves_figure(result: xr.Dataset, outdir: Path) -> Path:
@@ -166,11 +165,7 @@ def _curves_figure(result: xr.Dataset, outdir: Path) -> Path:
     ax.set_ylabel("loss R (solid: train, dashed: test)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=6)
-    fig.tight_layout()
-    path = outdir / "loss_curves.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, outdir / "loss_curves.png", dpi=120)
 
 
 def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
@@ -183,3 +178,19 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
     if "train_loss" in result and "step" in result.dims:
         paths.append(_curves_figure(result, outdir))
     return paths
+
+
+class FunctionLearningAnalysis(Analysis):
+    """Rates of the test error along the swept n / width, the text report and the figures."""
+
+    def sweep_summary(self, result: xr.Dataset) -> xr.Dataset | None:
+        """:func:`rates` along the swept data.n / model.width."""
+        return rates(result)
+
+    def report(self, result: xr.Dataset) -> str | None:
+        """:func:`report`: test_mse and norms per sweep point, then the rates."""
+        return report(result)
+
+    def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:
+        """:func:`plot`: error vs n / width and the loss curves."""
+        return plot(result, outdir)

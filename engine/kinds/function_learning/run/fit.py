@@ -1,39 +1,29 @@
-"""One run of ``function_learning``: draw the data, build the model, fit it (learners.function_learning).
+"""The fit of one ``function_learning`` run: build the model and fit it by the spec's estimator
+(learners.function_learning), on one torch thread when the problem is small.
 
-Random streams of the run's seed: ``target`` (random target parameters), ``inputs`` (training x),
-``test_inputs`` (test x, the same for every n), ``noise`` (label noise), ``features`` (random
-features / initial inner weights), ``init`` (initial outer coefficients).
+Random streams of the run's seed: ``features`` (random features / initial inner weights), ``init``
+(initial outer coefficients).
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from engine.problem import RunContext
-from engine.problems.function_learning_spec import DEFAULT_PENALTY, FunctionLearningSpec
+from engine.kind import RunContext
 from learners.function_learning import data as fdata
 from learners.function_learning import linear
 from learners.function_learning.features import sample_features
 from learners.function_learning.networks import ResNet, TwoLayer, resnet_weights
 from learners.function_learning.training import Curves, train
+from learners.training import torch_threads
 
+from ..spec import DEFAULT_PENALTY, FunctionLearningSpec
+from .data import Data
 
 SMALL_WORK = 2 ** 22  # points x features of a problem that runs on one torch thread
-
-
-@dataclass
-class Data:
-    """Training set (x (n, d), y (n,)), test set (x_test (p, d), f_test = f*(x_test) (p,)) as tensors."""
-
-    x: torch.Tensor
-    y: torch.Tensor
-    x_test: torch.Tensor
-    f_test: torch.Tensor
-    target: fdata.Target
 
 
 @dataclass
@@ -46,28 +36,6 @@ class Fitted:
     curves: Curves | None = None
     lam: float = 0.0
     lr: float = float("nan")
-
-
-def device_of(spec: FunctionLearningSpec) -> torch.device:
-    """The torch device of the spec (auto: cuda when available)."""
-    want = spec.backend.device
-    if want == "auto":
-        want = "cuda" if torch.cuda.is_available() else "cpu"
-    if want == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("backend.device is cuda but torch sees no CUDA device (use device: auto or cpu)")
-    return torch.device(want)
-
-
-def make_data(spec: FunctionLearningSpec, ctx: RunContext, dtype, device) -> Data:
-    d, t = spec.data, spec.target
-    target = fdata.make_target(t.kind, d.d, ctx.rng("target"), width=t.width, depth=t.depth, frequency=t.frequency)
-    x = fdata.sample_inputs(d.input, d.n, d.d, ctx.rng("inputs"))
-    x_test = fdata.sample_inputs(d.input, d.n_test, d.d, ctx.rng("test_inputs"))
-    y = fdata.labels(target, x, d.noise, ctx.rng("noise"))
-
-    def tensor(a):
-        return torch.tensor(a, dtype=dtype, device=device)
-    return Data(tensor(x), tensor(y), tensor(x_test), tensor(target.f(x_test)), target)
 
 
 def _outer_init(spec: FunctionLearningSpec, shape, ctx: RunContext) -> np.ndarray:
@@ -179,20 +147,14 @@ def _train(spec: FunctionLearningSpec, data: Data, model, ctx: RunContext) -> Fi
         return Fitted(model(data.x), model(data.x_test), curves=curves, lam=lam, lr=fit.lr_value)
 
 
-@contextmanager
 def _threads(spec: FunctionLearningSpec):
-    """One torch thread for small problems (points x features below SMALL_WORK), where intra-op
-    threads only add synchronization (and spinning threads on a busy machine); restored after."""
+    """The torch threads of the fit: one for small problems (points x features below SMALL_WORK),
+    where intra-op threads only add synchronization (and spinning threads on a busy machine);
+    torch's setting otherwise. Restored after."""
     width = spec.data.n if spec.model.kind == "kernel" else spec.model.width
     if spec.model.kind in ("resnet", "flow_random_features"):
         width *= spec.model.depth
-    before = torch.get_num_threads()
-    if width * max(spec.data.n, spec.data.n_test) < SMALL_WORK:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return torch_threads(1 if width * max(spec.data.n, spec.data.n_test) < SMALL_WORK else None)
 
 
 def fit(spec: FunctionLearningSpec, data: Data, ctx: RunContext) -> Fitted:

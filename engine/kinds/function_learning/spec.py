@@ -1,5 +1,7 @@
 """Spec of kind ``function_learning``: data, target, model, fit, output, backend sections and
-the checks that tie them together (each error names the field to change)."""
+the checks that tie them together (each error names the field to change).
+
+Light: imports pydantic and :mod:`engine.spec` only (no torch)."""
 
 from __future__ import annotations
 
