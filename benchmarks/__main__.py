@@ -96,7 +96,7 @@ def _executor_section(engine: dict) -> list[str]:
         "## Executors: overhead per run and speed-up",
         "",
         "overhead per run = (sweep wall time - kind compute time / workers) / runs, on tiny `deep_linear` runs "
-        "(d = 2, L = 2, 20 steps); the kind compute time is `Problem.run` on the same resolved specs in one "
+        "(d = 2, L = 2, 20 steps); the kind compute time is `Kind.run` on the same resolved specs in one "
         "process. It includes starting workers (processes, or a Dask LocalCluster), sending tasks, writing one "
         "netCDF file per run and combining result.nc. Speed-up: "
         f"{fast['runs']} runs of about {fast['seconds_per_run']:.2f} s each (d = 12, L = 24, "

@@ -1,7 +1,7 @@
 """Executors compared: engine overhead per run on tiny runs, and speed-up on runs of about a second.
 
 overhead per run = (sweep wall time - kind compute time / workers) / runs, where
-the kind compute time is ``Problem.run`` called directly on the same resolved
+the kind compute time is ``Kind.run`` called directly on the same resolved
 specs in this process. It includes validation, starting workers (processes or
 a Dask LocalCluster), sending tasks, writing one netCDF file per run and
 combining result.nc.
@@ -18,8 +18,8 @@ from pathlib import Path
 from benchmarks.timing import concurrent_wall, throughput_ratio
 from engine import sweep
 from engine.executors import cpu_count
-from engine.problem import RunContext
-from engine.spec import resolve_text
+from engine.kind import RunContext
+from engine.plan import resolve_text
 
 TINY = """\
 kind: deep_linear
@@ -46,10 +46,10 @@ sweep:
 
 
 def _compute_time(resolved) -> float:
-    resolved.problem.warmup()
+    resolved.kind.warmup()
     start = time.perf_counter()
     for point in resolved.points:
-        resolved.problem.run(point.spec, RunContext(seed=point.spec.seed))
+        resolved.kind.run(point.spec, RunContext(seed=point.spec.seed))
     return time.perf_counter() - start
 
 

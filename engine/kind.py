@@ -136,6 +136,9 @@ class Kind:
     analysis_class: ClassVar[str | None] = None
     #: ``--set`` overrides that shrink any spec of this kind to a quick smoke run (tests, conformance).
     smoke_overrides: ClassVar[tuple[str, ...]] = ()
+    #: Whether runs go through a loop that checkpoints and resumes (:func:`engine.loop.simulate`, or a
+    #: training loop of ``learners``), so that a run killed after a checkpoint resumes to the same result.
+    resumable: ClassVar[bool] = False
     #: Float variables that may hold NaN/inf in a valid run (all others are checked).
     allow_nonfinite: ClassVar[frozenset[str]] = frozenset()
     #: The sweep shown, commented, in ``engine new``: (dotted key, values).

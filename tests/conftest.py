@@ -117,18 +117,19 @@ class _Stop(BaseException):
 
 @pytest.fixture
 def interrupted_and_resumed(tmp_path):
-    """``run(kind, spec, stop_at, seed=0) -> (whole, resumed, ctx)``: the run uninterrupted, and the same
-    run stopped when its progress count reaches ``stop_at`` (a checkpoint offered at every step is written),
-    then started again; ``ctx`` is the resumed run's context."""
+    """``run(kind, spec, stop_at=None, seed=0) -> (whole, resumed, ctx)``: the run uninterrupted, and the same
+    run stopped when its progress count reaches ``stop_at`` (None: at the first progress report after a
+    checkpoint was written, before the last report; a checkpoint is offered at every step), then started
+    again; ``ctx`` is the resumed run's context."""
     from engine.checkpoint import Checkpointer
     from engine.kind import RunContext
 
-    def run(kind, spec, stop_at, seed=0):
+    def run(kind, spec, stop_at=None, seed=0):
         whole = kind.run(spec, RunContext(seed=seed))
         path = tmp_path / "run.ckpt.npz"
 
         def stop(done, total):
-            if done == stop_at:
+            if done == stop_at if stop_at is not None else (path.exists() and done < total):
                 raise _Stop
 
         with pytest.raises(_Stop):

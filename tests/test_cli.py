@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.registry import known_kinds
-from engine.spec import resolve_text
+from engine.plan import resolve_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +26,7 @@ def test_new_template_validates_as_written_and_shows_every_field(cli, kind):
     result = cli("new", kind)
     assert result.code == 0
     resolved = resolve_text(result.out, f"new-{kind}.yaml")
-    assert resolved.problem.kind == kind and len(resolved.points) == 1
+    assert resolved.kind.kind == kind and len(resolved.points) == 1
     # every default is written out: the template resolves to the all-defaults spec
     defaults = resolve_text(f"kind: {kind}\nname: {kind}_example\n").points[0]
     assert resolved.points[0].run_id == defaults.run_id

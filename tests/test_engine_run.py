@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from engine.spec import resolve_text, run_id
+from engine.plan import resolve_text, run_id
 from engine.store import open_result
 
 SWEEP = """\
@@ -277,7 +277,7 @@ def test_sweeping_a_list_valued_field_gives_json_coordinates(cli, write_spec, tm
 def test_a_non_finite_scalar_variable_fails_the_run_with_its_name():
     import xarray as xr
 
-    from engine.problem import RunFailed
+    from engine.kind import RunFailed
     from engine.runtime import _check_finite
 
     ds = xr.Dataset({"ok": ((), 1.0), "rate": ((), np.nan), "y": (("t",), [1.0, np.inf])}, coords={"t": [0.0, 0.5]})

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.spec import resolve
+from engine.plan import resolve
 from engine.store import open_result
 
 SPECS = sorted((Path(__file__).resolve().parent.parent / "specs").rglob("*.yaml"))
@@ -18,7 +18,7 @@ def test_there_are_example_specs():
 def test_example_spec_runs_at_reduced_size(engine_cmd, tmp_path, spec):
     resolved = resolve(spec)
     assert resolved.points, "a spec has at least one run"
-    smoke = [arg for override in resolved.problem.smoke_overrides for arg in ("--set", override)]
+    smoke = [arg for override in resolved.kind.smoke_overrides for arg in ("--set", override)]
     result = engine_cmd("run", str(spec), *smoke, "--quiet", "--outputs", str(tmp_path / "out"))
     assert result.code == 0, result.err
     ds = open_result(tmp_path / "out" / resolved.spec.name / "result.nc")

@@ -1,0 +1,121 @@
+"""What every registered kind must do, checked the same way for each (in the spirit of scikit-learn's
+``check_estimator``): the kinds of this repository and the out-of-tree test kind ``toy_decay``.
+
+For each kind: its ``engine new`` template validates as written and its JSON Schema is a valid schema;
+its smoke configuration (the template with the kind's ``smoke_overrides``) runs and returns a dataset
+whose every variable and coordinate has ``units`` and ``long_name``; the run id is the same in another
+process; a rerun reuses the run file; and a run with a time or training loop, stopped after its first
+checkpoint, resumes to the bitwise same result.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import numpy as np
+import pytest
+
+from engine.kind import Analysis, Kind, RunContext
+from engine.plan import resolve_text
+from engine.registry import get_kind, known_kinds
+from engine.spec.introspect import template
+
+KINDS = known_kinds()
+
+
+def test_the_test_kind_is_registered_beside_the_repository_kinds():
+    assert "toy_decay" in KINDS and len(KINDS) >= 8
+
+
+def _template(kind: Kind) -> str:
+    key, values = kind.template_sweep
+    return template(kind.Spec, kind.kind, key, values)
+
+
+@pytest.fixture(params=KINDS)
+def kind(request) -> Kind:
+    return get_kind(request.param)
+
+
+@pytest.fixture
+def smoke(kind):
+    """The resolved smoke run of ``kind``: its template with the kind's smoke overrides."""
+    resolved = resolve_text(_template(kind), f"<{kind.kind} template>", list(kind.smoke_overrides))
+    assert len(resolved.points) == 1, "a template is one run (its sweep is a comment)"
+    return resolved
+
+
+def test_kind_declares_the_contract(kind):
+    assert type(kind).kind == kind.kind and kind.version and kind.summary
+    assert kind.run_function is not None or type(kind).run is not Kind.run, "a run function or an own run()"
+    assert isinstance(kind.analysis, Analysis)
+    for override in kind.smoke_overrides:
+        assert "=" in override, override
+
+
+def test_template_validates_as_written_and_its_schema_is_valid(kind):
+    resolved = resolve_text(_template(kind), f"<{kind.kind} template>")
+    assert resolved.kind is kind and len(resolved.points) == 1
+    schema = kind.Spec.model_json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(resolved.points[0].spec.model_dump(mode="json"), schema)
+
+
+def test_smoke_run_labels_every_variable_and_coordinate(kind, smoke):
+    point = smoke.points[0]
+    ds = kind.run(point.spec, RunContext(seed=point.spec.seed, run_id=point.run_id))
+    assert ds.data_vars, "a run returns variables"
+    for name in [*ds.data_vars, *ds.coords]:
+        attrs = ds[name].attrs
+        assert attrs.get("units") and attrs.get("long_name"), f"{kind.kind}: '{name}' lacks units or long_name"
+
+
+def test_run_id_is_the_same_in_another_process(kind, smoke):
+    code = (f"from engine.plan import resolve_text\nfrom engine.registry import get_kind\n"
+            f"from engine.spec.introspect import template\nk = get_kind({kind.kind!r})\n"
+            f"print(resolve_text(template(k.Spec, k.kind, *k.template_sweep), 'x', "
+            f"{list(kind.smoke_overrides)!r}).points[0].run_id)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == smoke.points[0].run_id
+
+
+def test_rerun_reuses_the_run_file(kind, cli, write_spec):
+    spec = write_spec(_template(kind), name="conf")
+    smoke = [a for o in kind.smoke_overrides for a in ("--set", o)]
+    first = cli("run", spec, *smoke, "--executor", "serial", "--quiet")
+    assert first.code == 0, first.err
+    again = cli("run", spec, *smoke, "--executor", "serial", "--quiet")
+    assert again.code == 0 and "0 run(s) done, 0 failed, 1 reused" in again.out, again.out
+
+
+RESUMABLE = [name for name in KINDS if get_kind(name).resumable]
+
+
+def test_the_kinds_with_a_time_or_training_loop_say_so():
+    assert {"bgk", "bgk_closure", "deep_linear", "hyperelastic_device", "moire_exciton"} <= set(RESUMABLE)
+
+
+@pytest.mark.parametrize("name", RESUMABLE)
+def test_a_run_stopped_after_its_first_checkpoint_resumes_to_the_same_result(name, interrupted_and_resumed):
+    kind = get_kind(name)
+    spec = resolve_text(_template(kind), "<template>", list(kind.smoke_overrides)).points[0].spec
+    whole, resumed, ctx = interrupted_and_resumed(kind, spec, seed=spec.seed)
+    assert ctx.resumed_from is not None, "the second run started from the checkpoint"
+    assert set(resumed.variables) == set(whole.variables)
+    for var in whole.variables:
+        a, b = whole[var].values, resumed[var].values
+        assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes(), f"{name}: {var}"
+
+
+def test_engine_list_names_every_kind(cli):
+    result = cli("list")
+    assert result.code == 0
+    assert [line.split()[0] for line in result.out.splitlines()] == KINDS
+
+
+def test_schema_command_prints_the_models_schema(kind, cli):
+    result = cli("schema", kind.kind)
+    assert result.code == 0 and json.loads(result.out) == kind.Spec.model_json_schema()
