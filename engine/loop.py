@@ -40,6 +40,8 @@ class Model(abc.ABC):
 
     #: Number of intervals of the whole run (saved times, or chunks of steps).
     n_intervals: int
+    #: What a user can do when a watched array is not finite (e.g. "lower time.cfl"), added to the error.
+    advice: str = ""
 
     @abc.abstractmethod
     def advance(self, k: int) -> None:
@@ -71,7 +73,8 @@ def _check_finite(model: Model, k: int) -> None:
         bad = ~np.isfinite(np.asarray(values))
         if bad.any():
             where = f" at index {tuple(int(i[0]) for i in np.nonzero(bad))}" if bad.ndim else ""
-            raise RunFailed(f"'{name}' is not finite{where} after interval {k + 1} of {model.n_intervals}")
+            raise RunFailed(f"'{name}' is not finite{where} after interval {k + 1} of {model.n_intervals}"
+                            + (f"; {model.advice}" if model.advice else ""))
 
 
 def simulate(model: Model, ctx: RunContext) -> int:

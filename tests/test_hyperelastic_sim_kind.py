@@ -5,14 +5,12 @@ along and across its design direction, the bend against the naive bend and the m
 import numpy as np
 import pytest
 
-from hyperelastic_cli import assert_rejected, run_spec
+from engine.kind import RunContext
+from engine.kinds.hyperelastic_device import HyperelasticDevice, HyperelasticDeviceSpec
 
 KIND = "hyperelastic_device"
+HEAD = f"kind: {KIND}\nname: run\n"   # a test spec's own lines start at line 3 (of error messages)
 TRIANGLE = "[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]"
-
-
-def _run(cli, write_spec, tmp_path, body):
-    return run_spec(cli, write_spec, tmp_path, KIND, body)
 
 
 @pytest.mark.parametrize("extra, pattern", [
@@ -48,15 +46,15 @@ def _run(cli, write_spec, tmp_path, body):
     ("time: {cfl: 1.2}", r"time\.cfl: 1\.2 is out of range"),
     ("compare: [bare]", r"compare: the bare run's metrics are measured against the homogeneous run"),
 ])
-def test_impossible_specs_are_rejected_with_the_field_named(cli, write_spec, extra, pattern):
-    assert_rejected(cli, write_spec, KIND, extra, pattern)
+def test_impossible_specs_are_rejected_with_the_field_named(rejects, extra, pattern):
+    rejects(HEAD + extra + "\n", pattern)
 
 
-def test_cloak_hides_the_hole_along_its_design_direction_only(cli, write_spec, tmp_path):
-    ds = _run(cli, write_spec, tmp_path,
-              "grid: {x: [-5.5, 5.5], y: [-5.5, 5.5], points_per_wavelength: 12, subsample: 2}\n"
-              "device: {type: cloak}\nabsorber: {width: 2.0}\ntime: {t_final: 9.0, save_every: 9.0}\n"
-              "sweep:\n  cases:\n    - {source.direction_deg: 0.0}\n    - {source.direction_deg: 90.0}\n")
+def test_cloak_hides_the_hole_along_its_design_direction_only(run_spec):
+    result, ds = run_spec(HEAD + "grid: {x: [-5.5, 5.5], y: [-5.5, 5.5], points_per_wavelength: 12, subsample: 2}\n"
+                          "device: {type: cloak}\nabsorber: {width: 2.0}\ntime: {t_final: 9.0, save_every: 9.0}\n"
+                          "sweep:\n  cases:\n    - {source.direction_deg: 0.0}\n    - {source.direction_deg: 90.0}\n")
+    assert result.code == 0, result.err
     along, across = ds["scattered_norm_ratio"].values
     assert along < 0.2                          # >= 5x less scattering than the bare hole (0.107 measured)
     assert across > 0.5                         # not a cloak across its design direction (0.97 measured)
@@ -65,11 +63,11 @@ def test_cloak_hides_the_hole_along_its_design_direction_only(cli, write_spec, t
     assert ds["output_error"].values[0] < 0.05
 
 
-def test_bend_matches_the_mapped_straight_strip_and_reflects_less_than_the_naive_bend(cli, write_spec, tmp_path):
-    ds = _run(cli, write_spec, tmp_path,
-              "grid: {x: [-5.0, 4.0], y: [-5.0, 7.0], points_per_wavelength: 16, subsample: 2}\n"
-              "device: {type: bend, width: 2.0, angle_deg: 30.0}\nabsorber: {width: 2.0}\n"
-              "time: {t_final: 11.0, save_every: 5.5}\n")
+def test_bend_matches_the_mapped_straight_strip_and_reflects_less_than_the_naive_bend(cli, run_spec, tmp_path):
+    result, ds = run_spec(HEAD + "grid: {x: [-5.0, 4.0], y: [-5.0, 7.0], points_per_wavelength: 16, subsample: 2}\n"
+                          "device: {type: bend, width: 2.0, angle_deg: 30.0}\nabsorber: {width: 2.0}\n"
+                          "time: {t_final: 11.0, save_every: 5.5}\n")
+    assert result.code == 0, result.err
     assert ds["reflection_peak"] < ds["reflection_peak_bare"]
     assert ds["reflected_energy"] < ds["reflected_energy_bare"]
     assert ds["output_error"] < 0.05            # w_dev(R(alpha) X) = w_straight(X): 0.036 measured
@@ -80,38 +78,39 @@ def test_bend_matches_the_mapped_straight_strip_and_reflects_less_than_the_naive
     assert (tmp_path / "fig" / "metrics.png").stat().st_size > 0
 
 
-def test_two_bend_units_in_series_match_the_mapped_straight_strip_and_reflect_less_than_bare(cli, write_spec,
-                                                                                             tmp_path):
+def test_two_bend_units_in_series_match_the_mapped_straight_strip_and_reflect_less_than_bare(run_spec):
     """Units spliced with a gap: the second unit's map is composed with the first's rigid rotation (60° in all)."""
-    ds = _run(cli, write_spec, tmp_path,
-              "grid: {x: [-9.0, 4.0], y: [-5.0, 8.0], points_per_wavelength: 16, subsample: 2}\n"
-              "device: {type: bend, width: 2.0, angle_deg: 30.0, units: 2}\nabsorber: {width: 2.0}\n"
-              "time: {t_final: 13.0, save_every: 6.5}\n")
+    result, ds = run_spec(HEAD + "grid: {x: [-9.0, 4.0], y: [-5.0, 8.0], points_per_wavelength: 16, subsample: 2}\n"
+                          "device: {type: bend, width: 2.0, angle_deg: 30.0, units: 2}\nabsorber: {width: 2.0}\n"
+                          "time: {t_final: 13.0, save_every: 6.5}\n")
+    assert result.code == 0, result.err
     assert ds["output_error"] < 0.05            # 0.037 measured (0.012 at 24 points per wavelength)
     assert ds["output_error_bare"] > 0.5        # 1.64 measured
     assert ds["reflection_peak"] < 0.5 * ds["reflection_peak_bare"]     # 0.029 vs 0.108 measured
     assert ds["reflected_energy"] < 0.2 * ds["reflected_energy_bare"]   # 7.3e-4 vs 1.0e-2 measured
 
 
-def test_stretched_slab_moves_the_virtual_source_by_a_minus_1_times_t(cli, write_spec, tmp_path):
-    ds = _run(cli, write_spec, tmp_path,
-              "grid: {x: [-4.0, 4.0], y: [-5.0, 7.0], points_per_wavelength: 12, subsample: 2}\n"
-              "device: {type: lens, design: stretched_slab, width: 3.0, left: -1.5, stretch: 1.5, thickness: 1.0}\n"
-              "absorber: {width: 2.0}\nsource: {type: point, position: [0.0, -2.0]}\n"
-              "time: {t_final: 8.0, save_every: 8.0}\ncompare: [homogeneous]\n")
+def test_stretched_slab_moves_the_virtual_source_by_a_minus_1_times_t(run_spec):
+    result, ds = run_spec(HEAD + "grid: {x: [-4.0, 4.0], y: [-5.0, 7.0], points_per_wavelength: 12, subsample: 2}\n"
+                          "device: {type: lens, design: stretched_slab, width: 3.0, left: -1.5, stretch: 1.5, "
+                          "thickness: 1.0}\n"
+                          "absorber: {width: 2.0}\nsource: {type: point, position: [0.0, -2.0]}\n"
+                          "time: {t_final: 8.0, save_every: 8.0}\ncompare: [homogeneous]\n")
+    assert result.code == 0, result.err
     assert float(ds["virtual_source_shift_predicted"]) == 0.5
     assert abs(float(ds["virtual_source_shift"]) - 0.5) < 0.05
     assert float(ds["output_error"]) < 0.05
     assert "w_bare" not in ds and "reflection_peak_bare" not in ds
 
 
-def test_unidirectional_field_maps_the_host_field_with_second_order_error(cli, write_spec, tmp_path):
+def test_unidirectional_field_maps_the_host_field_with_second_order_error(run_spec):
     """x = X + phi(X) e2 with a gaussian phi is an exact SH transformation medium: w(x) = w_ref(chi^-1 x)."""
-    ds = _run(cli, write_spec, tmp_path,
-              "grid: {x: [-5.0, 5.0], y: [-6.0, 5.0], subsample: 2}\n"
-              "device: {type: custom, field: unidirectional, profile: gaussian, amplitude: 0.25, radius: 0.5}\n"
-              "absorber: {width: 2.0}\ntime: {t_final: 9.0, save_every: 9.0}\ncompare: [homogeneous]\n"
-              "sweep:\n  grid:\n    grid.points_per_wavelength: [12.0, 24.0]\n")
+    result, ds = run_spec(HEAD + "grid: {x: [-5.0, 5.0], y: [-6.0, 5.0], subsample: 2}\n"
+                          "device: {type: custom, field: unidirectional, profile: gaussian, amplitude: 0.25, "
+                          "radius: 0.5}\n"
+                          "absorber: {width: 2.0}\ntime: {t_final: 9.0, save_every: 9.0}\ncompare: [homogeneous]\n"
+                          "sweep:\n  grid:\n    grid.points_per_wavelength: [12.0, 24.0]\n")
+    assert result.code == 0, result.err
     coarse, fine = ds["output_error"].values
     assert coarse < 0.02 and fine < 0.005                    # 0.0073 and 0.0018 measured
     assert 3.0 < coarse / fine < 5.0
@@ -119,8 +118,6 @@ def test_unidirectional_field_maps_the_host_field_with_second_order_error(cli, w
 
 
 def test_a_run_interrupted_and_resumed_from_its_checkpoint_equals_the_uninterrupted_run(interrupted_and_resumed):
-    from engine.problems.hyperelastic_device import HyperelasticDevice, HyperelasticDeviceSpec
-
     spec = HyperelasticDeviceSpec.model_validate({
         "kind": "hyperelastic_device", "grid": {"x": [-5.0, 5.0], "y": [-5.0, 5.0], "points_per_wavelength": 10.0,
                                                 "subsample": 1},
@@ -135,9 +132,6 @@ def test_a_run_interrupted_and_resumed_from_its_checkpoint_equals_the_uninterrup
 def test_a_run_ending_before_the_wave_reaches_the_device_has_no_device_metrics():
     """The comparison region and the output arm are still at rest: no 0/0 metrics, no crash; a snapshot
     interval that does not divide t_final is rounded so that the run still ends at t_final."""
-    from engine.problem import RunContext
-    from engine.problems.hyperelastic_device import HyperelasticDevice, HyperelasticDeviceSpec
-
     spec = HyperelasticDeviceSpec.model_validate({
         "kind": "hyperelastic_device", "grid": {"x": [-3.0, 3.0], "y": [-5.0, 5.0], "points_per_wavelength": 10.0,
                                                 "subsample": 1},

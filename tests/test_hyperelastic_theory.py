@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 
-from hyperelastic_cli import assert_rejected, head, run_spec
 from solvers.hyperelastic import material, modes, psv_interface, sh_interface
 
 DEG = np.pi / 180
@@ -259,20 +258,18 @@ def test_psv_solver_reduces_to_sh_for_plane_deformations(case):
 # ---------------------------------------------------------------------------
 
 KIND = "hyperelastic_interface"
+HEAD = f"kind: {KIND}\nname: run\n"   # a test spec's own lines start at line 3 (of error messages)
 
 
-def _run(cli, write_spec, tmp_path, body):
-    return run_spec(cli, write_spec, tmp_path, KIND, body)
-
-
-def test_mode_sweep_through_the_engine(cli, write_spec, tmp_path):
-    ds = _run(cli, write_spec, tmp_path, (
+def test_mode_sweep_through_the_engine(cli, run_spec, tmp_path):
+    result, ds = run_spec(HEAD + (
         "material: {mu: 1.0, rho: 1.0, lame_lambda: 2.0}\nangles_deg: [0, 15, 30, 45, 60, 75]\n"
         "sweep:\n  cases:\n"
         "    - {deformation.mode: ordinary_uniaxial, deformation.stretch: 1.5}\n"
         "    - {deformation.mode: constrained_uniaxial, deformation.stretch: 1.5, deformation.orientation: tangent}\n"
         "    - {deformation.mode: simple_shear, deformation.shear: 0.5}\n"
         "    - {deformation.mode: custom, deformation.F: [[1.0, 0.3], [0.0, 1.4]]}\n"))
+    assert result.code == 0, result.err
     assert ds["angle"].attrs["units"] == "degree" and ds["r_phase"].attrs["units"] == "rad"
     np.testing.assert_allclose(ds["R"].isel(case=0), [0.0197, 0.0209, 0.0255, 0.0375, 0.0742, 0.2232], atol=5.1e-5)
     np.testing.assert_allclose(ds["r_abs"] ** 2, ds["R"], atol=1e-14)
@@ -288,18 +285,18 @@ def test_mode_sweep_through_the_engine(cli, write_spec, tmp_path):
     assert (tmp_path / "fig" / "reflection.png").stat().st_size > 0
 
 
-def test_psv_run_through_the_engine(cli, write_spec, tmp_path):
-    ds = _run(cli, write_spec, tmp_path, "deformation: {mode: hydrostatic, scale: 0.8}\nwave: p_sv\nincident: sv\n"
-              "angles_deg: {start: 0.0, stop: 60.0, num: 5}\n")
+def test_psv_run_through_the_engine(run_spec):
+    result, ds = run_spec(HEAD + "deformation: {mode: hydrostatic, scale: 0.8}\nwave: p_sv\nincident: sv\n"
+                          "angles_deg: {start: 0.0, stop: 60.0, num: 5}\n")
+    assert result.code == 0, result.err
     np.testing.assert_allclose(ds["R"], [0.0482, 0.0902, 0.1958, 0.6608, 0.8841], atol=5.1e-5)
     np.testing.assert_allclose(ds["R"] + ds["T"], 1.0, atol=1e-12)
     assert "R_converted" in ds and "critical_angle" not in ds
 
 
-def test_simulation_without_the_time_domain_solver_fails_clearly(cli, write_spec, tmp_path, monkeypatch):
+def test_simulation_without_the_time_domain_solver_fails_clearly(run_spec, monkeypatch):
     monkeypatch.setitem(sys.modules, "solvers.hyperelastic.simulate", None)     # import fails
-    result = cli("run", write_spec(head(KIND) + "simulation: {enabled: true, angles_deg: [30.0]}\n"),
-                 "--executor", "serial", "--quiet")
+    result, _ = run_spec(HEAD + "simulation: {enabled: true, angles_deg: [30.0]}\n")
     assert result.code != 0
     assert "simulation.enabled: the time-domain solver is not available" in result.err
 
@@ -328,5 +325,5 @@ def test_simulation_without_the_time_domain_solver_fails_clearly(cli, write_spec
     ("wave: p_sv\nsimulation: {enabled: true}", r"simulation\.enabled: the time-domain verification simulates SH"),
     ("material: {mu: 0.0}", r"material\.mu: 0\.0 is out of range"),
 ])
-def test_bad_input_is_rejected_with_the_field_and_bound(cli, write_spec, extra, pattern):
-    assert_rejected(cli, write_spec, KIND, extra, pattern)
+def test_bad_input_is_rejected_with_the_field_and_bound(rejects, extra, pattern):
+    rejects(HEAD + extra + "\n", pattern)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fem import Grid, Medium
+from .grid import Grid, Medium
 from .material import as_3d, push_forward
 
 __all__ = ["Uniform", "PiecewiseAffine", "Piece", "Unidirectional", "cell_medium", "inside_convex",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fem import Grid, PointLoads
+from .grid import Grid, PointLoads
 
 __all__ = ["line", "point", "spread"]
 

@@ -12,10 +12,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from engine.problems.hyperelastic_interface import deformation_gradient
+from engine.kinds.hyperelastic_interface.spec import deformation_gradient
 from engine.spec import FieldError
-from solvers.hyperelastic import devices, fem, sources
+from solvers.hyperelastic import devices, sources
 from solvers.hyperelastic.deformation_fields import Field, PiecewiseAffine, Piece, Unidirectional, Uniform
+from solvers.hyperelastic.grid import Grid
 from solvers.hyperelastic.material import push_forward
 
 MIN_POINTS_PER_WAVELENGTH = 10.0
@@ -33,8 +34,8 @@ class Setup:
     sigma_max [1/s]), the reflection receiver line and the host wavelength lambda0 [m]."""
 
     device: devices.Device
-    grid: fem.Grid
-    ref_grid: fem.Grid
+    grid: Grid
+    ref_grid: Grid
     source_kind: str
     source_points: tuple
     wavelet: tuple[float, float, float]
@@ -135,8 +136,8 @@ def build_device(spec, grid_bounds, y_start: float, arm: float) -> devices.Devic
     return devices.Device(host, host, host, (), (), grid_bounds)
 
 
-def _grid(x0, x1, y0, y1, h) -> fem.Grid:
-    return fem.Grid(int(math.ceil((x1 - x0) / h - 1e-9)) + 1, int(math.ceil((y1 - y0) / h - 1e-9)) + 1, h, x0, y0)
+def _grid(x0, x1, y0, y1, h) -> Grid:
+    return Grid(int(math.ceil((x1 - x0) / h - 1e-9)) + 1, int(math.ceil((y1 - y0) / h - 1e-9)) + 1, h, x0, y0)
 
 
 def _probe_points(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -286,7 +287,7 @@ def _check_source(device, points, grid) -> None:
                          f"{pts[k, 1]:.4g})", "a source in the undeformed host")
 
 
-def _reference_grid(device, grid: fem.Grid, points) -> fem.Grid:
+def _reference_grid(device, grid: Grid, points) -> Grid:
     """Grid of the virtual body: covers chi^-1 of the device grid's solid nodes, same spacing."""
     X, Y = np.meshgrid(grid.x, grid.y, indexing="ij")
     ref = device.field.inverse(np.column_stack([X.ravel(), Y.ravel()]))

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from engine.problems.hyperelastic_common import save_figure
+from engine.figures import save_figure
+from engine.kind import Analysis
 from engine.report import sweep_points
 
 METRICS = ("reflection_peak", "reflected_energy", "output_error")
@@ -38,26 +39,6 @@ def _fields(result: xr.Dataset, sel: dict) -> xr.Dataset | None:
 
 def _finite(ds: xr.Dataset, name: str) -> bool:
     return name in ds and bool(np.isfinite(float(ds[name])))
-
-
-def report(result: xr.Dataset) -> str:
-    """Per sweep point: h [m], dt [s], points per wavelength, each metric of the device next to the bare
-    run, the scattered-norm ratio, and the lens's measured and predicted distances [m]."""
-    lines = []
-    for sel, label in _points(result):
-        ds = result.isel(sel)
-        lines.append(f"{label}: h = {float(ds['h']):.4g} m, dt = {float(ds['dt']):.4g} s, "
-                     f"{float(ds['points_per_wavelength']):.3g} points per shortest wavelength")
-        for m in METRICS:
-            if _finite(ds, m):
-                bare = f", bare {float(ds[m + '_bare']):.4g}" if _finite(ds, m + "_bare") else ""
-                lines.append(f"  {m}: device {float(ds[m]):.4g}{bare}")
-        if _finite(ds, "scattered_norm_ratio"):
-            lines.append(f"  scattered-field norm device / bare: {float(ds['scattered_norm_ratio']):.4g}")
-        for got, want in LENS:
-            if _finite(ds, got):
-                lines.append(f"  {got}: {float(ds[got]):.4g} m (predicted {float(ds[want]):.4g} m)")
-    return "\n".join(lines)
 
 
 def _snapshots(rows: list, outdir: Path) -> Path:
@@ -102,10 +83,32 @@ def _metric_bars(result: xr.Dataset, outdir: Path) -> Path | None:
     return save_figure(fig, outdir / "metrics.png", 100)
 
 
-def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
-    """snapshots.png: w at the final time, device / bare / homogeneous (one row per sweep point), with the
-    device outline; metrics.png: the metrics of the device next to the bare run."""
-    rows = [(ds, label) for sel, label in _points(result) if (ds := _fields(result, sel)) is not None]
-    paths = [_snapshots(rows, outdir)] if rows else []
-    bars = _metric_bars(result, outdir)
-    return paths + ([bars] if bars is not None else [])
+class HyperelasticDeviceAnalysis(Analysis):
+    """Report and standard figures of ``hyperelastic_device`` results."""
+
+    def report(self, result: xr.Dataset) -> str:
+        """Per sweep point: h [m], dt [s], points per wavelength, each metric of the device next to the bare
+        run, the scattered-norm ratio, and the lens's measured and predicted distances [m]."""
+        lines = []
+        for sel, label in _points(result):
+            ds = result.isel(sel)
+            lines.append(f"{label}: h = {float(ds['h']):.4g} m, dt = {float(ds['dt']):.4g} s, "
+                         f"{float(ds['points_per_wavelength']):.3g} points per shortest wavelength")
+            for m in METRICS:
+                if _finite(ds, m):
+                    bare = f", bare {float(ds[m + '_bare']):.4g}" if _finite(ds, m + "_bare") else ""
+                    lines.append(f"  {m}: device {float(ds[m]):.4g}{bare}")
+            if _finite(ds, "scattered_norm_ratio"):
+                lines.append(f"  scattered-field norm device / bare: {float(ds['scattered_norm_ratio']):.4g}")
+            for got, want in LENS:
+                if _finite(ds, got):
+                    lines.append(f"  {got}: {float(ds[got]):.4g} m (predicted {float(ds[want]):.4g} m)")
+        return "\n".join(lines)
+
+    def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:
+        """snapshots.png: w at the final time, device / bare / homogeneous (one row per sweep point), with the
+        device outline; metrics.png: the metrics of the device next to the bare run."""
+        rows = [(ds, label) for sel, label in _points(result) if (ds := _fields(result, sel)) is not None]
+        paths = [_snapshots(rows, outdir)] if rows else []
+        bars = _metric_bars(result, outdir)
+        return paths + ([bars] if bars is not None else [])
