@@ -147,18 +147,16 @@ def cmd_list(args) -> int:
     return 0
 
 
-def _open(path: str):
-    from engine.store import open_result
-
+def _result_file(path: str) -> str:
     if not Path(path).is_file():
         raise SpecError(path, 0, 0, "<file>", "no such result file", "a .nc file written by `engine run`")
-    return open_result(path)
+    return path
 
 
 def cmd_show(args) -> int:
-    from engine.report import show
+    from engine.show import show
 
-    print(show(_open(args.path), args.path))
+    print(show(_result_file(args.path)))
     return 0
 
 
@@ -168,7 +166,9 @@ def cmd_plot(args) -> int:
     matplotlib.use("Agg")
     from engine.plan import kind_named
 
-    ds = _open(args.path)
+    from engine.store import open_result
+
+    ds = open_result(_result_file(args.path))
     kind = kind_named(ds.attrs.get("engine_kind", "?"), args.path)
     outdir = Path(args.outdir) if args.outdir else Path(args.path).parent / "figures"
     outdir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Text views of a result file: ``engine show`` and the summary printed after a run."""
+"""Text views of results for the summary printed after a run and for the kinds' reports (tables, sweep
+points); ``engine show`` is :mod:`engine.show`."""
 
 from __future__ import annotations
 
@@ -9,60 +10,10 @@ import numpy as np
 import xarray as xr
 
 
-def _units(var: xr.DataArray) -> str:
-    return var.attrs.get("units", "?")
-
-
 def _fmt(value) -> str:
     if isinstance(value, (float, np.floating)):
         return "nan" if np.isnan(value) else f"{value:.4g}"
     return str(value)
-
-
-def describe_variables(ds: xr.Dataset) -> list[str]:
-    """One line per coordinate and variable: name, dims, units, long name."""
-    lines = ["dimensions: " + (", ".join(f"{d} ({n})" for d, n in ds.sizes.items()) or "none (a single run)")]
-    for title, names in (("coordinates", list(ds.coords)), ("variables", list(ds.data_vars))):
-        lines.append(f"{title}:")
-        for name in names:
-            var = ds[name]
-            dims = f"({', '.join(map(str, var.dims))})" if var.dims else "()"
-            lines.append(f"  {name:<22} {dims:<34} [{_units(var)}]  {var.attrs.get('long_name', '')}")
-    return lines
-
-
-def failures(ds: xr.Dataset) -> dict[str, str]:
-    """Failed runs recorded in a result file: run id -> 'sweep point: reason'."""
-    return json.loads(ds.attrs.get("engine_failures", "{}"))
-
-
-def provenance_lines(ds: xr.Dataset) -> list[str]:
-    """Kind, versions, time, commit, host and command that produced ``ds``."""
-    a = ds.attrs
-    packages = json.loads(a.get("engine_packages", "{}"))
-    return [
-        f"kind: {a.get('engine_kind', '?')} (version {a.get('engine_kind_version', '?')}), "
-        f"status {a.get('engine_status', '?')}",
-        f"created: {a.get('engine_created', '?')} by specengine {a.get('engine_version', '?')}, "
-        f"git {a.get('engine_git_commit', '?')}",
-        f"host: {a.get('engine_host', '?')}; command: {a.get('engine_command', '?')}",
-        "packages: " + ", ".join(f"{k} {v}" for k, v in sorted(packages.items())),
-    ]
-
-
-def show(ds: xr.Dataset, path: str | Path) -> str:
-    """The full text of ``engine show``."""
-    lines = [str(path)] + provenance_lines(ds)
-    if "engine_n_runs" in ds.attrs:
-        lines.append(f"runs: {ds.attrs['engine_n_runs']}, failed: {ds.attrs.get('engine_n_failed', 0)}")
-    lines += describe_variables(ds)
-    fails = failures(ds)
-    lines.append("failures: " + ("none" if not fails else str(len(fails))))
-    lines += [f"  {rid}: {why}" for rid, why in fails.items()]
-    uncombined = json.loads(ds.attrs.get("engine_uncombined", "[]"))
-    if uncombined:
-        lines.append("kept only in the per-run files (grids differ between runs): " + ", ".join(uncombined))
-    return "\n".join(lines)
 
 
 def scalar_table(ds: xr.Dataset, max_rows: int = 40) -> str:

@@ -56,9 +56,13 @@ def test_kind_declares_the_contract(kind):
         assert "=" in override, override
 
 
-def test_template_validates_as_written_and_its_schema_is_valid(kind):
-    resolved = resolve_text(_template(kind), f"<{kind.kind} template>")
+def test_template_validates_as_written_with_every_default_and_its_schema_is_valid(kind, cli):
+    text = cli("new", kind.kind).out
+    assert text == _template(kind) and "# sweep:" in text
+    resolved = resolve_text(text, f"<{kind.kind} template>")
     assert resolved.kind is kind and len(resolved.points) == 1
+    defaults = resolve_text(f"kind: {kind.kind}\n").points[0]
+    assert resolved.points[0].run_id == defaults.run_id, "the template writes out every default"
     schema = kind.Spec.model_json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(resolved.points[0].spec.model_dump(mode="json"), schema)
@@ -118,4 +122,7 @@ def test_engine_list_names_every_kind(cli):
 
 def test_schema_command_prints_the_models_schema(kind, cli):
     result = cli("schema", kind.kind)
-    assert result.code == 0 and json.loads(result.out) == kind.Spec.model_json_schema()
+    schema = json.loads(result.out)
+    assert result.code == 0 and schema == kind.Spec.model_json_schema()
+    assert schema["type"] == "object" and schema["additionalProperties"] is False
+    assert {"kind", "name", "seed", "sweep"} <= set(schema["properties"])
