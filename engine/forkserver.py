@@ -2,8 +2,8 @@
 
 Python's ``multiprocessing`` forkserver is one process per client process, started on first use:
 it imports :mod:`engine.preload` and the module of a kind, and forks every worker from there, so
-that only the first sweep of a client process pays for those imports and numba's set-up (about
-3 s), and later sweeps start their workers in a fraction of a second. It starts with one
+that only the first sweep of a client process pays for those imports and numba's set-up, and later
+sweeps start their workers in a fraction of a second. It starts with one
 BLAS/OpenMP/numba thread in its environment, which its workers inherit; it starts no thread of its
 own, so forking from it is safe. This module imports only the standard library (and the light
 registry), so that ``engine run`` can start the server before its own imports and validation,

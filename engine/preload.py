@@ -3,9 +3,9 @@
 
 That is the engine with numpy, pydantic and xarray; netCDF4; numba with its compiler set up; and the
 dask modules that xarray imports on first use where dask is installed (it checks each new variable
-against dask's array type, and asks dask for its scheduler before it writes a netCDF file). About 3 s
-of CPU on the 2-core machine of docs/performance.md, paid once per client process instead of once per
-worker and sweep. Nothing here starts a thread, so that forking from this process is safe.
+against dask's array type, and asks dask for its scheduler before it writes a netCDF file). This is
+paid once per client process instead of once per worker and sweep (docs/performance.md measures it).
+Nothing here starts a thread, so that forking from this process is safe.
 """
 
 import importlib

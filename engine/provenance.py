@@ -16,7 +16,7 @@ import yaml
 
 import engine
 
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when PyYAML has it (about 10x faster)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when PyYAML has it (faster)
 
 PACKAGES = ("numpy", "scipy", "numba", "torch", "xarray", "netCDF4", "pydantic", "PyYAML")
 

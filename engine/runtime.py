@@ -92,7 +92,7 @@ _WARM: set[str] = set()
 
 @functools.cache
 def start_numba() -> None:
-    """Set up numba's compiler in this process (about 0.6 s, once per process) by compiling a
+    """Set up numba's compiler in this process (once per process) by compiling a
     trivial function that is never cached, so that it touches no cache file and needs no lock."""
     import numba
 

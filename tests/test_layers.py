@@ -161,3 +161,11 @@ def test_commands_that_read_specs_load_no_numerics(commands):
     code = "import contextlib, io\nfrom engine.cli import main\n" + "".join(
         f"with contextlib.redirect_stdout(io.StringIO()):\n    assert main({argv!r}) == 0\n" for argv in commands)
     assert not set(_loaded_after(code)) & set(HEAVY)
+
+
+def test_show_loads_no_numerics_nor_xarray(cli, write_spec, tmp_path):
+    assert cli("run", write_spec("kind: toy_decay\nname: t\n"), "--executor", "serial", "--quiet").code == 0
+    path = tmp_path / "outputs" / "t" / "result.nc"
+    code = ("import contextlib, io\nfrom engine.cli import main\n"
+            f"with contextlib.redirect_stdout(io.StringIO()):\n    assert main(['show', {str(path)!r}]) == 0")
+    assert not set(_loaded_after(code)) & set(HEAVY)
