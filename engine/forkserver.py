@@ -29,11 +29,13 @@ def available() -> bool:
 def start(kind: str | None = None) -> multiprocessing.context.BaseContext:
     """The forkserver context, its server started (without waiting for its imports) if it is not running.
 
-    The server imports :mod:`engine.preload` and, if given, ``kind``'s module; a server already
-    running keeps what it imported, and workers import any other kind themselves.
+    The server imports :mod:`engine.preload` and, if given, ``kind``'s module and the ``run`` module
+    of its package (where a kind package keeps its heavy imports: solvers, learners, torch; a kind
+    without one is fine, the forkserver skips modules it cannot import); a server already running
+    keeps what it imported, and workers import any other kind themselves.
     """
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["engine.preload"] + ([kind_module(kind)] if kind else []))
+    ctx.set_forkserver_preload(["engine.preload"] + ([kind_module(kind), kind_module(kind) + ".run"] if kind else []))
     saved = set_env({name: "1" for name in THREAD_ENV})
     try:
         multiprocessing.forkserver.ensure_running()  # inherits this environment; no-op if running
