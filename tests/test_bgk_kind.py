@@ -1,19 +1,9 @@
 """The bgk kind through the engine: spec checks before running, the Euler limit on Sod, conservation, datasets."""
 
-import re
-
 import numpy as np
 import pytest
 
-from engine.store import open_result
-
 HEAD = "kind: bgk\nname: b\n"
-
-
-def _run(cli, write_spec, tmp_path, text, *args):
-    result = cli("run", write_spec(text), "--executor", "serial", "--quiet", *args)
-    assert result.code == 0, result.err
-    return open_result(tmp_path / "outputs" / "b" / "result.nc")
 
 
 @pytest.mark.parametrize("extra, pattern", [
@@ -38,17 +28,16 @@ def _run(cli, write_spec, tmp_path, text, *args):
     ("initial: {kind: free_stream_sine, amplitude: 1.5}", r"spec\.yaml:3:46: initial\.amplitude: 1\.5 is out of range"),
     ("collision: {kn: -1.0}", r"spec\.yaml:3:17: collision\.kn: -1\.0 is out of range"),
 ])
-def test_impossible_specs_are_rejected_with_the_field_named(cli, write_spec, extra, pattern):
-    result = cli("validate", write_spec(HEAD + extra + "\n"))
-    assert result.code == 2
-    assert re.search(pattern, result.err), result.err
+def test_impossible_specs_are_rejected_with_the_field_named(rejects, extra, pattern):
+    rejects(HEAD + extra + "\n", pattern)
 
 
-def test_sod_approaches_the_euler_solution_as_kn_decreases(cli, write_spec, tmp_path):
+def test_sod_approaches_the_euler_solution_as_kn_decreases(run_spec, cli, tmp_path):
     text = HEAD + ("grid: {n_x: 100, boundary: outflow}\nvelocity: {v_max: 8.0, n_v: 48}\ninitial: {kind: sod}\n"
                    "time: {t_final: 0.1}\nreferences: [euler]\n"
                    "sweep:\n  grid:\n    collision.kn: [1.0e-4, 1.0e-2, 10.0]\n")
-    ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
+    assert result.code == 0, result.err
     for q in ("rho", "m", "T"):
         for norm in ("l1", "l2"):
             err = ds[f"{norm}_{q}_euler"].values
@@ -62,12 +51,13 @@ def test_sod_approaches_the_euler_solution_as_kn_decreases(cli, write_spec, tmp_
 
 
 @pytest.mark.parametrize("dim", [1, 3])
-def test_periodic_wave_conserves_mass_momentum_energy(cli, write_spec, tmp_path, dim):
+def test_periodic_wave_conserves_mass_momentum_energy(run_spec, dim):
     text = HEAD + (f"grid: {{n_x: 64, boundary: periodic}}\nvelocity: {{dim: {dim}, v_max: 8.0, n_v: 40}}\n"
                    "collision: {kn: 1.0e-2}\n"
                    "initial: {kind: wave, rho: [[1, 0.2, 0.0]], u: [[2, 0.1, 0.3]], T: [[1, 0.2, 1.0]]}\n"
                    "time: {t_final: 0.2, save_every: 0.05}\nreferences: [euler, navier_stokes]\n")
-    ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
+    assert result.code == 0, result.err
     for total in ("mass", "energy"):
         v = ds[total].values
         assert np.max(np.abs(v - v[0])) <= 1e-12 * abs(v[0]), total
@@ -78,11 +68,12 @@ def test_periodic_wave_conserves_mass_momentum_energy(cli, write_spec, tmp_path,
     assert "l1_rho_euler" not in ds                                  # L1 only for Riemann data
 
 
-def test_dataset_variables_carry_units_and_the_distribution_when_asked(cli, write_spec, tmp_path):
+def test_dataset_variables_carry_units_and_the_distribution_when_asked(run_spec):
     text = HEAD + ("grid: {n_x: 20}\nvelocity: {dim: 3, v_max: 8.0, n_v: 24}\ninitial: {kind: sod}\n"
                    "time: {t_final: 0.02, save_every: 0.01}\nreferences: [euler, navier_stokes]\n"
                    "output: {distribution: true}\n")
-    ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
+    assert result.code == 0, result.err
     for name in ("rho", "u", "T", "p", "m", "E", "q", "mass", "momentum", "energy", "H", "rho_euler", "u_euler",
                  "T_euler", "rho_ns", "u_ns", "T_ns", "l2_rho_euler", "l2_m_ns", "l1_T_euler", "f", "f_b"):
         assert name in ds, name
@@ -95,15 +86,15 @@ def test_dataset_variables_carry_units_and_the_distribution_when_asked(cli, writ
 
 def test_interrupted_run_resumes_from_its_checkpoint_to_the_same_result(interrupted_and_resumed):
     """A run stopped after its second save time resumes there and ends bitwise equal to a whole run."""
-    from engine.registry import get_problem
-    from engine.spec import resolve_text
+    from engine.plan import resolve_text
+    from engine.registry import get_kind
 
     text = HEAD + ("grid: {n_x: 40, boundary: periodic}\ninitial: {kind: random_mix}\ncollision: {kn: 0.05}\n"
                    "velocity: {v_max: 10.0, n_v: 48}\n"
                    "time: {t_final: 0.04, save_every: 0.01}\noutput: {distribution: true}\n")
     spec = resolve_text(text, "spec.yaml").points[0].spec
     # t = 0 and t = 0.01 done and checkpointed; stopped in the next interval
-    whole, resumed, ctx = interrupted_and_resumed(get_problem("bgk"), spec, stop_at=3, seed=spec.seed)
+    whole, resumed, ctx = interrupted_and_resumed(get_kind("bgk"), spec, stop_at=3, seed=spec.seed)
     assert ctx.resumed_from == 10  # the time steps to t = 0.01 (dt <= cfl dx / max|v| = 0.4 / 40 / 9.9)
     for name in whole.data_vars:
         assert np.array_equal(whole[name].values, resumed[name].values), name

@@ -7,6 +7,7 @@ import pytest
 
 from solvers.bgk import PhaseGrid, initial, maxwellian as mx, solve
 from solvers.bgk.continuum import solve_continuum
+from solvers.bgk.errors import TOO_COARSE, TOO_NARROW, NonPositiveState, VelocityGridError
 from solvers.bgk.free_streaming import riemann_moments, sine_moments
 from solvers.bgk.riemann import sample, wave_speeds
 from solvers.bgk.vexp import exp_neg
@@ -367,3 +368,51 @@ def test_invalid_arguments_say_what_is_wrong():
         PhaseGrid(0.0, 1.0, 10, 5.0, 20, dim=2)
     with pytest.raises(ValueError, match="vacuum"):
         wave_speeds((1, -5, 0.1), (1, 5, 0.1), 3.0)
+
+
+def test_a_too_narrow_velocity_grid_raises_the_typed_error_with_cell_value_and_bound():
+    grid = PhaseGrid(0.0, 1.0, 10, 5.0, 20)
+    u = np.zeros(10)
+    u[3], u[6] = 1.5, 2.0  # |u| + 7 sqrt(0.3) = 5.33 in cell 3 (the first) and 5.83 in cell 6 (the largest)
+    with pytest.raises(VelocityGridError) as info:
+        initial.local_maxwellian(1.0, u, 0.3, grid)
+    err = info.value
+    assert isinstance(err, ValueError)
+    assert (err.problem, err.quantity, err.cell) == (TOO_NARROW, "|u| + 7 sqrt(T)", 3)
+    assert err.x == pytest.approx(0.35)
+    assert err.value == pytest.approx(1.5 + 7.0 * math.sqrt(0.3))
+    assert err.bound == 5.0
+    assert err.needed == pytest.approx(2.0 + 7.0 * math.sqrt(0.3))
+
+
+def test_a_too_coarse_velocity_grid_counts_the_split_pair_of_a_two_maxwellian():
+    """dv = 0.8 resolves M[1, 0, 1] but not its split pair at r T = 0.25 (sqrt = 0.5), in every cell."""
+    grid = PhaseGrid(0.0, 1.0, 10, 8.0, 20)
+    initial.local_maxwellian(1.0, 0.0, 1.0, grid)
+    with pytest.raises(VelocityGridError) as info:
+        initial.two_maxwellian(grid, 1.0, 0.0, 1.0, 0.5, 0.25)
+    err = info.value
+    assert (err.problem, err.quantity, err.cell, err.value) == (TOO_COARSE, "dv", 0, 0.8)
+    assert err.bound == pytest.approx(0.5) and err.needed == pytest.approx(0.5)
+
+
+def test_non_positive_states_name_the_cell_or_the_riemann_side():
+    grid = PhaseGrid(0.0, 1.0, 10, 5.0, 20)
+    with pytest.raises(NonPositiveState) as info:
+        initial.local_maxwellian(np.r_[1.0, -1.0, np.ones(8)], 0.0, 0.3, grid)
+    assert (info.value.quantity, info.value.cell, info.value.value, info.value.side) == ("rho", 1, -1.0, None)
+    assert info.value.x == pytest.approx(0.15)
+    with pytest.raises(NonPositiveState) as info:
+        initial.riemann(grid, (1.0, 0.0, 0.3), (0.125, 0.0, 0.0))
+    assert (info.value.quantity, info.value.value, info.value.side, info.value.cell) == ("p", 0.0, "right", None)
+
+
+def test_profiles_are_the_moments_of_the_distribution_they_make():
+    grid = PhaseGrid(0.0, 1.0, 16, 12.0, 120)
+    prof = initial.random_wave_profiles(np.random.default_rng(3), grid)
+    f0 = initial.distribution(prof, grid)
+    assert np.array_equal(f0, initial.random_wave(np.random.default_rng(3), grid))
+    rho, m, E = mx.moments(f0, grid.v, grid.dv)
+    np.testing.assert_allclose(rho, prof.rho, rtol=1e-12)
+    np.testing.assert_allclose(m / rho, prof.u, atol=1e-12)
+    np.testing.assert_allclose(mx.primitives(rho, m, E)[1], prof.T, rtol=1e-12)

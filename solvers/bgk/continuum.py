@@ -20,8 +20,9 @@ import numpy as np
 from numba import njit
 
 from . import maxwellian as mx
+from .options import boundary_code
 from .relaxation import frequency_code, tau_of
-from .transport import boundary_code, minmod, neighbour
+from .transport import minmod, neighbour
 
 __all__ = ["solve_continuum"]
 

@@ -1,78 +1,138 @@
-"""Initial distributions on a :class:`~.solver.PhaseGrid`, each of shape ``(n_comp, n_x, n_v)``.
+"""Initial states on a :class:`~.grid.PhaseGrid`: primitive profiles, and distributions of shape ``(n_comp, n_x, n_v)``.
 
-Deterministic: :func:`riemann` (and :func:`sod`), :func:`wave`, :func:`free_stream_sine`,
-:func:`two_maxwellian`. Random (brief §1.5, drawn from a ``numpy.random.Generator``):
-:func:`random_wave`, :func:`random_mix`. :func:`check_state` validates primitive profiles
-against the velocity grid. All quantities are nondimensional (units "1").
+Every initial state is first a :class:`Profiles`: density, velocity and temperature per cell and, for a
+two-Maxwellian, the weight and temperature ratio of its split pair. :func:`check_state` checks the
+profiles against the grid and raises the typed errors of :mod:`.errors`; :func:`distribution` turns
+checked profiles into f. Profiles: :func:`riemann_profiles` (and :func:`sod_profiles`),
+:func:`wave_profiles`, :func:`free_stream_sine_profiles`, :func:`two_maxwellian_profiles`, and the random
+families of brief §1.5 drawn from a ``numpy.random.Generator``, :func:`random_wave_profiles` and
+:func:`random_mix_profiles`. Each has a distribution of the same name without ``_profiles``
+(:func:`riemann`, :func:`sod`, :func:`wave`, ...), and :func:`local_maxwellian` takes profiles as given.
+Numpy only; all quantities are nondimensional (units "1").
 """
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import maxwellian as mx
+from .errors import TOO_COARSE, TOO_NARROW, NonPositiveState, VelocityGridError
 
-__all__ = ["check_state", "local_maxwellian", "riemann", "sod", "wave", "free_stream_sine", "two_maxwellian",
+__all__ = ["TAILS", "SOD", "Profiles", "check_state", "distribution", "on_cells", "jump_position",
+           "riemann_profiles", "sod_profiles", "wave_profiles", "free_stream_sine_profiles",
+           "two_maxwellian_profiles", "random_wave_profiles", "random_mix_profiles",
+           "local_maxwellian", "riemann", "sod", "wave", "free_stream_sine", "two_maxwellian",
            "random_wave", "random_mix"]
 
+TAILS = 7.0  # the velocity grid must reach |u| + TAILS sqrt(T) in every cell
+SOD = ((1.0, 0.0, 1.0), (0.125, 0.0, 0.1))  # Sod's left and right states (rho, u, p)
 
-def check_state(rho, u, T, grid, tails=7.0):
-    """Raise ValueError naming the first offending cell if the profiles (shape ``(n_x,)``) are not
-    positive or the velocity grid cannot hold them (``|u| + tails √T > v_max`` or ``dv > √T``)."""
+
+@dataclass(frozen=True)
+class Profiles:
+    """Primitive profiles of an initial state, each of shape ``(n_x,)``, float64.
+
+    ``rho, u, T``: density, velocity and temperature (the moments of f). ``theta, r``: the weight and the
+    temperature ratio of the split pair of a two-Maxwellian (None: f is the local Maxwellian).
+    """
+
+    rho: np.ndarray
+    u: np.ndarray
+    T: np.ndarray
+    theta: np.ndarray | None = None
+    r: np.ndarray | None = None
+
+    def split_velocity(self, dim):
+        """Half separation ``delta = sqrt(dim T (1 - r))`` of the split pair, shape ``(n_x,)`` (needs T >= 0)."""
+        return np.sqrt(dim * self.T * (1.0 - self.r))
+
+    def states(self, dim):
+        """``(u, T)`` of every Maxwellian in f: the local one and, for a two-Maxwellian, the split pair
+        ``(u - delta, r T)`` and ``(u + delta, r T)``; each entry of shape ``(n_x,)``."""
+        if self.theta is None:
+            return [(self.u, self.T)]
+        delta = self.split_velocity(dim)
+        return [(self.u, self.T), (self.u - delta, self.r * self.T), (self.u + delta, self.r * self.T)]
+
+
+def check_state(profiles, grid, tails=TAILS):
+    """Check :class:`Profiles` against ``grid``; raise for the first offending cell.
+
+    :class:`~.errors.NonPositiveState` if rho or T is not positive; :class:`~.errors.VelocityGridError`
+    ``TOO_NARROW`` if ``|u| + tails sqrt(T) > v_max`` or ``TOO_COARSE`` if ``dv > sqrt(T)`` for any of the
+    Maxwellians of f (:meth:`Profiles.states`).
+    """
     x = grid.x
-    for name, a in (("rho", rho), ("T", T)):
-        bad = np.flatnonzero(~(np.asarray(a) > 0))
+    for name, a in (("rho", profiles.rho), ("T", profiles.T)):
+        bad = np.flatnonzero(~(a > 0))
         if bad.size:
-            i = bad[0]
-            raise ValueError(f"non-positive {name} = {a[i]!r} in cell {i} (x = {x[i]:.6g})")
-    reach = np.abs(u) + tails * np.sqrt(T)
+            i = int(bad[0])
+            raise NonPositiveState(name, float(a[i]), cell=i, x=float(x[i]))
+    states = profiles.states(grid.dim)
+    reach = np.max([np.abs(u) + tails * np.sqrt(T) for u, T in states], axis=0)
     bad = np.flatnonzero(reach > grid.v_max)
     if bad.size:
-        i = bad[0]
-        raise ValueError(f"cell {i} (x = {x[i]:.6g}): |u| + {tails:g} sqrt(T) = {reach[i]:.6g} exceeds "
-                         f"v_max = {grid.v_max:.6g}; enlarge velocity.v_max")
-    bad = np.flatnonzero(grid.dv > np.sqrt(T))
+        i = int(bad[0])
+        raise VelocityGridError(TOO_NARROW, f"|u| + {tails:g} sqrt(T)", i, float(x[i]), float(reach[i]),
+                                grid.v_max, float(reach.max()))
+    t_min = np.min([T for _, T in states], axis=0)
+    bad = np.flatnonzero(grid.dv > np.sqrt(t_min))
     if bad.size:
-        i = bad[0]
-        raise ValueError(f"cell {i} (x = {x[i]:.6g}): dv = {grid.dv:.6g} exceeds sqrt(T) = {math.sqrt(T[i]):.6g}; "
-                         f"increase velocity.n_v")
+        i = int(bad[0])
+        raise VelocityGridError(TOO_COARSE, "dv", i, float(x[i]), grid.dv, math.sqrt(t_min[i]),
+                                math.sqrt(t_min.min()))
 
 
-def _profiles(rho, u, T, grid):
+def distribution(profiles, grid):
+    """f of shape ``(n_comp, n_x, n_v)`` for :class:`Profiles`, checked by :func:`check_state` first:
+    ``M[rho, u, T]``, or ``(1-θ) M[rho,u,T] + θ ½(M[rho,u-δ,rT] + M[rho,u+δ,rT])`` for a two-Maxwellian."""
+    check_state(profiles, grid)
+    p, v, d = profiles, grid.v, grid.dim
+    if p.theta is None:
+        return mx.maxwellian(p.rho, p.u, p.T, v, d)
+    delta = p.split_velocity(d)
+    f = (1.0 - p.theta)[None, :, None] * mx.maxwellian(p.rho, p.u, p.T, v, d)
+    f += (0.5 * p.theta)[None, :, None] * (mx.maxwellian(p.rho, p.u - delta, p.r * p.T, v, d)
+                                           + mx.maxwellian(p.rho, p.u + delta, p.r * p.T, v, d))
+    return f
+
+
+def on_cells(rho, u, T, grid):
+    """:class:`Profiles` of a local Maxwellian from scalars or arrays of shape ``(n_x,)`` (copied, float64)."""
     n = grid.n_x
     rho, u, T = (np.broadcast_to(np.asarray(a, dtype=np.float64), (n,)).copy() for a in (rho, u, T))
-    check_state(rho, u, T, grid)
-    return rho, u, T
+    return Profiles(rho, u, T)
 
 
-def local_maxwellian(rho, u, T, grid):
-    """``M[rho, u, T]`` for profiles (scalars or shape ``(n_x,)``), validated by :func:`check_state`."""
-    rho, u, T = _profiles(rho, u, T, grid)
-    return mx.maxwellian(rho, u, T, grid.v, grid.dim)
+def jump_position(grid, x0=None):
+    """Position of the jump of Riemann data: ``x0``, by default the middle of the domain."""
+    return 0.5 * (grid.x_min + grid.x_max) if x0 is None else float(x0)
 
 
-def riemann(grid, left, right, x0=None):
-    """Local Maxwellian of Riemann data: ``left = (rho, u, p)`` at cell centers ``x < x0``, ``right`` elsewhere.
+def riemann_profiles(grid, left, right, x0=None):
+    """Riemann data: ``left = (rho, u, p)`` at cell centers ``x <`` :func:`jump_position`, ``right`` elsewhere.
 
-    ``x0`` defaults to the middle of the domain.
+    Raises :class:`~.errors.NonPositiveState` (with ``side``) for a state with rho <= 0 or p <= 0.
     """
-    x0 = 0.5 * (grid.x_min + grid.x_max) if x0 is None else float(x0)
+    x0 = jump_position(grid, x0)
     prim = []
     for state, side in ((left, "left"), (right, "right")):
         if len(state) != 3:
             raise ValueError(f"{side} state must be (rho, u, p), got {state!r}")
         r, u, p = (float(s) for s in state)
-        if not (r > 0 and p > 0):
-            raise ValueError(f"{side} state needs rho > 0 and p > 0, got (rho, u, p) = {state!r}")
+        for name, value in (("rho", r), ("p", p)):
+            if not value > 0:
+                raise NonPositiveState(name, value, side=side)
         prim.append((r, u, p / r))
     is_left = grid.x < x0
     rho, u, T = (np.where(is_left, a, b) for a, b in zip(*prim))
-    return local_maxwellian(rho, u, T, grid)
+    return on_cells(rho, u, T, grid)
 
 
-def sod(grid, x0=None):
+def sod_profiles(grid, x0=None):
     """Sod's shock tube: ``(rho, u, p) = (1, 0, 1)`` left of ``x0`` and ``(0.125, 0, 0.1)`` right."""
-    return riemann(grid, (1.0, 0.0, 1.0), (0.125, 0.0, 0.1), x0)
+    return riemann_profiles(grid, *SOD, x0)
 
 
 def _modes(xs, modes, base):
@@ -85,45 +145,36 @@ def _modes(xs, modes, base):
     return out
 
 
-def wave(grid, rho=(), u=(), T=(), rho0=1.0, u0=0.0, T0=1.0):
-    """Local Maxwellian of Fourier profiles ``q(x) = q0 + Σ a sin(2π k s + phase)``, ``s = (x - x_min)/L``.
+def wave_profiles(grid, rho=(), u=(), T=(), rho0=1.0, u0=0.0, T0=1.0):
+    """Fourier profiles ``q(x) = q0 + Σ a sin(2π k s + phase)``, ``s = (x - x_min)/L``.
 
     ``rho, u, T`` are sequences of modes ``(k, a, phase)``.
     """
     s = (grid.x - grid.x_min) / (grid.x_max - grid.x_min)
-    return local_maxwellian(_modes(s, rho, rho0), _modes(s, u, u0), _modes(s, T, T0), grid)
+    return on_cells(_modes(s, rho, rho0), _modes(s, u, u0), _modes(s, T, T0), grid)
 
 
-def free_stream_sine(grid, amplitude=0.2, T0=1.0, average=True):
-    """``(1 + A sin(2π s)) M[1, 0, T0](v)``, ``s = (x - x_min)/L``, as cell averages in x (``average``) or point values."""
+def free_stream_sine_profiles(grid, amplitude=0.2, T0=1.0, average=True):
+    """rho = ``1 + A sin(2π s)``, ``s = (x - x_min)/L``, as cell averages in x (``average``) or point values;
+    u = 0, T = T0."""
     if not abs(amplitude) < 1:
         raise ValueError(f"|amplitude| must be < 1 for a positive density, got {amplitude!r}")
     L = grid.x_max - grid.x_min
     k = 2.0 * math.pi / L
     factor = math.sin(0.5 * k * grid.dx) / (0.5 * k * grid.dx) if average else 1.0
     rho = 1.0 + amplitude * factor * np.sin(k * (grid.x - grid.x_min))
-    return local_maxwellian(rho, 0.0, T0, grid)
+    return on_cells(rho, 0.0, T0, grid)
 
 
-def two_maxwellian(grid, rho, u, T, theta, r):
-    """``(1-θ) M[rho,u,T] + θ ½(M[rho,u-δ,rT] + M[rho,u+δ,rT])`` with ``δ² = dim T (1-r)``: same rho, m, E.
-
-    ``theta`` in [0, 1], ``r`` in (0, 1]; profiles scalars or ``(n_x,)``. The split Maxwellians
-    are checked against the grid too.
-    """
-    rho, u, T = _profiles(rho, u, T, grid)
-    theta = np.broadcast_to(np.asarray(theta, dtype=np.float64), rho.shape)
-    r = np.broadcast_to(np.asarray(r, dtype=np.float64), rho.shape)
+def two_maxwellian_profiles(grid, rho, u, T, theta, r):
+    """A two-Maxwellian of the profiles (scalars or ``(n_x,)``): weight ``theta`` in [0, 1] on the split pair
+    ``M[rho, u ∓ δ, r T]``, ``δ² = dim T (1-r)``, ``r`` in (0, 1]; f has the same rho, m, E as ``M[rho, u, T]``."""
+    local = on_cells(rho, u, T, grid)
+    theta = np.broadcast_to(np.asarray(theta, dtype=np.float64), local.rho.shape)
+    r = np.broadcast_to(np.asarray(r, dtype=np.float64), local.rho.shape)
     if np.any((theta < 0) | (theta > 1)) or np.any((r <= 0) | (r > 1)):
         raise ValueError("two_maxwellian needs 0 <= theta <= 1 and 0 < r <= 1")
-    delta = np.sqrt(grid.dim * T * (1.0 - r))
-    for sgn in (-1.0, 1.0):
-        check_state(rho, u + sgn * delta, r * T, grid)
-    v, d = grid.v, grid.dim
-    f = (1.0 - theta)[None, :, None] * mx.maxwellian(rho, u, T, v, d)
-    f += (0.5 * theta)[None, :, None] * (mx.maxwellian(rho, u - delta, r * T, v, d)
-                                         + mx.maxwellian(rho, u + delta, r * T, v, d))
-    return f
+    return Profiles(local.rho, local.u, local.T, theta, r)
 
 
 def _random_profile(rng, s, n_modes, amp, base, floor):
@@ -151,14 +202,14 @@ def _random_fields(rng, grid, n_modes, amp_rho, amp_u, amp_T, floor):
 def _noneq(rng, grid, rho, u, T, noneq, ratio):
     theta = rng.uniform(*noneq)
     r = rng.uniform(*ratio)
-    return two_maxwellian(grid, rho, u, T, theta, r)
+    return two_maxwellian_profiles(grid, rho, u, T, theta, r)
 
 
-def random_wave(rng, grid, n_modes=3, amp_rho=0.2, amp_u=0.3, amp_T=0.2, floor=0.3, noneq=(0.0, 1.0),
-                ratio=(0.3, 1.0)):
+def random_wave_profiles(rng, grid, n_modes=3, amp_rho=0.2, amp_u=0.3, amp_T=0.2, floor=0.3,
+                         noneq=(0.0, 1.0), ratio=(0.3, 1.0)):
     """Brief §1.5 "wave": rho, u, T random sums of ``n_modes`` sines (amplitudes U[-amp, amp], phases
-    U[0, 2π)), rho and T rescaled about 1 so their minimum is >= ``floor``; f0 = two_maxwellian with
-    θ ~ U[noneq], r ~ U[ratio]."""
+    U[0, 2π)), rho and T rescaled about 1 so their minimum is >= ``floor``; a two-Maxwellian with
+    θ ~ U[noneq], r ~ U[ratio] (:func:`two_maxwellian_profiles`)."""
     if not isinstance(rng, np.random.Generator):
         raise ValueError("rng must be a numpy.random.Generator")
     _, rho, u, T = _random_fields(rng, grid, n_modes, amp_rho, amp_u, amp_T, floor)
@@ -166,8 +217,8 @@ def random_wave(rng, grid, n_modes=3, amp_rho=0.2, amp_u=0.3, amp_T=0.2, floor=0
     return _noneq(rng, grid, rho, u, T, noneq, ratio)
 
 
-def random_mix(rng, grid, n_modes=3, amp_rho=0.2, amp_u=0.3, amp_T=0.2, floor=0.3, noneq=(0.0, 1.0),
-               ratio=(0.3, 1.0), n_jumps=(1, 2)):
+def random_mix_profiles(rng, grid, n_modes=3, amp_rho=0.2, amp_u=0.3, amp_T=0.2, floor=0.3,
+                        noneq=(0.0, 1.0), ratio=(0.3, 1.0), n_jumps=(1, 2)):
     """Brief §1.5 "mix": the "wave" profiles plus piecewise-constant offsets between 1 or 2 random
     jump positions (periodic: the segments are the arcs between the jumps), each offset drawn in
     ``[-amp, amp]`` per field; then the floor rescaling and the θ, r admixture. The default
@@ -182,3 +233,44 @@ def random_mix(rng, grid, n_modes=3, amp_rho=0.2, amp_u=0.3, amp_T=0.2, floor=0.
         q += rng.uniform(-amp, amp, nj)[seg]
     rho, T = _floor(rho, 1.0, floor), _floor(T, 1.0, floor)
     return _noneq(rng, grid, rho, u, T, noneq, ratio)
+
+
+def local_maxwellian(rho, u, T, grid):
+    """``M[rho, u, T]`` for profiles (scalars or shape ``(n_x,)``), validated by :func:`check_state`."""
+    return distribution(on_cells(rho, u, T, grid), grid)
+
+
+def riemann(grid, left, right, x0=None):
+    """Local Maxwellian of :func:`riemann_profiles`."""
+    return distribution(riemann_profiles(grid, left, right, x0), grid)
+
+
+def sod(grid, x0=None):
+    """Local Maxwellian of :func:`sod_profiles`."""
+    return distribution(sod_profiles(grid, x0), grid)
+
+
+def wave(grid, rho=(), u=(), T=(), rho0=1.0, u0=0.0, T0=1.0):
+    """Local Maxwellian of :func:`wave_profiles`."""
+    return distribution(wave_profiles(grid, rho, u, T, rho0, u0, T0), grid)
+
+
+def free_stream_sine(grid, amplitude=0.2, T0=1.0, average=True):
+    """``(1 + A sin(2π s)) M[1, 0, T0](v)`` of :func:`free_stream_sine_profiles`."""
+    return distribution(free_stream_sine_profiles(grid, amplitude, T0, average), grid)
+
+
+def two_maxwellian(grid, rho, u, T, theta, r):
+    """``(1-θ) M[rho,u,T] + θ ½(M[rho,u-δ,rT] + M[rho,u+δ,rT])`` of :func:`two_maxwellian_profiles`; the split
+    Maxwellians are checked against the grid too."""
+    return distribution(two_maxwellian_profiles(grid, rho, u, T, theta, r), grid)
+
+
+def random_wave(rng, grid, **kwargs):
+    """Two-Maxwellian of :func:`random_wave_profiles` (same arguments)."""
+    return distribution(random_wave_profiles(rng, grid, **kwargs), grid)
+
+
+def random_mix(rng, grid, **kwargs):
+    """Two-Maxwellian of :func:`random_mix_profiles` (same arguments)."""
+    return distribution(random_mix_profiles(rng, grid, **kwargs), grid)

@@ -1,6 +1,6 @@
 """Free transport ``∂_t f + v ∂_x f = 0`` on a uniform finite-volume grid in x, one velocity at a time.
 
-Schemes (integer codes, so one compiled kernel serves all of them):
+Schemes (integer codes of :mod:`.options`, so one compiled kernel serves all of them):
 
 - ``UPWIND`` (0): first-order upwind, face value = upwind cell value.
 - ``MUSCL_MINMOD`` (1) and ``MUSCL_VAN_LEER`` (2): piecewise-linear upwind
@@ -15,42 +15,11 @@ of forward Euler hold: ``max|v| dt/dx <= 1`` (upwind) and ``<= 1/2`` (MUSCL).
 All quantities are nondimensional (units "1").
 """
 
-
 from numba import njit
 
-__all__ = ["TRANSPORTS", "LIMITERS", "BOUNDARIES", "scheme_code", "boundary_code", "cfl_limit"]
+from .options import MUSCL_MINMOD, MUSCL_VAN_LEER, PERIODIC, UPWIND
 
-UPWIND, MUSCL_MINMOD, MUSCL_VAN_LEER = 0, 1, 2
-PERIODIC, OUTFLOW = 0, 1
-
-TRANSPORTS = ("upwind", "muscl")
-LIMITERS = ("minmod", "van_leer")
-BOUNDARIES = ("periodic", "outflow")
-
-
-def scheme_code(transport, limiter="minmod"):
-    """Integer code of a transport scheme: ``upwind`` -> 0, ``muscl`` + ``minmod`` -> 1, + ``van_leer`` -> 2."""
-    if transport not in TRANSPORTS:
-        raise ValueError(f"transport must be one of {TRANSPORTS}, got {transport!r}")
-    if limiter not in LIMITERS:
-        raise ValueError(f"limiter must be one of {LIMITERS}, got {limiter!r}")
-    if transport == "upwind":
-        return UPWIND
-    return MUSCL_MINMOD if limiter == "minmod" else MUSCL_VAN_LEER
-
-
-def boundary_code(boundary):
-    """Integer code of a boundary: ``periodic`` -> 0, ``outflow`` (zero-gradient ghost cells) -> 1."""
-    if boundary not in BOUNDARIES:
-        raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
-    return PERIODIC if boundary == "periodic" else OUTFLOW
-
-
-def cfl_limit(transport):
-    """Largest stable CFL number ``max|v| dt / dx``: 1 for upwind, 1/2 for MUSCL (TVD bound)."""
-    if transport not in TRANSPORTS:
-        raise ValueError(f"transport must be one of {TRANSPORTS}, got {transport!r}")
-    return 1.0 if transport == "upwind" else 0.5
+__all__ = ["neighbour", "minmod", "van_leer", "sweep_cells"]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
