@@ -59,7 +59,8 @@ TARGET_KINDS = (
 
 
 # Below this depth * dim**3, waking worker threads costs more than the parallel
-# products save (measured on 2 cores: dim 5 never gains, dim 16 / depth 32 gains 1.2-1.4x).
+# products save: small networks never gain from threads, larger ones do
+# (measurements in docs/performance.md).
 _PARALLEL_MIN_WORK = 1 << 17
 
 

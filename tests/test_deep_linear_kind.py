@@ -3,14 +3,7 @@
 import numpy as np
 import pytest
 
-from engine.store import open_result
-
 BASE = "kind: deep_linear\nname: dl\nmodel: {dim: 5, depth: 8}\ntarget: {kind: negative_identity}\n"
-
-
-def _run(cli, write_spec, tmp_path, text, *args):
-    result = cli("run", write_spec(text), "--executor", "serial", "--quiet", *args)
-    return result, open_result(tmp_path / "outputs" / "dl" / "result.nc")
 
 
 @pytest.mark.parametrize("extra, pattern", [
@@ -31,18 +24,13 @@ def _run(cli, write_spec, tmp_path, text, *args):
     ("dtype: float32", r"backend: the numba backend runs in float64 on the CPU"),
     ("init: {scheme: zas, noise: -0.1}", r"init\.noise: -0\.1 is out of range"),
 ])
-def test_impossible_values_are_rejected_with_the_field_named(cli, write_spec, extra, pattern):
-    import re
-
-    spec = "kind: deep_linear\nname: dl\n" + extra + "\n"
-    result = cli("validate", write_spec(spec))
-    assert result.code == 2
-    assert re.search(pattern, result.err), result.err
+def test_impossible_values_are_rejected_with_the_field_named(rejects, extra, pattern):
+    rejects("kind: deep_linear\nname: dl\n" + extra + "\n", pattern)
 
 
-def test_zas_on_minus_identity_matches_the_reference_count(cli, write_spec, tmp_path):
+def test_zas_on_minus_identity_matches_the_reference_count(run_spec):
     # d = 5, Phi = -I, L = 8, step 0.2/(L ||Phi||^2), tol 1e-8 ||Phi||_F^2: 45 steps (learning.md 1.6)
-    result, ds = _run(cli, write_spec, tmp_path, BASE)
+    result, ds = run_spec(BASE)
     assert result.code == 0
     assert int(ds["iterations_to_tol"]) == 45 and int(ds["converged"]) == 1
     assert ds["loss"].values[0] == pytest.approx(2.5, abs=1e-15)            # 1/2 ||Phi||_F^2 at ZAS
@@ -56,9 +44,9 @@ def test_zas_on_minus_identity_matches_the_reference_count(cli, write_spec, tmp_
         assert var.attrs["units"] and var.attrs["long_name"], name
 
 
-def test_divergence_is_a_failed_run_with_advice_and_the_sweep_goes_on(cli, write_spec, tmp_path):
+def test_divergence_is_a_failed_run_with_advice_and_the_sweep_goes_on(run_spec):
     text = BASE + "sweep:\n  cases:\n    - {optimizer.lr_rule: absolute, optimizer.lr: 5.0}\n    - {optimizer.lr: 0.2}\n"
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 1
     assert "diverged: the loss became non-finite at step" in result.err
     assert "use optimizer.lr_rule: scaled with optimizer.lr: 0.2" in result.err
@@ -66,21 +54,21 @@ def test_divergence_is_a_failed_run_with_advice_and_the_sweep_goes_on(cli, write
     assert int(ds["iterations_to_tol"].values[1]) == 45
 
 
-def test_identity_init_stalls_at_the_negative_eigenvalue_saddle(cli, write_spec, tmp_path):
+def test_identity_init_stalls_at_the_negative_eigenvalue_saddle(run_spec):
     # Phi = diag(2, -0.5), exact identity init: loss stays at 1/2 (-0.5)^2 = 0.125 (Bartlett et al. (iv))
     text = ("kind: deep_linear\nname: dl\nmodel: {dim: 2, depth: 4}\ntarget: {kind: diagonal, values: [2, -0.5]}\n"
             "init: {scheme: identity}\noptimizer: {lr: 0.0125, lr_rule: absolute, max_steps: 20000, tol: 1e-10, "
             "tol_rule: absolute}\noutput: {every: 1000}\n")
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 0
     assert int(ds["converged"]) == 0 and int(ds["iterations_to_tol"]) == -1
     assert float(ds["final_loss"]) == pytest.approx(0.125, abs=1e-3)
 
 
-def test_noise_free_data_has_no_floor_and_noisy_data_the_predicted_one(cli, write_spec, tmp_path):
+def test_noise_free_data_has_no_floor_and_noisy_data_the_predicted_one(run_spec):
     text = BASE + ("data: {n_samples: 4000, inputs: anisotropic, condition: 4.0, noise: 0.0}\n"
                    "sweep:\n  grid:\n    data.noise: [0.0, 0.1]\n")
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 0
     floor = ds["loss_floor"].values
     assert floor[0] < 1e-12
@@ -91,9 +79,9 @@ def test_noise_free_data_has_no_floor_and_noisy_data_the_predicted_one(cli, writ
     assert (ds["final_loss"].values - floor <= ds["tol_effective"].values).all()
 
 
-def test_torch_backend_follows_the_numba_trajectory(cli, write_spec, tmp_path):
+def test_torch_backend_follows_the_numba_trajectory(run_spec):
     text = BASE + "sweep:\n  cases:\n    - {backend: numba}\n    - {backend: torch}\n    - {backend: torch, dtype: float32}\n"
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 0
     loss = ds["loss"].values
     np.testing.assert_allclose(loss[1], loss[0], rtol=1e-10, atol=1e-14)
@@ -101,10 +89,10 @@ def test_torch_backend_follows_the_numba_trajectory(cli, write_spec, tmp_path):
     assert list(ds["iterations_to_tol"].values[:2]) == [45, 45]
 
 
-def test_depth_exponent_summary_per_init(cli, write_spec, tmp_path):
+def test_depth_exponent_summary_per_init(run_spec):
     text = ("kind: deep_linear\nname: dl\noptimizer: {max_steps: 3000}\nsweep:\n  grid:\n    model.depth: [2, 4, 8, 16]\n"
             "    init.scheme: [zas, near_identity]\n")
-    result, ds = _run(cli, write_spec, tmp_path, text)
+    result, ds = run_spec(text)
     assert result.code == 0
     exponent = ds["depth_exponent"]
     assert exponent.dims == ("init.scheme",)

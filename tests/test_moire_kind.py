@@ -3,7 +3,6 @@ Keller–Dykhne value, free diffusion with decay through the whole analysis pipe
 of the resolved method, detailed balance in kmc, the qualitative targets of twist_density.yaml, figures."""
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +12,6 @@ from engine.store import open_result
 
 HEAD = "kind: moire_exciton\nname: m\n"
 SPECS = Path(__file__).resolve().parent.parent / "specs" / "moire"
-
-
-def _run(cli, write_spec, tmp_path, text, *args):
-    result = cli("run", write_spec(text), "--executor", "serial", "--quiet", *args)
-    assert result.code == 0, result.err
-    return open_result(tmp_path / "outputs" / "m" / "result.nc")
 
 
 @pytest.mark.parametrize("extra, pattern", [
@@ -40,15 +33,14 @@ def _run(cli, write_spec, tmp_path, text, *args):
     ("twist_deg: 75.0", r"twist_deg: 75\.0 is out of range.*<= 60"),
     ("time: {t_final_ns: 1.0, save_every_ns: 2.0}", r"time\.save_every_ns: .*\(expected save_every_ns <= 1\)"),
 ])
-def test_impossible_specs_are_rejected_with_the_field_and_bound(cli, write_spec, extra, pattern):
-    result = cli("validate", write_spec(HEAD + extra + "\n"))
-    assert result.code == 2
-    assert re.search(pattern, result.err), result.err
+def test_impossible_specs_are_rejected_with_the_field_and_bound(rejects, extra, pattern):
+    rejects(HEAD + extra + "\n", pattern)
 
 
-def test_cell_method_gives_the_keller_dykhne_value_with_units_on_everything(cli, write_spec, tmp_path):
-    ds = _run(cli, write_spec, tmp_path, HEAD + "method: cell\npotential: {depth_meV: 100.0, phase_deg: 30.0}\n"
-              "transport: {diffusion_cm2_s: 0.5}\npopulations: {enabled: true, gap_meV: 50.0}\n")
+def test_cell_method_gives_the_keller_dykhne_value_with_units_on_everything(run_spec):
+    result, ds = run_spec(HEAD + "method: cell\npotential: {depth_meV: 100.0, phase_deg: 30.0}\n"
+                          "transport: {diffusion_cm2_s: 0.5}\npopulations: {enabled: true, gap_meV: 50.0}\n")
+    assert result.code == 0, result.err
     assert float(ds["D_eff_ratio"].sel(species="KK")) == pytest.approx(0.66048, abs=3e-5)
     assert float(ds["keller_dykhne_ratio"].sel(species="KK")) == pytest.approx(0.66047, abs=1e-5)
     assert float(ds["D_eff"].sel(species="KK")) == pytest.approx(0.5 * 0.66048, abs=3e-5)
@@ -59,10 +51,12 @@ def test_cell_method_gives_the_keller_dykhne_value_with_units_on_everything(cli,
             assert "units" in ds[name].attrs, name
 
 
-def test_continuum_free_diffusion_with_decay_through_the_analysis(cli, write_spec, tmp_path):
-    ds = _run(cli, write_spec, tmp_path, HEAD + "method: continuum\npotential: {depth_meV: 0.0}\n"
-              "transport: {diffusion_cm2_s: 0.5, lifetime_ns: 2.0}\ninitial: {sigma_um: 0.2}\n"
-              "grid: {continuum: {cells: 200, extent_um: 2.5}}\ntime: {t_final_ns: 1.0, save_every_ns: 0.1}\n")
+def test_continuum_free_diffusion_with_decay_through_the_analysis(run_spec):
+    result, ds = run_spec(HEAD + "method: continuum\npotential: {depth_meV: 0.0}\n"
+                          "transport: {diffusion_cm2_s: 0.5, lifetime_ns: 2.0}\ninitial: {sigma_um: 0.2}\n"
+                          "grid: {continuum: {cells: 200, extent_um: 2.5}}\n"
+                          "time: {t_final_ns: 1.0, save_every_ns: 0.1}\n")
+    assert result.code == 0, result.err
     t = ds["t"].values
     np.testing.assert_allclose(ds["msd"].values, 2 * 0.05 * t, rtol=5e-3, atol=1e-6)  # 0.5 cm²/s = 0.05 µm²/ns
     np.testing.assert_allclose(ds["msd_raw"].values, 2 * 0.05 * t, rtol=5e-3, atol=1e-6)
@@ -76,18 +70,20 @@ def test_continuum_free_diffusion_with_decay_through_the_analysis(cli, write_spe
     assert ds["D_app"].attrs["units"] == "cm^2/s" and ds["linecut"].attrs["units"] == "cm^-2"
 
 
-def test_resolved_boltzmann_state_stays_and_kmc_exchange_reaches_detailed_balance(cli, write_spec, tmp_path):
-    ds = _run(cli, write_spec, tmp_path, HEAD + "method: resolved\ninitial: {profile: boltzmann}\n"
-              "potential: {depth_meV: 100.0}\ntransport: {lifetime_ns: .inf}\n"
-              "grid: {resolved: {points_per_period: 8, cells_x: 4, cells_y: 2}}\n"
-              "time: {t_final_ns: 0.002, save_every_ns: 0.001}\n")
+def test_resolved_boltzmann_state_stays_and_kmc_exchange_reaches_detailed_balance(run_spec):
+    result, ds = run_spec(HEAD + "method: resolved\ninitial: {profile: boltzmann}\n"
+                          "potential: {depth_meV: 100.0}\ntransport: {lifetime_ns: .inf}\n"
+                          "grid: {resolved: {points_per_period: 8, cells_x: 4, cells_y: 2}}\n"
+                          "time: {t_final_ns: 0.002, save_every_ns: 0.001}\n")
+    assert result.code == 0, result.err
     lc = ds["linecut"].values
     np.testing.assert_allclose(lc[-1], lc[0], rtol=1e-12)
-    ds = _run(cli, write_spec, tmp_path, HEAD + "method: kmc\ninitial: {profile: uniform, peak_density_cm2: 1.0e12}\n"
-              "populations: {enabled: true, gap_meV: 20.0, kq_rate_per_ps: 2.0, kq: {lifetime_ns: .inf}}\n"
-              "transport: {lifetime_ns: .inf}\n"
-              "grid: {kmc: {lattice_sites: 96, rates: free}}\ntime: {t_final_ns: 0.02, save_every_ns: 0.01}\n",
-              "--outputs", str(tmp_path / "outputs"), "--force")
+    result, ds = run_spec(HEAD + "method: kmc\ninitial: {profile: uniform, peak_density_cm2: 1.0e12}\n"
+                          "populations: {enabled: true, gap_meV: 20.0, kq_rate_per_ps: 2.0, kq: {lifetime_ns: .inf}}\n"
+                          "transport: {lifetime_ns: .inf}\n"
+                          "grid: {kmc: {lattice_sites: 96, rates: free}}\n"
+                          "time: {t_final_ns: 0.02, save_every_ns: 0.01}\n", "--force")
+    assert result.code == 0, result.err
     pop = ds["population"].isel(t=-1).values
     assert pop.sum() == ds["population"].isel(t=0).values.sum()
     assert pop[0] / pop.sum() == pytest.approx(float(ds["kk_fraction_eq"]), abs=0.01)
@@ -116,7 +112,7 @@ def test_twist_density_spec_shows_the_qualitative_targets(cli, tmp_path):
     ("kmc", {"grid": {"kmc": {"lattice_sites": 128, "rates": "free"}}, "initial": {"sigma_um": 0.08}}),
 ])
 def test_a_run_resumed_from_its_checkpoint_gives_the_same_result(interrupted_and_resumed, method, extra):
-    from engine.problems.moire_exciton import MoireExciton, MoireExcitonSpec
+    from engine.kinds.moire_exciton import MoireExciton, MoireExcitonSpec
 
     spec = MoireExcitonSpec.model_validate({"kind": "moire_exciton", "method": method, "time": {
         "t_final_ns": 0.5, "save_every_ns": 0.05}, **extra})
@@ -126,13 +122,14 @@ def test_a_run_resumed_from_its_checkpoint_gives_the_same_result(interrupted_and
         np.testing.assert_array_equal(resumed[name].values, reference[name].values)
 
 
-def test_continuum_2d_and_radial_geometries_agree(cli, write_spec, tmp_path):
+def test_continuum_2d_and_radial_geometries_agree(run_spec):
     body = ("method: continuum\ntransport: {repulsion_eV_cm2: 2.0e-14, annihilation_cm2_s: 1.0e-2, "
             "trap_filling: {enabled: true}}\ninitial: {sigma_um: 0.2, peak_density_cm2: 2.0e12}\n"
             "time: {t_final_ns: 0.5, save_every_ns: 0.25}\n")
-    radial = _run(cli, write_spec, tmp_path, HEAD + body + "grid: {continuum: {cells: 75, extent_um: 1.5}}\n")
-    flat = _run(cli, write_spec, tmp_path, HEAD + body + "grid: {continuum: {geometry: 2d, cells: 75, "
-                "extent_um: 1.5}}\n", "--force")
+    result, radial = run_spec(HEAD + body + "grid: {continuum: {cells: 75, extent_um: 1.5}}\n")
+    assert result.code == 0, result.err
+    result, flat = run_spec(HEAD + body + "grid: {continuum: {geometry: 2d, cells: 75, extent_um: 1.5}}\n", "--force")
+    assert result.code == 0, result.err
     assert flat.sizes["x"] == 75 and radial.sizes["x"] == 150
     np.testing.assert_allclose(flat["sigma2_raw"], radial["sigma2_raw"], rtol=1e-2)
     np.testing.assert_allclose(flat["population_total"], radial["population_total"], rtol=1e-2)

@@ -21,16 +21,25 @@ Public API
 :mod:`.populations`: back_rate, exchange_matrix, kk_fraction, homogeneous (exact two-population solution)
 :mod:`.observables`: gaussian_fit, fit_widths, second_moment, apparent_diffusivity, anomalous_exponent,
     diffusion_lengths
+
+The package imports its modules on first use (PEP 562): ``geometry`` and ``populations`` are numpy
+only, so spec validation compiles nothing; the time-domain methods load numba when first named.
 """
 
-from . import cell, continuum, geometry, kmc, observables, populations, sg
+import importlib
+
+_MODULES = ("cell", "continuum", "geometry", "kmc", "observables", "populations", "sg")
+__all__ = [*_MODULES, "warmup"]
 
 
 def warmup() -> None:
     """Compile every numba kernel on tiny inputs (numba caches them on disk)."""
-    sg.warmup()
-    continuum.warmup()
-    kmc.warmup()
+    for name in ("sg", "continuum", "kmc"):
+        importlib.import_module(f".{name}", __name__).warmup()
 
 
-__all__ = ["cell", "continuum", "geometry", "kmc", "observables", "populations", "sg", "warmup"]
+def __getattr__(name):
+    """Import the submodule ``name`` on first use."""
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Across-run analysis of ``deep_linear`` results: depth exponent, text report, figures."""
+"""Across-run analysis of ``deep_linear`` results: depth exponent (the sweep summary), text report, figures."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from engine.kind import Analysis
 from engine.report import pivot_table, point_label, sweep_points
 
 DEPTH = "model.depth"
@@ -50,7 +51,7 @@ def report(result: xr.Dataset) -> str:
     """Steps to tol as a table (depth x other key when there are two sweep keys), and the exponents."""
     dims = _sweep_dims(result)
     iters, loss = result["iterations_to_tol"].astype(float), result["final_loss"]
-    lines = [f"steps to reach tol (max_steps from the spec; '>max' = not reached):"]
+    lines = ["steps to reach tol (max_steps from the spec; '>max' = not reached):"]
     if len(dims) == 2 and DEPTH in dims:
         other = next(d for d in dims if d != DEPTH)
         lines.append(pivot_table(iters, loss, DEPTH, other, _iters_cell))
@@ -122,3 +123,16 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
         fig.savefig(paths[-1], dpi=120)
         plt.close(fig)
     return paths
+
+
+class DeepLinearAnalysis(Analysis):
+    """Depth exponent over a depth sweep, steps-to-tol report, loss and iteration figures."""
+
+    def sweep_summary(self, result: xr.Dataset) -> xr.Dataset | None:
+        return depth_exponent(result)
+
+    def report(self, result: xr.Dataset) -> str | None:
+        return report(result)
+
+    def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:
+        return plot(result, outdir)

@@ -1,4 +1,4 @@
-"""Kind ``moire_exciton``: the one-screen report and the standard figures.
+"""Kind ``moire_exciton``: the one-screen report and the standard figures (no whole-sweep summary).
 
 Figures: ``msd.png`` (msd(t), a panel per twist, a line per other sweep point), ``msd_by_density.png``
 (a panel per peak density, a line per twist), ``diffusion_length.png``
@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from engine.kind import Analysis
 from engine.report import sweep_points
 
 TWIST, DENSITY = "twist_deg", "initial.peak_density_cm2"
@@ -156,3 +157,13 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
     ax.set_title("line cuts (dark: early)", fontsize=9)
     paths.append(_save(fig, outdir / "linecuts.png"))
     return paths
+
+
+class MoireExcitonAnalysis(Analysis):
+    """Report of D_eff, exponents and diffusion lengths; msd, density, population and line-cut figures."""
+
+    def report(self, result: xr.Dataset) -> str | None:
+        return report(result)
+
+    def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:
+        return plot(result, outdir)

@@ -1,5 +1,8 @@
 """Spec of kind ``moire_exciton``: sections, defaults (brief §5.3, room temperature) and the checks
-that need more than one field (grid resolution, time-step bounds, exclusion capacity)."""
+that need more than one field (grid resolution, time-step bounds, exclusion capacity).
+
+Light: the checks use :mod:`.parameters`; only a time step fixed by the user needs the solver system
+(numba) for its stability bound, imported then."""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from engine.problems import moire_exciton_model as model
 from engine.spec import FieldError, ProblemSpec, Section, quantity
 from solvers.moire import geometry
+
+from .parameters import Parameters, parameters
 
 METHODS = ("resolved", "cell", "continuum", "kmc")
 MIN_POINTS_PER_PERIOD = 8
@@ -193,7 +197,7 @@ class MoireExcitonSpec(ProblemSpec):
             if len(pair) != 2:
                 raise FieldError("populations.gap_vs_twist", f"an entry is (twist_deg, gap_meV), got {pair!r}",
                                  "2 numbers per entry")
-        par = model.parameters(self)
+        par = parameters(self)
         if self.method == "resolved":
             _check_resolved(self, par)
         elif self.method == "continuum":
@@ -203,7 +207,7 @@ class MoireExcitonSpec(ProblemSpec):
         return self
 
 
-def _check_resolved(spec: MoireExcitonSpec, par) -> None:
+def _check_resolved(spec: MoireExcitonSpec, par: Parameters) -> None:
     g = spec.grid.resolved
     if g.points_per_period < MIN_POINTS_PER_PERIOD:
         raise FieldError("grid.resolved.points_per_period",
@@ -218,7 +222,9 @@ def _check_resolved(spec: MoireExcitonSpec, par) -> None:
             raise FieldError("initial.sigma_um", f"the spot (σ₀ = {sigma_nm:.4g} nm) does not fit the periodic "
                              f"domain of half-width {half:.4g} nm", f"sigma_um <= {half / 3e3:.3g}")
     if g.dt_ps is not None:
-        _check_dt("grid.resolved.dt_ps", g.dt_ps, model.resolved_system(spec, par).stable_dt(par.n_peak_nm2), "ps")
+        from .run.model import resolved_system  # numba: imported only for a fixed time step
+
+        _check_dt("grid.resolved.dt_ps", g.dt_ps, resolved_system(spec, par).stable_dt(par.n_peak_nm2), "ps")
 
 
 def _check_dt(field: str, dt: float, bound: float, unit: str) -> None:
@@ -229,7 +235,7 @@ def _check_dt(field: str, dt: float, bound: float, unit: str) -> None:
                          f"{name} <= {bound:.4g}")
 
 
-def _check_continuum(spec: MoireExcitonSpec, par) -> None:
+def _check_continuum(spec: MoireExcitonSpec, par: Parameters) -> None:
     g = spec.grid.continuum
     if spec.initial.profile != "gaussian":
         raise FieldError("initial.profile", f"method continuum starts from a gaussian spot, not "
@@ -238,10 +244,12 @@ def _check_continuum(spec: MoireExcitonSpec, par) -> None:
         raise FieldError("grid.continuum.extent_um", f"extent_um = {g.extent_um:g} holds less than 4 σ₀ of the "
                          f"spot (σ₀ = {spec.initial.sigma_um:g} µm)", f"extent_um >= {4 * spec.initial.sigma_um:g}")
     if g.dt_ns is not None:
-        _check_dt("grid.continuum.dt_ns", g.dt_ns, model.continuum_system(spec, par).stable_dt(par.n_peak_um2), "ns")
+        from .run.model import continuum_system  # numba: imported only for a fixed time step
+
+        _check_dt("grid.continuum.dt_ns", g.dt_ns, continuum_system(spec, par).stable_dt(par.n_peak_um2), "ns")
 
 
-def _check_kmc(spec: MoireExcitonSpec, par) -> None:
+def _check_kmc(spec: MoireExcitonSpec, par: Parameters) -> None:
     g = spec.grid.kmc
     if spec.initial.profile not in ("gaussian", "uniform"):
         raise FieldError("initial.profile", f"method kmc starts from a gaussian spot or a uniform density, not "
