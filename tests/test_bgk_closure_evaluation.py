@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.problems.bgk_closure import BGKClosureSpec, phase_grid
-from engine.problems.bgk_closure_analysis import MODELS, QUANTITIES, coarsen, evaluate
+from engine.kinds.bgk_closure.run.evaluate import MODELS, QUANTITIES, coarsen, evaluate
+from engine.kinds.bgk_closure.spec import BGKClosureSpec, phase_grid
 from learners import bgk_closure as lc
 from solvers import bgk_moments
 

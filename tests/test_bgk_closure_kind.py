@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from engine.cli import main
-from engine.problems.bgk_closure_analysis import initial_moments
+from engine.kinds.bgk_closure.run.evaluate import initial_moments
 from engine.store import open_result
 from learners import bgk_closure as lc
 from solvers import bgk, bgk_moments
@@ -25,19 +25,13 @@ def _sets(overrides):
     return [a for o in overrides for a in ("--set", o)]
 
 
-def _run(outputs, *extra):
-    code = main(["run", str(QUICK), *_sets(SMALL), "--executor", "serial", "--quiet", "--outputs", str(outputs),
-                 *extra])
-    assert code == 0
-    ds = open_result(outputs / "quick" / "result.nc")
-    return ds, sorted((outputs / "quick" / "runs").glob("*.model.pt"))
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
+    """The SMALL run, trained once for the module (so through ``main``: ``run_spec`` is per test): its result,
+    model files and outputs folder."""
     out = tmp_path_factory.mktemp("bgkc")
-    ds, models = _run(out)
-    return ds, models, out
+    assert main(["run", str(QUICK), *_sets(SMALL), "--executor", "serial", "--quiet", "--outputs", str(out)]) == 0
+    return open_result(out / "quick" / "result.nc"), sorted((out / "quick" / "runs").glob("*.model.pt")), out
 
 
 def test_learned_model_beats_euler_at_kn_1(trained):
@@ -55,16 +49,13 @@ def test_learned_model_beats_euler_at_kn_1(trained):
     assert ds["n_training_runs"] >= 12 and ds["wall_reduced"] > 0
 
 
-def test_model_file_and_reuse_give_the_same_evaluation(trained, tmp_path):
+def test_model_file_and_reuse_give_the_same_evaluation(trained, run_spec):
     ds, models, _ = trained
     assert len(models) == 1
     data = torch.load(models[0], weights_only=True)
     assert data["meta"]["n_extra"] == 4 and "closure_1" in data
-    out = tmp_path / "reuse"
-    code = main(["run", str(QUICK), *_sets(SMALL + [f"learner.checkpoint={models[0]}"]), "--executor", "serial",
-                 "--quiet", "--outputs", str(out)])
-    assert code == 0
-    again = open_result(out / "quick" / "result.nc")
+    result, again = run_spec(QUICK.read_text(), *_sets(SMALL + [f"learner.checkpoint={models[0]}"]))
+    assert result.code == 0
     assert float(again["time_training"]) == 0.0
     np.testing.assert_array_equal(again["rel_error"].sel(model="learned"), ds["rel_error"].sel(model="learned"))
 
@@ -97,13 +88,13 @@ def test_galilean_shift_gives_the_shifted_solution_within_the_model_error(traine
         assert gal[q] <= 2.0 * model[q], (q, gal, model)
 
 
-def test_a_killed_run_resumes_from_its_checkpoint(trained, tmp_path):
+def test_a_killed_run_resumes_from_its_checkpoint(trained, tmp_path, run_spec):
+    from engine.plan import resolve
     from engine.runtime import RunTask, compute, output_path
-    from engine.spec import resolve
 
     ds, _, _ = trained
     point = resolve(QUICK, SMALL + ["checkpoint.every_steps=1"]).points[0]
-    root = tmp_path / "quick"
+    root = tmp_path / "outputs" / "spec"  # where run_spec's run of the same spec goes
     path = output_path(root, point.run_id)
     path.parent.mkdir(parents=True)
     task = RunTask("bgk_closure", point.spec.model_dump(mode="json"), point.run_id, str(path))
@@ -115,15 +106,15 @@ def test_a_killed_run_resumes_from_its_checkpoint(trained, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         compute(task, progress=kill)
     assert path.with_name(path.stem + ".ckpt.npz").exists()
-    resumed, _ = _run(tmp_path, "--set", "checkpoint.every_steps=1")
+    result, resumed = run_spec(QUICK.read_text(), *_sets(SMALL + ["checkpoint.every_steps=1"]))
+    assert result.code == 0
     assert open_result(path).attrs["engine_resumed_from_step"] >= 400
     np.testing.assert_array_equal(resumed["rel_error"].values, ds["rel_error"].values)
 
 
-def test_plots(trained, tmp_path):
+def test_plots(trained, tmp_path, cli):
     _, _, out = trained
-    code = main(["plot", str(out / "quick" / "result.nc"), "--outdir", str(tmp_path)])
-    assert code == 0
+    assert cli("plot", str(out / "quick" / "result.nc"), "--outdir", str(tmp_path)).code == 0
     assert {p.name for p in tmp_path.glob("*.png")} == {"error_vs_kn.png", "profiles.png"}
 
 
@@ -142,36 +133,23 @@ def test_plots(trained, tmp_path):
     ("learner: {checkpoint: /nonexistent/model.pt}",
      r"learner\.checkpoint: the model file '/nonexistent/model\.pt' does not exist"),
 ])
-def test_impossible_specs_are_rejected_with_the_field_named(tmp_path, capsys, extra, pattern):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text("kind: bgk_closure\n" + extra + "\n")
-    assert main(["validate", str(spec)]) == 2
-    err = capsys.readouterr().err
-    assert re.search(pattern, err), err
+def test_impossible_specs_are_rejected_with_the_field_named(rejects, extra, pattern):
+    rejects("kind: bgk_closure\n" + extra + "\n", pattern)
 
 
-def test_a_model_file_of_other_networks_is_rejected(trained, tmp_path, capsys):
+def test_a_model_file_of_other_networks_is_rejected(trained, cli, write_spec, rejects):
     _, models, _ = trained
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(f"kind: bgk_closure\nkinetic: {{velocity: {{n_v: 80}}}}\nlearner: {{checkpoint: {models[0]}, "
-                    "widths: [24, 24], ensemble: 2}\nmoments: {n_extra: 4}\n")
-    assert main(["validate", str(spec)]) == 0
-    spec.write_text(spec.read_text().replace("n_extra: 4", "n_extra: 3"))
-    assert main(["validate", str(spec)]) == 2
-    err = capsys.readouterr().err
-    assert re.search(r"learner\.checkpoint: the model file .* does not match the spec: its n_extra is 4, the spec "
-                     r"asks for 3", err), err
-    spec.write_text(spec.read_text().replace("n_extra: 3", "n_extra: 4").replace("[24, 24]", "[24, 16]"))
-    assert main(["validate", str(spec)]) == 2
-    assert "its widths is [24, 24], the spec asks for [24, 16]" in capsys.readouterr().err
+    text = (f"kind: bgk_closure\nkinetic: {{velocity: {{n_v: 80}}}}\nlearner: {{checkpoint: {models[0]}, "
+            "widths: [24, 24], ensemble: 2}\nmoments: {n_extra: 4}\n")
+    assert cli("validate", write_spec(text)).code == 0
+    rejects(text.replace("n_extra: 4", "n_extra: 3"),
+            r"learner\.checkpoint: the model file .* does not match the spec: its n_extra is 4, the spec asks for 3")
+    rejects(text.replace("[24, 24]", "[24, 16]"), re.escape("its widths is [24, 24], the spec asks for [24, 16]"))
 
 
-def test_a_relative_model_path_is_read_from_the_spec_files_folder(tmp_path, capsys, monkeypatch):
-    folder = tmp_path / "study"
-    folder.mkdir()
-    spec = folder / "spec.yaml"
-    spec.write_text("kind: bgk_closure\nlearner: {checkpoint: models/m.pt}\n")
-    monkeypatch.chdir(tmp_path)
-    assert main(["validate", str(spec)]) == 2
-    err = capsys.readouterr().err
-    assert f"the model file '{folder / 'models' / 'm.pt'}' does not exist" in err, err
+def test_a_relative_model_path_is_read_from_the_spec_files_folder(tmp_path, rejects, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    rejects("kind: bgk_closure\nlearner: {checkpoint: models/m.pt}\n",
+            re.escape(f"the model file '{tmp_path / 'models' / 'm.pt'}' does not exist"))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.problems.bgk_closure_analysis import initial_moments
+from engine.kinds.bgk_closure.run.evaluate import initial_moments
 from learners import bgk_closure as lc
 from solvers import bgk, bgk_moments
 from solvers.bgk_moments.closure import closure_cells, equilibrium_moments

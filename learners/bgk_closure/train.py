@@ -1,7 +1,8 @@
 """Training loops of the moment autoencoder and the closure networks, resumable in chunks.
 
 :func:`train` runs Adam with an exponential learning-rate decay from ``lr`` to ``lr_final``
-over ``steps`` minibatch steps, in chunks; between chunks it records the training and
+over ``steps`` minibatch steps, in chunks (the steps and records of :func:`learners.training.train_loop`);
+between chunks it records the training and
 validation losses and calls ``on_chunk(state)`` with a flat, numpy-only state (parameters,
 Adam moments, step, loss curves) that :func:`train` accepts back as ``resume`` to continue
 exactly where it stopped. Data are tensors whose first axis is the sample.
@@ -11,6 +12,8 @@ import math
 
 import numpy as np
 import torch
+
+from learners.training import train_loop
 
 from .models import ClosureNet, Decoder, WeightFunctions, moments
 
@@ -75,32 +78,33 @@ def train(module, loss_fn, n_train, val_loss_fn, *, steps, batch_size, lr, lr_fi
         tr, va = resume["train"].copy(), resume["val"].copy()
         for _ in range(start):  # the minibatch stream continues where it stopped
             torch.randint(n_train, (batch_size,), generator=generator)
-    else:
-        with torch.no_grad():
-            tr[0] = va[0] = val_loss_fn()
     decay = math.log(lr_final / lr) / max(steps, 1)
-    acc, n_acc = 0.0, 0
-    for step in range(start, steps):
+
+    def step(s):
         for group in opt.param_groups:
-            group["lr"] = lr * math.exp(decay * step)
+            group["lr"] = lr * math.exp(decay * s)
         idx = torch.randint(n_train, (batch_size,), generator=generator)
         loss = loss_fn(idx)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        acc += loss.item()
-        n_acc += 1
-        done = step + 1
-        if done % record_every == 0 or done == steps:
-            k = done // record_every if done % record_every == 0 else n_rec - 1
+        return loss.detach()
+
+    def record(done, objectives):
+        if done == 0:
             with torch.no_grad():
-                tr[k], va[k] = acc / n_acc, val_loss_fn()
-            acc, n_acc = 0.0, 0
-            if progress is not None:
-                progress(done, steps, tr[k])
-            if on_chunk is not None:
-                on_chunk({"params": flat_parameters(module), "step": done, "train": tr, "val": va,
-                          **_adam_state(opt, params)})
+                tr[0] = va[0] = val_loss_fn()
+            return
+        k = done // record_every if done % record_every == 0 else n_rec - 1
+        with torch.no_grad():  # the mean of the objectives summed as floats in step order
+            tr[k], va[k] = sum(o.item() for o in objectives) / len(objectives), val_loss_fn()
+        if progress is not None:
+            progress(done, steps, tr[k])
+        if on_chunk is not None:
+            on_chunk({"params": flat_parameters(module), "step": done, "train": tr, "val": va,
+                      **_adam_state(opt, params)})
+
+    train_loop(step, steps, record_every, record, start=start)
     return tr, va
 
 

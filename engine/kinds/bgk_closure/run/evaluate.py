@@ -1,4 +1,4 @@
-"""Evaluation, report and figures of kind ``bgk_closure``.
+"""Evaluation of kind ``bgk_closure`` on held-out initial data.
 
 :func:`evaluate` solves held-out initial data at each ``evaluation.kn`` with the kinetic solver
 (the truth, on an ``evaluation.refine`` times finer x grid and averaged back), the learned moment
@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from engine.problem import RunContext, variable
-from engine.problems.bgk import _rel
-from engine.problems.bgk_closure import BGKClosureSpec, phase_grid
-from engine.problems.bgk_closure_data import FIXED_CASES, draw_batch
+from engine.kind import RunContext, variable
 from learners import bgk_closure as lc
 from solvers import bgk, bgk_moments
+from solvers.bgk.norms import relative_difference
+
+from ..families import FIXED_CASES, draw_batch
+from ..spec import BGKClosureSpec, phase_grid
 
 MODELS = ("learned", "euler", "navier_stokes")
 QUANTITIES = ("rho", "m", "T")
@@ -131,7 +131,7 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
             status[ki, fi, c] = st[b]
             truth = _prim(*truth_U[:, b])
             kin = _prim(*same_grid[:, b])
-            grid_err[ki, fi, c] = [_rel(kin[q], truth[q], 2) for q in QUANTITIES]
+            grid_err[ki, fi, c] = [relative_difference(kin[q], truth[q], 2) for q in QUANTITIES]
             models = {"learned": _prim(*out[b, -1, :3]) if st[b] == 0 else None}
             for name in ("euler", "navier_stokes"):
                 r, mm, E = bgk.continuum.solve_continuum(V0[b, 0], V0[b, 1], V0[b, 2], grid.dx, t, dim=1,
@@ -141,7 +141,7 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
                 if models[name] is None:
                     continue
                 for qi, q in enumerate(QUANTITIES):
-                    err[ki, fi, c, mi, qi] = _rel(models[name][q], truth[q], 2)
+                    err[ki, fi, c, mi, qi] = relative_difference(models[name][q], truth[q], 2)
                     if c == 0:
                         prof[ki, fi, mi, qi] = models[name][q]
             if c == 0:
@@ -185,84 +185,3 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
         },
     )
     return ds
-
-
-def report(result: xr.Dataset) -> str:
-    """Mean relative errors per family and Kn, learned vs Euler vs NS, and the wall times."""
-    if "mean_rel_error" not in result:
-        return "no evaluation in this result"
-    extra = [d for d in result["mean_rel_error"].dims if d not in ("kn", "family", "model", "quantity")]
-    first = result.isel({d: 0 for d in extra}) if extra else result
-    mre = first["mean_rel_error"]
-    refined = "kinetic_grid_error" in first and bool(np.any(first["kinetic_grid_error"].values > 0))
-    lines = ["mean relative L2 error at t_final (learned / euler / navier_stokes), per quantity:"]
-    for fam in mre["family"].values:
-        lines.append(f"  family {fam}:")
-        for kn in mre["kn"].values:
-            cells = []
-            for q in QUANTITIES:
-                vals = [float(mre.sel(kn=kn, family=fam, model=m, quantity=q)) for m in MODELS]
-                cells.append(f"{q} " + "/".join(f"{v:.2e}" for v in vals))
-            if refined:
-                e = float(first["kinetic_grid_error"].sel(kn=kn, family=fam, quantity="m").mean())
-                cells.append(f"(same-grid kinetic m {e:.2e})")
-            lines.append(f"    Kn {kn:<7g} " + "   ".join(cells))
-        if "char_speed" in first:
-            sp = first["char_speed"].sel(family=fam)
-            nh = first["nonhyperbolic_fraction"].sel(family=fam)
-            lines.append(f"    learned system at t_final: characteristic speeds up to {float(sp.max()):.2f} sqrt(T), "
-                         f"complex eigenvalues in {100 * float(nh.mean()):.1f} % of the cells")
-    if "speedup" in result:
-        sp = np.atleast_1d(result["speedup"].values).ravel()[0]
-        wk = np.atleast_1d(result["wall_kinetic"].values).ravel()[0]
-        wr = np.atleast_1d(result["wall_reduced"].values).ravel()[0]
-        lines.append(f"wall time per run: kinetic {wk:.3g} s, reduced {wr:.3g} s (speed-up {sp:.3g})")
-    return "\n".join(lines)
-
-
-def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
-    """error_vs_kn.png (mean error vs Kn per model, log-log) and profiles.png (learned/kinetic/Euler/NS)."""
-    import matplotlib.pyplot as plt
-
-    extra = [d for d in result["mean_rel_error"].dims if d not in ("kn", "family", "model", "quantity")]
-    res = result.isel({d: 0 for d in extra}) if extra else result
-    mre = res["mean_rel_error"]
-    fams = list(mre["family"].values)
-    styles = {"learned": ("o-", "C0"), "euler": ("s--", "k"), "navier_stokes": ("^:", "C3")}
-    fig, axes = plt.subplots(len(fams), 3, figsize=(12, 3.2 * len(fams)), squeeze=False)
-    for row, fam in zip(axes, fams):
-        for ax, q in zip(row, QUANTITIES):
-            for m in MODELS:
-                mk, col = styles[m]
-                ax.loglog(mre["kn"], mre.sel(family=fam, model=m, quantity=q), mk, color=col, label=m)
-            ax.set_title(f"{fam}: {q}", fontsize=9)
-            ax.grid(True, which="both", alpha=0.3)
-        row[0].set_ylabel("relative L2 error")
-    for ax in axes[-1]:
-        ax.set_xlabel("Kn")
-    axes[0, 0].legend(fontsize=7)
-    fig.tight_layout()
-    paths = [outdir / "error_vs_kn.png"]
-    fig.savefig(paths[0], dpi=110)
-    plt.close(fig)
-
-    kns = list(res["kn"].values)
-    fam = fams[0]
-    fig, axes = plt.subplots(len(kns), 3, figsize=(12, 2.6 * len(kns)), squeeze=False, sharex=True)
-    for row, kn in zip(axes, kns):
-        sub = res.sel(kn=kn, family=fam)
-        for ax, q in zip(row, QUANTITIES):
-            ax.plot(res["x"], sub["profile_kinetic"].sel(quantity=q), "-", color="0.6", lw=3, label="kinetic")
-            for m in MODELS:
-                mk, col = styles[m]
-                ax.plot(res["x"], sub["profile"].sel(model=m, quantity=q), mk[1:] or "-", color=col, lw=1, label=m)
-            ax.set_title(f"{fam}, Kn = {kn:g}: {q}", fontsize=9)
-            ax.grid(True, alpha=0.3)
-    axes[0, 0].legend(fontsize=7)
-    for ax in axes[-1]:
-        ax.set_xlabel("x")
-    fig.tight_layout()
-    paths.append(outdir / "profiles.png")
-    fig.savefig(paths[1], dpi=110)
-    plt.close(fig)
-    return paths

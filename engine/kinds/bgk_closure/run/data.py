@@ -1,12 +1,8 @@
-"""Data of kind ``bgk_closure``: random initial distributions, batched kinetic runs, pointwise samples.
+"""Training data of kind ``bgk_closure``: batched kinetic runs, pointwise samples, augmentation.
 
-Families (brief §1.5): ``wave`` (:func:`solvers.bgk.initial.random_wave`), ``mix``
-(:func:`~solvers.bgk.initial.random_mix`), and two fixed cases for evaluation only: ``sod`` (Sod's
-shock tube on an outflow grid) and ``sine`` (:func:`sine_wave`, the benchmark of research/bgk.md
-§5). A draw the velocity grid cannot hold is redrawn. Knudsen numbers are log-uniform. Samples
-are distributions ``f(v)`` at single points ``(t, x)`` of a run, shape ``(n, n_v)``; augmentation
-adds Galilean shifts by whole velocity cells and reflections ``v -> -v`` (brief §3.3).
-Nondimensional (units "1").
+Samples are distributions ``f(v)`` at single points ``(t, x)`` of a run, shape ``(n, n_v)``;
+augmentation adds Galilean shifts by whole velocity cells and reflections ``v -> -v`` (brief §3.3).
+Knudsen numbers are drawn log-uniformly. Nondimensional (units "1").
 """
 
 from __future__ import annotations
@@ -18,49 +14,13 @@ import numpy as np
 
 from solvers import bgk
 
-FAMILY_GENERATORS = {"wave": bgk.initial.random_wave, "mix": bgk.initial.random_mix}
-MAX_DRAWS = 200
-
-
-def sine_wave(grid: bgk.PhaseGrid) -> np.ndarray:
-    """``(1, n_x, n_v)``: the Maxwellian of rho = 1 + 0.2 sin 2πs, u = 0.2 sin(2πs + 1), T = 1 + 0.2 sin(2πs + 2),
-    ``s = (x - x_min)/L`` (one smooth equilibrium wave; research/bgk.md §5 gives its Euler and NS errors)."""
-    return bgk.initial.wave(grid, rho=[(1, 0.2, 0.0)], u=[(1, 0.2, 1.0)], T=[(1, 0.2, 2.0)])
-
-
-FIXED_CASES = {"sod": ("outflow", bgk.initial.sod), "sine": ("periodic", sine_wave)}
-"""Evaluation families of one fixed case: boundary of the x grid and the initial distribution of a grid."""
-
-
-def draw_initial(rng: np.random.Generator, grid: bgk.PhaseGrid, family: str) -> np.ndarray:
-    """One random initial distribution ``(1, n_x, n_v)`` of ``family`` (wave or mix) that the grid holds."""
-    gen = FAMILY_GENERATORS[family]
-    last = None
-    for _ in range(MAX_DRAWS):
-        try:
-            return gen(rng, grid)
-        except ValueError as exc:
-            last = exc
-    raise ValueError(f"no draw of family '{family}' fits the velocity grid in {MAX_DRAWS} tries: {last}")
-
-
-def draw_batch(rng: np.random.Generator, grid: bgk.PhaseGrid, families: list[str], n: int):
-    """``n`` initial distributions ``(n, 1, n_x, n_v)`` cycling through ``families``, and their family names."""
-    names = [families[k % len(families)] for k in range(n)]
-    return np.stack([draw_initial(rng, grid, fam) for fam in names]), names
+from ..spec import BGKClosureSpec
 
 
 def log_uniform(rng: np.random.Generator, low: float, high: float, n: int) -> np.ndarray:
     """``n`` Knudsen numbers log-uniform in ``[low, high]``."""
     return np.exp(rng.uniform(math.log(low), math.log(high), n))
 
-
-def save_times(t_final: float, every: float) -> np.ndarray:
-    """``0, every, 2 every, ...`` up to and including ``t_final``."""
-    n = int(math.floor(t_final / every * (1.0 + 1e-9)))
-    t = every * np.arange(n + 1)
-    t = t[t < t_final * (1.0 - 1e-9)]
-    return np.append(t, t_final)
 
 
 @dataclass
@@ -115,3 +75,14 @@ def augment(f: np.ndarray, dv: float, max_shift: float, reflect: bool, rng: np.r
             else:
                 out[n, k:] = 0.0
     return out
+
+
+def samples(spec: BGKClosureSpec, f0: np.ndarray, kn: np.ndarray, grid: bgk.PhaseGrid, t_save: np.ndarray,
+            rng: np.random.Generator, first_run: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training samples of the kinetic runs from ``f0`` ``(n_runs, 1, n_x, n_v)`` with Knudsen numbers ``kn``
+    ``(n_runs,)``, numbered from ``first_run``: the ``data.samples_per_run`` points of each run followed by one
+    augmented copy of each, ``(f, run)`` of shapes ``(2 n, n_v)`` and ``(2 n,)``."""
+    d = spec.data
+    kd = kinetic_samples(f0, kn, grid, t_save, spec.kinetic.scheme, d.samples_per_run, rng, first_run=first_run)
+    aug = augment(kd.f, grid.dv, d.max_shift, d.reflect, rng)
+    return np.concatenate([kd.f, aug]), np.concatenate([kd.run, kd.run])

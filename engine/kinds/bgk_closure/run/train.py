@@ -10,8 +10,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.problem import RunContext
+from engine.kind import RunContext, RunFailed
 from learners import bgk_closure as lc
+from learners.training import NoDevice, torch_threads
+from learners.training import device as torch_device
+
+from ..spec import BGKClosureSpec
+
+
+def device_and_dtype(spec: BGKClosureSpec) -> tuple[torch.device, torch.dtype]:
+    """The torch device and training precision of ``learner.device`` and ``learner.dtype``."""
+    try:
+        return torch_device(spec.learner.device), getattr(torch, spec.learner.dtype)
+    except NoDevice:
+        raise RunFailed("learner.device: cuda was asked for but torch finds no CUDA device (use auto or cpu)") from None
 
 
 class Jobs:
@@ -24,20 +36,26 @@ class Jobs:
         self.done = 0
 
     def get(self, name: str) -> dict | None:
+        """The stored values of job ``name`` (keys without the ``name/`` prefix), or None when it has none."""
         pre = name + "/"
         got = {k[len(pre):]: v for k, v in self.state.items() if k.startswith(pre)}
         return got or None
 
     def put(self, name: str, values: dict) -> None:
+        """Replace the stored values of job ``name`` by ``values`` (numpy arrays and numbers; {} drops them)."""
         pre = name + "/"
         self.state = {k: v for k, v in self.state.items() if not k.startswith(pre)}
         self.state.update({pre + k: np.asarray(v) for k, v in values.items()})
 
     def offer(self) -> None:
+        """Offer all jobs' values as the run's checkpoint at the training steps done so far."""
         self.ctx.checkpoint(self.state, self.done)
 
     def run(self, name: str, module, loss_fn, n_train, val_fn, learner, steps, seed) -> tuple[np.ndarray, np.ndarray]:
-        """Train ``module`` as job ``name`` (or load it when finished); returns the loss curves."""
+        """Train ``module`` as job ``name`` (or load its parameters when it is finished) with
+        :func:`learners.bgk_closure.train`: ``loss_fn(idx)`` is the mean loss of the training samples
+        ``idx`` of ``n_train``, ``val_fn()`` the validation loss, ``learner`` the spec's learner section,
+        ``seed`` that of the minibatch generator; returns the loss curves ``(train, val)``."""
         fin = self.get(name)
         if fin is not None:
             lc.load_flat_parameters(module, fin["params"])
@@ -57,15 +75,11 @@ class Jobs:
             self.ctx.progress(base + step, self.total)
             self.ctx.log.info("%s: step %d/%d, loss %.4g", name, step, total, loss)
 
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # networks this small only lose time to intra-op synchronization
-        try:
+        with torch_threads(1):  # networks this small only lose time to intra-op synchronization
             tr, va = lc.train(module, loss_fn, n_train, val_fn, steps=steps, batch_size=learner.batch_size,
                               lr=learner.lr, lr_final=learner.lr_final, generator=gen,
                               record_every=learner.record_every, resume=partial, on_chunk=on_chunk,
                               progress=progress)
-        finally:
-            torch.set_num_threads(threads)
         self.put(name + ".partial", {})
         self.put(name, {"params": lc.flat_parameters(module), "train": tr, "val": va})
         self.done = base + steps
@@ -85,11 +99,12 @@ def _split(n: int, runs: np.ndarray, fraction: float):
 
 
 def unit_density(f: np.ndarray) -> np.ndarray:
+    """Samples ``f`` ``(n, n_v)`` scaled to unit cell sum (``sum_j f_j = 1``)."""
     return f / (f.sum(axis=1, keepdims=True))
 
 
-def train_autoencoder(jobs: Jobs, spec, f: np.ndarray, runs: np.ndarray, v: np.ndarray, dv: float, device, dtype,
-                      seed: int):
+def train_autoencoder(jobs: Jobs, spec: BGKClosureSpec, f: np.ndarray, runs: np.ndarray, v: np.ndarray, dv: float,
+                      device, dtype, seed: int):
     """The weight functions ``w`` (and their decoder) trained on the samples ``f`` ``(n, n_v)``; loss curves."""
     lr_, mo = spec.learner, spec.moments
     torch.manual_seed(seed)
@@ -122,8 +137,8 @@ def closure_tensors(weights, f: np.ndarray, v: np.ndarray, dv: float, device):
     return tuple(t.to(device) for t in out)
 
 
-def train_closures(jobs: Jobs, spec, data, runs: np.ndarray, nets, round_: int, steps: int, device, dtype,
-                   seed: int):
+def train_closures(jobs: Jobs, spec: BGKClosureSpec, data, runs: np.ndarray, nets, round_: int, steps: int,
+                   device, dtype, seed: int):
     """Train (or continue training) the ensemble ``nets`` on ``data = (u, T, z, y)``; curves ``(K, n_rec)``."""
     u, T, z, y = data
     tr_idx, va_idx = _split(u.shape[0], runs, spec.learner.validation_fraction)
@@ -148,7 +163,7 @@ def train_closures(jobs: Jobs, spec, data, runs: np.ndarray, nets, round_: int, 
     return np.stack(curves_tr), np.stack(curves_va)
 
 
-def new_ensemble(spec, device, dtype, seed: int):
+def new_ensemble(spec: BGKClosureSpec, device, dtype, seed: int):
     """``learner.ensemble`` closure networks with different initial weights."""
     nets = []
     for k in range(spec.learner.ensemble):

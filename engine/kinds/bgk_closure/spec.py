@@ -1,37 +1,9 @@
-"""Kind ``bgk_closure``: machine-learned hydrodynamics of the 1D1V BGK equation (arXiv:1907.03937).
+"""The spec of kind ``bgk_closure``: the kinetic solver's grids and scheme (kind bgk's sections, 1D1V and
+periodic), training data, generalized moments, learner, active learning, reduced solver and evaluation.
 
-One run (nondimensional, units "1"):
-
-1. data: kinetic BGK runs (:mod:`solvers.bgk`, batched) from random ``wave`` / ``mix`` initial data,
-   Kn log-uniform in ``data.kn``, snapshots every ``data.save_every`` to ``data.t_final``; pointwise
-   samples of f, augmented by Galilean shifts and reflections;
-2. generalized moments ``W_k = ∫ w_k(v) f dv`` with learned weight functions (autoencoder);
-3. closure networks for the heat flux q and the fluxes ``G = ∫ v w f dv``, equilibrium consistent
-   by construction (exactly Euler at ``W = W_M(U)``), an ensemble of ``learner.ensemble``;
-4. active learning: candidates where the ensemble disagrees get kinetic runs and retraining;
-5. the reduced moment system in numba (:mod:`solvers.bgk_moments`);
-6. evaluation on held-out data (wave, mix; the fixed cases Sod and sine) at each ``evaluation.kn``
-   against the kinetic solution (on an ``evaluation.refine`` times finer grid, averaged back), side by
-   side with Euler and Navier-Stokes.
-
-Variables (dims ``kn``, ``family``, ``case``, ``model`` = learned/euler/navier_stokes, ``quantity`` =
-rho/m/T, ``x``, ``v``, ``moment``, ``member``, ``round``, ``step``):
-
-- ``rel_error(kn, family, case, model, quantity)``: ||q - q_kinetic||_2/||q_kinetic||_2 at t_final
-  (NaN for a failed reduced solve or a missing case), ``mean_rel_error(kn, family, model, quantity)``,
-  ``kinetic_grid_error(kn, family, case, quantity)`` (the kinetic solution on the models' grid against the truth);
-- ``reduced_status(kn, family, case)`` (0 ok; see ``reduced_status`` attrs for the reasons);
-- ``char_speed(kn, family, case)``, ``nonhyperbolic_fraction(kn, family, case)``: the learned system's largest
-  characteristic speed over sqrt(T) and its share of cells with complex eigenvalues at t_final;
-- ``profile_kinetic(kn, family, quantity, x)``, ``profile(kn, family, model, quantity, x)`` of case 0;
-- ``weight_function(moment, v)``: the learned w_k(v);
-- ``ae_train_loss, ae_val_loss(ae_step)``, ``train_loss, val_loss(round, member, step)``;
-- ``n_flagged(round)``, ``n_training_runs``; wall times ``wall_kinetic`` and ``wall_reduced`` (s per
-  evaluation run, batched the same way), ``speedup``, and ``time_data``, ``time_training``,
-  ``time_active_learning``, ``time_evaluation`` (s).
-
-The trained networks go beside the run file (``runs/<run_id>.model.pt``); ``learner.checkpoint``
-points a spec at such a file to skip data generation, training and active learning.
+Validation checks what the sections cannot on their own: the CFL bound of the kinetic scheme, Knudsen
+numbers the kinetic grid resolves, a velocity grid that holds every family (one draw of each), and a
+``learner.checkpoint`` model file that matches the moments and networks of the spec.
 """
 
 from __future__ import annotations
@@ -41,13 +13,14 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import xarray as xr
 from pydantic import Field, model_validator
 
-from engine.problem import Problem, RunContext
-from engine.problems.bgk import Grid, Scheme, Velocity
+from engine.kinds.bgk.spec import Grid, Scheme, Velocity
 from engine.spec import FieldError, ProblemSpec, Section, SpecPath, quantity
 from solvers import bgk
+from solvers.bgk.errors import TOO_NARROW, VelocityGridError
+
+from .families import FIXED_CASES, draw_initial
 
 KN_CELLS = 20.0  # the kinetic grid resolves a mean free path down to dx / KN_CELLS
 
@@ -216,15 +189,15 @@ def _check_kn(spec: BGKClosureSpec) -> None:
 
 
 def _check_grid_holds_families(spec: BGKClosureSpec) -> None:
-    from engine.problems.bgk_closure_data import FIXED_CASES, draw_initial
-
     grid = phase_grid(spec)
     rng = np.random.default_rng(spec.seed)
     for fam in sorted(set(spec.data.families) | set(spec.evaluation.families)):
         try:
             FIXED_CASES[fam][1](grid) if fam in FIXED_CASES else draw_initial(rng, grid, fam)
         except ValueError as exc:
-            field = "kinetic.velocity.v_max" if "v_max" in str(exc) else "kinetic.velocity.n_v"
+            why = exc.__cause__ or exc  # a random family's last failed draw
+            narrow = isinstance(why, VelocityGridError) and why.problem == TOO_NARROW
+            field = "kinetic.velocity.v_max" if narrow else "kinetic.velocity.n_v"
             raise FieldError(field, f"the velocity grid cannot hold family '{fam}': {exc}",
                              "v_max >= 12 and n_v >= 2 v_max / 0.3 for the default families") from None
 
@@ -253,41 +226,3 @@ def phase_grid(spec: BGKClosureSpec, boundary: str = "periodic", refine: int = 1
     """The kinetic phase grid of the spec, with ``refine`` times as many x cells."""
     g, v = spec.kinetic.grid, spec.kinetic.velocity
     return bgk.PhaseGrid(g.x_min, g.x_max, g.n_x * refine, v.v_max, v.n_v, dim=1, boundary=boundary)
-
-
-class BGKClosure(Problem):
-    """Learned moment closure of the BGK equation, uniformly accurate in Kn, against Euler and NS."""
-
-    kind = "bgk_closure"
-    version = "1"
-    summary = "ML hydrodynamics for BGK: learned moments, closure, active learning, reduced solver vs Euler/NS"
-    Spec = BGKClosureSpec
-    template_sweep = ("moments.n_extra", [2, 4, 6])
-    smoke_overrides = ("kinetic.grid.n_x=32", "data.n_initial=4", "data.samples_per_run=200", "learner.steps=30",
-                       "learner.ae_steps=30", "learner.ensemble=2", "active_learning.rounds=1",
-                       "active_learning.candidates=2", "evaluation.n_initial=1", "evaluation.kn=[1.0]",
-                       "evaluation.families=[wave]",
-                       "data.kn=[0.01, 10.0]", "learner.record_every=10")
-    allow_nonfinite = frozenset({"rel_error", "mean_rel_error", "kinetic_grid_error", "profile", "train_loss",
-                                 "val_loss", "char_speed", "nonhyperbolic_fraction"})
-
-    def warmup(self) -> None:
-        from solvers import bgk_moments
-
-        bgk.warmup()
-        bgk_moments.warmup()
-
-    def run(self, spec: BGKClosureSpec, ctx: RunContext) -> xr.Dataset:
-        from engine.problems.bgk_closure_pipeline import run_pipeline
-
-        return run_pipeline(spec, ctx)
-
-    def report(self, result: xr.Dataset) -> str | None:
-        from engine.problems.bgk_closure_analysis import report
-
-        return report(result)
-
-    def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:
-        from engine.problems.bgk_closure_analysis import plot
-
-        return plot(result, outdir)
