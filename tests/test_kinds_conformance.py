@@ -109,7 +109,7 @@ def test_a_run_stopped_after_its_first_checkpoint_resumes_to_the_same_result(nam
     whole, resumed, ctx = interrupted_and_resumed(kind, spec, seed=spec.seed)
     assert ctx.resumed_from is not None, "the second run started from the checkpoint"
     assert set(resumed.variables) == set(whole.variables)
-    for var in whole.variables:
+    for var in set(whole.variables) - kind.wall_clock:
         a, b = whole[var].values, resumed[var].values
         assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes(), f"{name}: {var}"
 

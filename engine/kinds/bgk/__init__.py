@@ -38,4 +38,5 @@ class BGK(Kind):
     warmup_function = ".run:warmup"
     analysis_class = ".analysis:BGKAnalysis"
     template_sweep = ("collision.kn", [0.001, 0.1, 10.0])
+    resumable = True
     smoke_overrides = ("grid.n_x=40", "time.t_final=0.02")

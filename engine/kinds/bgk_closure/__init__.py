@@ -55,10 +55,13 @@ class BGKClosure(Kind):
     warmup_function = ".run:warmup"
     analysis_class = ".analysis:BGKClosureAnalysis"
     template_sweep = ("moments.n_extra", [2, 4, 6])
+    resumable = True
     smoke_overrides = ("kinetic.grid.n_x=32", "data.n_initial=4", "data.samples_per_run=200", "learner.steps=30",
                        "learner.ae_steps=30", "learner.ensemble=2", "active_learning.rounds=1",
                        "active_learning.candidates=2", "evaluation.n_initial=1", "evaluation.kn=[1.0]",
                        "evaluation.families=[wave]",
                        "data.kn=[0.01, 10.0]", "learner.record_every=10")
+    wall_clock = frozenset({"wall_kinetic", "wall_reduced", "speedup", "time_data", "time_training",
+                            "time_active_learning", "time_evaluation"})
     allow_nonfinite = frozenset({"rel_error", "mean_rel_error", "kinetic_grid_error", "profile", "train_loss",
                                  "val_loss", "char_speed", "nonhyperbolic_fraction"})

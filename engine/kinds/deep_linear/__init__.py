@@ -49,4 +49,6 @@ class DeepLinear(Kind):
     warmup_function = ".run:warmup"
     analysis_class = ".analysis:DeepLinearAnalysis"
     template_sweep = ("model.depth", [2, 4, 8])
-    smoke_overrides = ("optimizer.max_steps=300",)
+    resumable = True
+    # three intervals of the loop (a resume after the first checkpoint can be checked): too slow to converge
+    smoke_overrides = ("optimizer.max_steps=4100", "optimizer.lr=1e-4")

@@ -43,4 +43,5 @@ class FunctionLearning(Kind):
     run_function = ".run:run"
     analysis_class = ".analysis:FunctionLearningAnalysis"
     template_sweep = ("data.n", [50, 100, 200, 400, 800])
+    wall_clock = frozenset({"wall_time"})
     smoke_overrides = ("data.n_test=100", "model.width=40", "fit.steps=20")

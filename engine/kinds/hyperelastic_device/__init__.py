@@ -43,5 +43,6 @@ class HyperelasticDevice(Kind):
     warmup_function = "solvers.hyperelastic.fem:warmup"   # the Q1 leapfrog kernels
     analysis_class = ".analysis:HyperelasticDeviceAnalysis"
     template_sweep = ("device.opening", [0.3, 0.6, 0.9])
+    resumable = True
     smoke_overrides = ("grid.points_per_wavelength=10", "time.t_final=2.0", "grid.subsample=1")
     allow_nonfinite = frozenset({"outline_x", "outline_y"})

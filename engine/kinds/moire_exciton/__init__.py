@@ -46,6 +46,7 @@ class MoireExciton(Kind):
     template_sweep = ("twist_deg", [0.0, 2.0, 60.0])
     allow_nonfinite = frozenset({"sigma2_fit", "msd", "D_app", "alpha", "L_msd", "L_Dtau", "trapped_fraction",
                                  "sigma2_raw", "msd_raw", "linecut"})
+    resumable = True
     smoke_overrides = ("time.save_every_ns=null", "grid.continuum.cells=60", "grid.cell.points_per_period=12",
                        "grid.resolved.cells_x=12", "grid.resolved.cells_y=7", "grid.resolved.points_per_period=8",
                        "grid.kmc.lattice_sites=256")

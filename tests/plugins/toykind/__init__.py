@@ -12,7 +12,6 @@ import time
 from typing import Literal
 
 import numpy as np
-import xarray as xr
 from pydantic import Field
 
 from engine.kind import Analysis, Kind, RunFailed
@@ -49,6 +48,8 @@ class ToyDecay(Kind):
     smoke_overrides = ("grid.n_times=3",)
 
     def run(self, spec, ctx):
+        import xarray as xr  # here, so that `engine list` and `validate` stay light with this kind too
+
         ctx.log.info("toy run with fail=%s", spec.fail)
         if spec.sleep:
             for i in range(10):
@@ -79,6 +80,8 @@ class ToyDecay(Kind):
 
 class ToyAnalysis(Analysis):
     def sweep_summary(self, result):
+        import xarray as xr
+
         if "decay.rate" not in result.dims:
             return None
         mean = result["y_end"].mean("decay.rate")

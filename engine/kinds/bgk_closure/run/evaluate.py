@@ -177,10 +177,11 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
         },
         coords={
             "kn": ("kn", kns, {"units": "1", "long_name": "Knudsen number"}),
-            "family": ("family", np.array(fams), {"long_name": "initial-data family"}),
+            "family": ("family", np.array(fams), {"units": "1", "long_name": "initial-data family"}),
             "case": ("case", np.arange(n_case), {"units": "1", "long_name": "held-out case"}),
-            "model": ("model", np.array(MODELS), {"long_name": "reduced model"}),
-            "quantity": ("quantity", np.array(QUANTITIES), {"long_name": "rho: density, m: momentum, T: temperature"}),
+            "model": ("model", np.array(MODELS), {"units": "1", "long_name": "reduced model"}),
+            "quantity": ("quantity", np.array(QUANTITIES), {"units": "1",
+                                                          "long_name": "rho: density, m: momentum, T: temperature"}),
             "x": ("x", x, {"units": "1", "long_name": "cell center"}),
         },
     )
