@@ -16,8 +16,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from engine.atomic import tmp_path
 
 log = logging.getLogger("engine.checkpoint")
@@ -43,6 +41,8 @@ class Checkpointer:
         """The last saved state, or None when there is none (or it cannot be read)."""
         if self.path is None or not self.path.exists():
             return None
+        import numpy as np  # here: engine.kind imports this module, and `engine list` loads no numpy
+
         try:
             with np.load(self.path, allow_pickle=False) as data:
                 state = {k: (data[k][()] if data[k].ndim == 0 else data[k].copy()) for k in data.files}
@@ -64,6 +64,8 @@ class Checkpointer:
         """Write ``state`` if the schedule asks for it at ``step``; return whether it was written."""
         if not self.due(step):
             return False
+        import numpy as np
+
         tmp = tmp_path(self.path).with_suffix(".npz")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,6 @@ import sys
 import traceback
 from pathlib import Path
 
-from engine import forkserver
 from engine.spec.errors import SpecError
 
 EXIT_FAILED_RUNS, EXIT_SPEC, EXIT_INTERRUPTED = 1, 2, 130
@@ -80,6 +79,8 @@ def _start_forkserver_early(args) -> None:
     workers: ``--executor local`` or ``dask`` without a scheduler, or no executor given and a spec
     with a sweep (the default is then local processes). Anything unexpected in the spec is left to
     the validation that follows."""
+    from engine import forkserver
+
     if args.scheduler or args.executor == "serial" or not forkserver.available():
         return
     import yaml

@@ -7,12 +7,14 @@ an ``xarray.Dataset`` whose variables carry ``units`` and ``long_name``. What a 
 results (a whole-sweep summary, a one-screen report, standard figures) is one object,
 :attr:`Kind.analysis`.
 
-The heavy parts of a kind (numba, torch, xarray, matplotlib) are named by ``"module:attribute"``
-references and imported on first use, so that the kind class itself, its spec model and the
-commands that only read specs (``engine list``, ``new``, ``validate``, ``schema``) stay light.
-A relative module (``".run"``) is taken from the package of the kind class.
+The parts of a kind are named by ``"module:attribute"`` references and imported on first use: its
+spec model (pydantic, when a spec is read) and its run, warmup and analysis (numba, torch, xarray,
+matplotlib, when a run or a figure needs them). So the kind class itself stays light: ``engine list``
+imports no model, and ``new``, ``validate`` and ``schema`` no numerics. A relative module
+(``".run"``) is taken from the package of the kind class.
 
-This module imports only the standard library, numpy and :mod:`engine.checkpoint`.
+This module imports only the standard library and :mod:`engine.checkpoint` (numpy is imported when a
+run draws random numbers).
 """
 
 from __future__ import annotations
@@ -26,11 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-import numpy as np
-
 from engine.checkpoint import Checkpointer
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     import xarray as xr
 
     from engine.spec.base import ProblemSpec
@@ -74,8 +75,10 @@ class RunContext:
         when the run has no file (a run called outside the engine)."""
         return None if self.run_file is None else Path(self.run_file).with_suffix(suffix)
 
-    def rng(self, stream: str) -> np.random.Generator:
+    def rng(self, stream: str) -> "np.random.Generator":
         """Generator for the named ``stream`` of this run's seed."""
+        import numpy as np
+
         return np.random.default_rng(np.random.SeedSequence([self.seed, zlib.crc32(stream.encode())]))
 
     def checkpoint(self, state: dict, step: int) -> bool:
@@ -115,19 +118,34 @@ def load_reference(reference: str, anchor: str) -> Any:
     return getattr(importlib.import_module(module, package or None), attribute)
 
 
+class _SpecModel:
+    """``Kind.Spec``: the model named by the kind's ``spec_class``, imported on first use and kept."""
+
+    def __get__(self, obj, cls: type["Kind"]) -> type["ProblemSpec"]:
+        model = cls.__dict__.get("_spec_model")
+        if model is None:
+            model = load_reference(cls.spec_class, cls.__module__)
+            cls._spec_model = model
+        return model
+
+
 class Kind:
     """Base class of a problem kind.
 
-    A subclass sets ``kind`` (its registered name), ``version``, ``summary``, ``Spec`` (its pydantic
-    model, a subclass of :class:`engine.spec.ProblemSpec`) and ``run_function``; optionally
-    ``warmup_function`` (compile numba kernels before runs fan out to workers) and ``analysis_class``.
-    A kind may override :meth:`run` instead of naming a run function (the test kind does).
+    A subclass sets ``kind`` (its registered name), ``version``, ``summary``, ``spec_class`` (where its
+    pydantic model is, a subclass of :class:`engine.spec.base.ProblemSpec`; read it as ``kind.Spec``)
+    and ``run_function``; optionally ``warmup_function`` (compile numba kernels before runs fan out to
+    workers) and ``analysis_class``. A kind may set ``Spec`` itself and override :meth:`run` instead of
+    naming a run function (the test kind does).
     """
 
     kind: ClassVar[str]
     version: ClassVar[str]
     summary: ClassVar[str]
-    Spec: ClassVar[type["ProblemSpec"]]
+    #: ``"module:Class"`` of the kind's spec model (light: pydantic and numpy, no numerics).
+    spec_class: ClassVar[str]
+    #: The spec model, imported from ``spec_class`` on first use.
+    Spec: ClassVar[type["ProblemSpec"]] = _SpecModel()
     #: ``"module:function"`` of ``run(spec, ctx) -> xarray.Dataset``; raise :class:`RunFailed` for a failed run.
     run_function: ClassVar[str | None] = None
     #: ``"module:function"`` of ``warmup()``, which compiles (or loads from numba's cache) the kind's kernels.

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from engine.kind import RunContext
-from engine.kinds.hyperelastic_device import HyperelasticDevice, HyperelasticDeviceSpec
+from engine.kinds.hyperelastic_device import HyperelasticDevice
+from engine.kinds.hyperelastic_device.spec import HyperelasticDeviceSpec
 
 KIND = "hyperelastic_device"
 HEAD = f"kind: {KIND}\nname: run\n"   # a test spec's own lines start at line 3 (of error messages)

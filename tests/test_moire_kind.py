@@ -112,7 +112,8 @@ def test_twist_density_spec_shows_the_qualitative_targets(cli, tmp_path):
     ("kmc", {"grid": {"kmc": {"lattice_sites": 128, "rates": "free"}}, "initial": {"sigma_um": 0.08}}),
 ])
 def test_a_run_resumed_from_its_checkpoint_gives_the_same_result(interrupted_and_resumed, method, extra):
-    from engine.kinds.moire_exciton import MoireExciton, MoireExcitonSpec
+    from engine.kinds.moire_exciton import MoireExciton
+    from engine.kinds.moire_exciton.spec import MoireExcitonSpec
 
     spec = MoireExcitonSpec.model_validate({"kind": "moire_exciton", "method": method, "time": {
         "t_final_ns": 0.5, "save_every_ns": 0.05}, **extra})

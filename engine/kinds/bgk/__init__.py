@@ -24,8 +24,6 @@ from __future__ import annotations
 
 from engine.kind import Kind
 
-from .spec import BGKSpec
-
 
 class BGK(Kind):
     """The kinetic BGK equation, with Euler and Navier-Stokes references on the same grid."""
@@ -33,7 +31,7 @@ class BGK(Kind):
     kind = "bgk"
     version = "1"
     summary = "kinetic BGK flow in 1-D (1D1V / reduced 1D3V), Euler to free molecular, with continuum references"
-    Spec = BGKSpec
+    spec_class = ".spec:BGKSpec"
     run_function = ".run:run"
     warmup_function = ".run:warmup"
     analysis_class = ".analysis:BGKAnalysis"

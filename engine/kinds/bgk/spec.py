@@ -17,7 +17,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from engine.kind import RunContext
-from engine.spec import FieldError, ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.errors import FieldError
 from solvers.bgk import PhaseGrid, cfl_limit, initial
 from solvers.bgk.errors import TOO_NARROW, NonPositiveState, VelocityGridError
 

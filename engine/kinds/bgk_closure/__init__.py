@@ -41,8 +41,6 @@ from __future__ import annotations
 
 from engine.kind import Kind
 
-from .spec import BGKClosureSpec
-
 
 class BGKClosure(Kind):
     """Learned moment closure of the BGK equation, uniformly accurate in Kn, against Euler and NS."""
@@ -50,7 +48,7 @@ class BGKClosure(Kind):
     kind = "bgk_closure"
     version = "1"
     summary = "ML hydrodynamics for BGK: learned moments, closure, active learning, reduced solver vs Euler/NS"
-    Spec = BGKClosureSpec
+    spec_class = ".spec:BGKClosureSpec"
     run_function = ".run:run"
     warmup_function = ".run:warmup"
     analysis_class = ".analysis:BGKClosureAnalysis"

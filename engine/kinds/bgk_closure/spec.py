@@ -16,7 +16,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from engine.kinds.bgk.spec import Grid, Scheme, Velocity
-from engine.spec import FieldError, ProblemSpec, Section, SpecPath, quantity
+from engine.spec.base import ProblemSpec, Section, SpecPath, quantity
+from engine.spec.errors import FieldError
 from solvers import bgk
 from solvers.bgk.errors import TOO_NARROW, VelocityGridError
 

@@ -35,8 +35,6 @@ from __future__ import annotations
 
 from engine.kind import Kind
 
-from .spec import DeepLinearSpec
-
 
 class DeepLinear(Kind):
     """Gradient descent on deep linear residual networks (ZAS initialization)."""
@@ -44,7 +42,7 @@ class DeepLinear(Kind):
     kind = "deep_linear"
     version = "1"
     summary = "GD on deep linear residual networks, ZAS vs near-identity/Xavier init (arXiv:1911.00645)"
-    Spec = DeepLinearSpec
+    spec_class = ".spec:DeepLinearSpec"
     run_function = ".run:run"
     warmup_function = ".run:warmup"
     analysis_class = ".analysis:DeepLinearAnalysis"

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from engine.spec import FieldError, ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.errors import FieldError
 
 #: Target kinds that need out_dim == dim.
 SQUARE_TARGETS = ("negative_identity", "orthogonal", "negative_definite", "positive_definite", "diagonal")

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 from engine.kind import Kind
 
-from .spec import FunctionLearningSpec
-
 
 class FunctionLearning(Kind):
     """Random features, kernels, two-layer networks, ResNets and flow-based random features."""
@@ -39,7 +37,7 @@ class FunctionLearning(Kind):
     version = "1"
     summary = ("min-norm interpolants and continuous-viewpoint models: random features, kernel, two-layer, ResNet, "
                "flow random features (arXiv:1912.06987, 1912.12777)")
-    Spec = FunctionLearningSpec
+    spec_class = ".spec:FunctionLearningSpec"
     run_function = ".run:run"
     analysis_class = ".analysis:FunctionLearningAnalysis"
     template_sweep = ("data.n", [50, 100, 200, 400, 800])

@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from engine.spec import FieldError, ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.errors import FieldError
 
 #: fit methods each model has an estimator for
 METHODS = {

@@ -29,8 +29,6 @@ Variables of a run (dims ``t`` [s], ``x``, ``y`` [m]; ``x_ref``, ``y_ref`` for t
 
 from engine.kind import Kind
 
-from .spec import HyperelasticDeviceSpec
-
 
 class HyperelasticDevice(Kind):
     """Time-domain SH simulation of pre-deformed neo-Hookean devices, with bare and homogeneous runs."""
@@ -38,7 +36,7 @@ class HyperelasticDevice(Kind):
     kind = "hyperelastic_device"
     version = "1"
     summary = "SH waves through pre-deformed neo-Hookean devices (cloak, bend, lens): Q1 leapfrog simulation"
-    Spec = HyperelasticDeviceSpec
+    spec_class = ".spec:HyperelasticDeviceSpec"
     run_function = ".run:run"
     warmup_function = "solvers.hyperelastic.fem:warmup"   # the Q1 leapfrog kernels
     analysis_class = ".analysis:HyperelasticDeviceAnalysis"

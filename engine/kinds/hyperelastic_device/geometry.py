@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from engine.kinds.hyperelastic_interface.spec import deformation_gradient
-from engine.spec import FieldError
+from engine.spec.errors import FieldError
 from solvers.hyperelastic import devices, sources
 from solvers.hyperelastic.deformation_fields import Field, PiecewiseAffine, Piece, Unidirectional, Uniform
 from solvers.hyperelastic.grid import Grid

@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from engine.kinds.hyperelastic_interface.spec import Deformation, Material
-from engine.spec import FieldError, ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.errors import FieldError
 
 from .geometry import check
 

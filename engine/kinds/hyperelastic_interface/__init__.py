@@ -26,8 +26,6 @@ Variables of a run (dimension ``angle`` in degrees):
 
 from engine.kind import Kind
 
-from .spec import HyperelasticInterfaceSpec
-
 
 class HyperelasticInterface(Kind):
     """Reflection and transmission of shear waves at undeformed / pre-deformed neo-Hookean interfaces."""
@@ -36,7 +34,7 @@ class HyperelasticInterface(Kind):
     version = "1"
     summary = ("shear-wave reflection/transmission at an undeformed / pre-deformed neo-Hookean interface "
                "(SH closed form, P-SV Stroh solver, optional simulation)")
-    Spec = HyperelasticInterfaceSpec
+    spec_class = ".spec:HyperelasticInterfaceSpec"
     run_function = ".run:run"
     warmup_function = "solvers.hyperelastic.fem:warmup"   # the Q1 kernels of the verification by simulation
     analysis_class = ".analysis:HyperelasticInterfaceAnalysis"

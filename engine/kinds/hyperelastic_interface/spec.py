@@ -9,7 +9,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from engine.spec import FieldError, ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.errors import FieldError
 from solvers.hyperelastic import modes
 from solvers.hyperelastic.material import as_3d, is_plane
 

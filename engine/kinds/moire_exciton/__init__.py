@@ -30,8 +30,6 @@ from __future__ import annotations
 
 from engine.kind import Kind
 
-from .spec import MoireExcitonSpec
-
 
 class MoireExciton(Kind):
     """Interlayer excitons in moiré potentials: resolved, cell, continuum and kmc methods."""
@@ -39,7 +37,7 @@ class MoireExciton(Kind):
     kind = "moire_exciton"
     version = "1"
     summary = "interlayer exciton transport in twisted WS2-WSe2 moire potentials (resolved, cell, continuum, kmc)"
-    Spec = MoireExcitonSpec
+    spec_class = ".spec:MoireExcitonSpec"
     run_function = ".run:run"
     warmup_function = ".run:warmup"
     analysis_class = ".analysis:MoireExcitonAnalysis"

@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from engine.spec import FieldError, ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.errors import FieldError
 from solvers.moire import geometry
 
 from .parameters import Parameters, parameters

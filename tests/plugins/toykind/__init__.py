@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from engine.kind import Analysis, Kind, RunFailed
-from engine.spec import ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, quantity
 
 
 
