@@ -165,12 +165,9 @@ def section(r: dict) -> list[str]:
         "this run, for a kernel that keeps each thread's runs in its own core's cache. The machine's limit, "
         f"measured in the same run: {cores['processes']} processes running a vectorized multiply-add loop at once "
         f"get {cores['ratio']:.2f}x the throughput of one ({cores['one_s']:.2f} s alone, "
-        f"{cores['together_s']:.2f} s together). Both ratios move from one minute to the next here: on "
-        "2026-11-28 this kernel and variants of it within a few per cent ran the batch at 186 to 344 million "
-        "cell-updates/s on 2 threads and at 117 to 176 million on one, in runs minutes apart, and the multiply-add loop's ratio has ranged from 1.5x to 2.0x; "
-        "the cores probably run at a varying clock. The ratio to numpy, which runs on one core, moves with them: "
-        "five more measurements of the batch case on 2026-11-28, minutes apart, gave 29.1x, 29.9x, 30.9x, 32.1x "
-        "and 39.4x.",
+        f"{cores['together_s']:.2f} s together). Both ratios move from one minute to the next on a shared "
+        "machine (the cores probably run at a varying clock), and so does the ratio to numpy, which runs on one "
+        "core: read them as one measurement, not as a margin.",
         "",
     ]
 

@@ -63,7 +63,6 @@ def measure(turns: int = 9) -> dict:
 
 def section(result: dict) -> list[str]:
     m, r = result["median_s"], result["ratio_to_bare"]
-    ok = all(v < 3 for v in r.values())
     return [
         "## Start-up of the `engine` command",
         "",
@@ -83,8 +82,9 @@ def section(result: dict) -> list[str]:
         f"| `engine run` (one run) minus the run | {m['run_overhead']:.3f} | "
         f"{m['run_overhead'] / m['bare_import']:.2f}x |",
         "",
-        f"Goal: `engine list` and `engine validate` under 3x the bare import (and under 0.6 s): "
-        f"{'met' if ok else 'not met'} in this run ({'met' if max(m['list'], m['validate']) < 0.6 else 'not met'}). "
+        f"Goals: `engine list` and `engine validate` under 3x the bare import: "
+        + ", ".join(f"{name} {r[name]:.2f}x ({'met' if r[name] < 3 else 'not met'})" for name in ("list", "validate"))
+        + f"; under 0.6 s: {'met' if max(m['list'], m['validate']) < 0.6 else 'not met'} in this run. "
         "`import pydantic` alone loads no model machinery (pydantic imports `BaseModel` on first use), so the "
         "second row is the floor of any command that builds spec models: pydantic's `BaseModel` and numpy, "
         "which the kinds' validators use.",
