@@ -18,12 +18,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.kind import Kind
-from engine.registry import UnknownKind, get_kind, known_kinds
-from engine.spec.base import NOT_IN_RUN_ID, SPEC_DIR, ProblemSpec, check_field_path, model_at
-from engine.spec.errors import SpecError, did_you_mean, from_validation_error
+from engine.registry import KindLoadError, UnknownKind, get_kind, known_kinds
+from engine.spec.base import NAME_PATTERN, NOT_IN_RUN_ID, SPEC_DIR, ProblemSpec, check_field_path, model_at
+from engine.spec.errors import SpecError, SpecIssue, did_you_mean, from_validation_error
 from engine.spec.loader import Positions, load_spec_file, load_spec_text
 from engine.spec.overrides import apply_overrides, set_path
-from engine.spec.sweep import Axis, points, sweep_axes
+from engine.spec.sweep import Axis, check_run_count, points, sweep_axes
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,12 @@ def run_id(spec: ProblemSpec, version: str) -> str:
 
 
 def kind_named(name: str, source: str = "<command line>", line: int = 0, col: int = 0) -> Kind:
-    """The registered kind ``name``; a :class:`SpecError` at ``source:line:col`` naming the known kinds if none."""
+    """The registered kind ``name``; a :class:`SpecError` at ``source:line:col`` naming the known kinds if none,
+    or saying why it cannot be loaded."""
     try:
         return get_kind(name)
+    except KindLoadError as err:
+        raise SpecError(source, line, col, "kind", str(err)) from None
     except UnknownKind:
         known = known_kinds()
         raise SpecError(source, line, col, "kind", f"unknown kind '{name}'{did_you_mean(name, known)}",
@@ -85,7 +88,33 @@ def _label(settings: dict) -> str:
     return ", ".join(f"{k}={v.value!r}" for k, v in settings.items())
 
 
-def resolve_tree(tree: Any, pos: Positions, overrides: list[str] = (), default_name: str = "run") -> Resolved:
+def _default_name(tree: dict, default_name: str, pos: Positions) -> list[SpecIssue]:
+    """Give ``tree`` the name ``default_name`` (the spec file's stem) if it has none; the issue if that
+    name is not valid (no position in the file holds it, so it points at the file's start)."""
+    if "name" in tree:
+        return []
+    tree["name"] = default_name
+    if NAME_PATTERN.match(default_name):
+        return []
+    return [SpecIssue(pos.source, 1, 1, "name", f"the spec has no 'name', so it is named after its file, "
+                      f"'{default_name}', which is not a valid name",
+                      "letters, digits, '_', '.', '-' (first a letter or digit): add a line 'name: ...' "
+                      "to the spec, or rename the file")]
+
+
+def _sweep_axes(tree: dict, pos: Positions, check_path, issues: list[SpecIssue], max_runs: int | None) -> list[Axis]:
+    """The axes of the spec's sweep, checked (and their run count bounded by ``max_runs``); none if
+    the sweep section itself is malformed (``issues``, from validating the spec, already say how)."""
+    sweep = tree.get("sweep")
+    if not isinstance(sweep, dict) or any(i.path == "sweep" or i.path.startswith("sweep.") for i in issues):
+        return []
+    axes = sweep_axes(sweep, pos, check_path)
+    check_run_count(axes, pos, max_runs)
+    return axes
+
+
+def resolve_tree(tree: Any, pos: Positions, overrides: list[str] = (), default_name: str = "run",
+                 max_runs: int | None = None) -> Resolved:
     """Validate a parsed spec tree; see :func:`resolve`."""
     if not isinstance(tree, dict):
         raise SpecError(pos.source, 1, 1, "<root>", "the spec must be a mapping of fields", "kind: ... at the top level")
@@ -96,15 +125,14 @@ def resolve_tree(tree: Any, pos: Positions, overrides: list[str] = (), default_n
         return check_field_path(model, dotted)
 
     tree = apply_overrides(tree, pos, list(overrides), check_path)
-    tree.setdefault("name", default_name)
-    issues = []
+    name_issues, issues = _default_name(tree, default_name, pos), []
     try:
         spec = _validate(model, tree, pos)
     except SpecError as err:
-        issues = err.issues
-    sweep = tree.get("sweep")
+        issues = [i for i in err.issues if not (name_issues and i.path == "name")]
+    issues = name_issues + issues
     try:
-        axes = sweep_axes(sweep, pos, check_path) if isinstance(sweep, dict) else []
+        axes = _sweep_axes(tree, pos, check_path, issues, max_runs)
     except SpecError as err:
         issues += err.issues
     if issues:
@@ -134,16 +162,19 @@ def resolve_tree(tree: Any, pos: Positions, overrides: list[str] = (), default_n
     return Resolved(pos.source, kind, spec, axes, run_points)
 
 
-def resolve(path: str | Path, overrides: list[str] = ()) -> Resolved:
+def resolve(path: str | Path, overrides: list[str] = (), max_runs: int | None = None) -> Resolved:
     """Load ``path``, apply ``--set`` overrides, validate the spec and every sweep point.
 
-    Raises :class:`SpecError` naming file, line, column and field for anything wrong.
+    Raises :class:`SpecError` naming file, line, column and field for anything wrong, including a
+    sweep of more than ``max_runs`` run points (default :data:`engine.spec.sweep.MAX_RUNS`; counted
+    before any point is built).
     """
     tree, pos = load_spec_file(path)
-    return resolve_tree(tree, pos, overrides, default_name=Path(path).stem)
+    return resolve_tree(tree, pos, overrides, default_name=Path(path).stem, max_runs=max_runs)
 
 
-def resolve_text(text: str, source: str = "<spec>", overrides: list[str] = ()) -> Resolved:
+def resolve_text(text: str, source: str = "<spec>", overrides: list[str] = (),
+                 max_runs: int | None = None) -> Resolved:
     """Like :func:`resolve` for YAML text (used by ``engine new`` checks and tests)."""
     tree, pos = load_spec_text(text, source)
-    return resolve_tree(tree, pos, overrides)
+    return resolve_tree(tree, pos, overrides, max_runs=max_runs)

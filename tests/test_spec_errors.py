@@ -40,6 +40,30 @@ def _one_error(result, pattern):
      r"spec\.yaml:4:21: decay\.rate: sweep point 2 of 3 \(decay\.rate=-2\): -2 is out of range \(expected a value > 0"),
     ("kind: toy_decay\nsweep:\n  cases:\n    - {grid.n_times: 1}\n",
      r"spec\.yaml:4:22: grid\.n_times: sweep point 1 of 1 \(grid\.n_times=1\): 1 is out of range \(expected a value >= 2\)"),
+    ("kind: toy_decay\nsweep:\n  cases:\n    - decay.rate=2\n",
+     r"spec\.yaml:4:7: sweep\.cases\.0: 'decay\.rate=2' has the wrong type \(str\) \(expected a mapping\)"),
+    ("kind: toy_decay\nsweep:\n  grid:\n    decay.rate: 8\n",
+     r"spec\.yaml:4:17: sweep\.grid\.decay\.rate: 8 has the wrong type \(int\) \(expected a list\)"),
+    ("kind: toy_decay\nsweep:\n  zip:\n    decay.rate: 8\n",
+     r"spec\.yaml:4:17: sweep\.zip\.decay\.rate: 8 has the wrong type \(int\) \(expected a list\)"),
+    ("kind: toy_decay\ndecay: !!python/object/apply:collections.OrderedDict [[[rate, 2]]]\n",
+     r"spec\.yaml:2:8: decay: YAML tag '!!python/object/apply:collections\.OrderedDict' is not allowed"),
+    ("kind: toy_decay\ndecay: !!python/object:argparse.Namespace {rate: 2}\n",
+     r"spec\.yaml:2:8: decay: YAML tag '!!python/object:argparse\.Namespace' is not allowed"),
+    ("kind: toy_decay\ndescription: !note text\n", r"spec\.yaml:2:14: description: YAML tag '!note' is not allowed"),
+    ("kind: toy_decay\nsweep:\n  grid:\n    decay.rate: &r [1, 2]\ndecay:\n  rate: *r\n",
+     r"spec\.yaml:6:9: decay\.rate: \[1, 2\] has the wrong type \(list\) \(expected a number\)"),
+    ("kind: toy_decay\nseed: 18446744073709551616\n",
+     r"spec\.yaml:2:7: seed: 18446744073709551616 is out of range \(expected a value <= 18446744073709551615\)"),
+    ("kind: toy_decay\nsweep:\n  grid:\n    seed: [0, 18446744073709551616]\n",
+     r"spec\.yaml:4:15: seed: sweep point 2 of 2 .*is out of range"),
+    ("kind: toy_decay\na: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi")),
+     r"spec\.yaml:6:36: e\.7: too many alias expansions"),
+    ("kind: toy_decay\nsweep:\n  grid:\n" + "".join(f"    {k}: {list(range(2, 12))}\n" for k in (
+        "decay.rate", "decay.y0", "decay.floor", "grid.t_end", "grid.n_times", "seed")),
+     r"spec\.yaml:2:1: sweep: 1000000 run points \(10 \(decay\.rate\) x 10 \(decay\.y0\) x .*\) exceed the limit "
+     r"of 100000 \(expected at most 100000 runs; a smaller sweep, or --max-runs N to allow more\)"),
 ])
 def test_bad_spec_is_reported_with_position_and_nothing_is_written(cli, write_spec, tmp_path, text, pattern):
     path = write_spec(text)
@@ -83,3 +107,42 @@ def test_debug_shows_the_traceback(cli, write_spec):
 def test_missing_file_is_reported(cli, tmp_path):
     result = cli("validate", str(tmp_path / "nope.yaml"))
     assert result.code == 2 and "nope.yaml: <file>: cannot read the spec" in result.err
+
+
+def test_a_file_that_is_not_utf8_is_named_with_the_byte(cli, tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("kind: toy_decay\ndescription: caf\u00e9\n".encode("latin-1"))
+    for command in ("validate", "run"):
+        _one_error(cli(command, str(path)), r"latin1\.yaml:2:17: <file>: the file is not UTF-8 text \(byte 0xe9\)")
+
+
+def test_a_file_name_that_is_not_a_valid_name_says_where_the_name_comes_from(cli, write_spec):
+    path = write_spec("# a comment\n\nkind: toy_decay\n", name="my spec")
+    lines = _one_error(cli("validate", path), r"my spec\.yaml:1:1: name: the spec has no 'name', so it is named "
+                       r"after its file, 'my spec', which is not a valid name \(expected .*add a line 'name: \.\.\.'")
+    assert len(lines) == 1
+    assert cli("validate", write_spec("kind: toy_decay\nname: mine\n", name="my spec")).code == 0
+
+
+def test_the_largest_64_bit_seed_is_accepted(cli, write_spec):
+    assert cli("validate", write_spec("kind: toy_decay\nseed: 18446744073709551615\n")).code == 0
+
+
+def test_max_runs_sets_the_limit_on_sweep_points(cli, write_spec, tmp_path):
+    path = write_spec("kind: toy_decay\nsweep:\n  grid:\n    decay.rate: [1, 2, 3]\n  cases:\n    - {seed: 1}\n"
+                      "    - {seed: 2}\n")
+    _one_error(cli("validate", path, "--max-runs", "5"), r"spec\.yaml:2:1: sweep: 6 run points \(3 \(decay\.rate\) "
+               r"x 2 \(case\)\) exceed the limit of 5")
+    _one_error(cli("run", path, "--max-runs", "5"), r"exceed the limit of 5")
+    assert not (tmp_path / "outputs").exists()
+    result = cli("validate", path, "--max-runs", "6")
+    assert result.code == 0 and "6 run point(s)" in result.out
+
+
+def test_a_huge_sweep_is_refused_before_its_points_are_built(engine_cmd, write_spec):
+    """10^6 points: `validate` ran 291 s in 3.8 GB before it counted them first."""
+    grid = "".join(f"    {k}: {list(range(2, 12))}\n" for k in ("decay.rate", "decay.y0", "decay.floor", "grid.t_end",
+                                                               "grid.n_times", "seed"))
+    path = write_spec("kind: toy_decay\nsweep:\n  grid:\n" + grid)
+    result = engine_cmd("validate", path, "--max-runs", "999999", timeout=120)
+    assert result.code == 2 and "1000000 run points" in result.err and "Traceback" not in result.err

@@ -8,6 +8,7 @@ forbidden, strict types so that ``"4"`` is not silently read as 4).
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from pathlib import Path
@@ -19,6 +20,13 @@ from engine.spec.errors import did_you_mean
 
 #: Top-level fields that do not change the physics and so not a run's identity.
 NOT_IN_RUN_ID = frozenset({"name", "description", "sweep", "checkpoint"})
+
+#: What a spec's ``name`` (the results folder's name) may look like.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+#: The largest seed: numpy's ``SeedSequence`` takes any, ``torch.manual_seed`` at most 2**64 - 1, and
+#: netCDF stores at most an unsigned 64-bit integer (the ``engine_seed`` attribute of a run file).
+MAX_SEED = 2**64 - 1
 
 
 def quantity(default: Any = ..., *, units: str, description: str, **constraints: Any) -> Any:
@@ -84,10 +92,11 @@ class ProblemSpec(Section):
     name: str = Field(
         default="run",
         description="Name of the results folder outputs/<name>/ (default: the spec file's stem).",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        pattern=NAME_PATTERN.pattern,
     )
     description: str = Field(default="", description="Free text, kept in the results.")
-    seed: int = quantity(0, units="1", description="Root seed of every random stream of a run (sweepable).", ge=0)
+    seed: int = quantity(0, units="1", description="Root seed of every random stream of a run (sweepable).",
+                         ge=0, le=MAX_SEED)
     sweep: Sweep | None = Field(default=None, description="Parameter sweep (grid / zip / cases).")
     checkpoint: CheckpointSchedule = Field(default_factory=CheckpointSchedule,
                                            description="Checkpoint schedule of long runs (not part of the run id).")

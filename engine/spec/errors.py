@@ -121,6 +121,12 @@ def describe(err: dict[str, Any], allowed_keys: Iterable[str] = ()) -> tuple[str
     return msg, ""
 
 
+def _field_loc(loc: tuple) -> tuple:
+    """``loc`` without the labels pydantic puts in it for the branches of a union of generic types
+    (``sweep.zip.dict[str,list[any]].x`` becomes ``sweep.zip.x``); field names have no brackets."""
+    return tuple(part for part in loc if not (isinstance(part, str) and "[" in part and part.endswith("]")))
+
+
 def from_validation_error(
     exc: "ValidationError", positions: "Positions", allowed_keys_at: Any, prefix: tuple = ()
 ) -> SpecError:
@@ -131,7 +137,7 @@ def from_validation_error(
     """
     issues = []
     for err in exc.errors(include_url=False):
-        loc = prefix + tuple(err["loc"])
+        loc = prefix + _field_loc(err["loc"])
         ctx = err.get("ctx") or {}
         if err["type"] == "value_error" and isinstance(ctx.get("error"), FieldError):
             loc = loc + tuple(ctx["error"].field.split("."))

@@ -2,12 +2,15 @@
 
 A grid key is an axis of its own; a zip block is one axis named after its first
 key; ``cases`` is the axis ``case``.  The run points are the cartesian product
-of all axes, in the order grid, zip, cases.
+of all axes, in the order grid, zip, cases.  Their number is counted from the
+axes' lengths before any point is built, and refused above a limit
+(:data:`MAX_RUNS`, raised with ``--max-runs``).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -17,6 +20,9 @@ from engine.spec.loader import Positions
 
 #: Top-level fields that a sweep may not change: the kind, and what is not part of a run's identity.
 NOT_SWEEPABLE = NOT_IN_RUN_ID | {"kind"}
+
+#: Default limit on the number of run points of one sweep (``engine run/validate --max-runs N`` raises it).
+MAX_RUNS = 100_000
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,19 @@ def sweep_axes(sweep: dict, pos: Positions, check_path: Callable[[str], str | No
     if issues:
         raise SpecError.from_issues(issues)
     return axes
+
+
+def check_run_count(axes: list[Axis], pos: Positions, max_runs: int | None = None) -> int:
+    """The number of run points of ``axes`` (the product of their lengths), computed without building
+    them; a :class:`SpecError` at ``sweep`` if it exceeds ``max_runs`` (default :data:`MAX_RUNS`)."""
+    max_runs = MAX_RUNS if max_runs is None else max_runs
+    count = math.prod(len(a) for a in axes)
+    if count > max_runs:
+        source, line, col = pos.locate(("sweep",), key=True)
+        sizes = " x ".join(f"{len(a)} ({a.dim})" for a in axes)
+        raise SpecError(source, line, col, "sweep", f"{count} run points ({sizes}) exceed the limit of {max_runs}",
+                        f"at most {max_runs} runs; a smaller sweep, or --max-runs N to allow more")
+    return count
 
 
 def points(axes: list[Axis]) -> list[tuple[tuple[int, ...], dict[str, Setting]]]:
