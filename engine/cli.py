@@ -24,6 +24,8 @@ def _add_spec_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="path to a YAML spec")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a field, e.g. --set model.depth=16 (value parsed as YAML; repeatable)")
+    p.add_argument("--max-runs", type=int, default=None, metavar="N",
+                   help="refuse a sweep of more than N run points (default: 100000)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,43 +68,37 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_validate(args) -> int:
     from engine.plan import resolve
 
-    resolved = resolve(args.spec, args.overrides)
+    resolved = resolve(args.spec, args.overrides, args.max_runs)
     n = len(resolved.points)
     ids = len({p.run_id for p in resolved.points})
     print(f"{args.spec}: valid {resolved.kind.kind} spec, {n} run point(s), {ids} distinct run(s)")
     return 0
 
 
-def _start_forkserver_early(args) -> None:
-    """Start the workers' forkserver (:mod:`engine.forkserver`) now, so that its imports overlap with
-    this process's own and with validation, when the run will likely use local or LocalCluster
-    workers: ``--executor local`` or ``dask`` without a scheduler, or no executor given and a spec
-    with a sweep (the default is then local processes). Anything unexpected in the spec is left to
-    the validation that follows."""
+def _start_forkserver(args, resolved) -> None:
+    """Start the workers' forkserver (:mod:`engine.forkserver`) for the validated spec ``resolved``,
+    before this process's own heavy imports so that the two overlap, when the run will likely use
+    local or LocalCluster workers: ``--executor local`` or ``dask`` without a scheduler, or no
+    executor given and more than one distinct run (the default is then local processes). Only a
+    valid spec starts it: the server outlives its client by as long as its imports take."""
     from engine import forkserver
 
     if args.scheduler or args.executor == "serial" or not forkserver.available():
         return
-    import yaml
-
-    try:
-        with open(args.spec, encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh)
-        if args.executor is None and "sweep" not in doc:
-            return
-        forkserver.start(doc["kind"])
-    except (OSError, yaml.YAMLError, TypeError, LookupError):  # reported by the validation that follows
+    if args.executor is None and len({p.run_id for p in resolved.points}) < 2:
         return
+    forkserver.start(resolved.kind.kind)
 
 
 def cmd_run(args) -> int:
-    _start_forkserver_early(args)
-    from engine import sweep
     from engine.plan import resolve
+
+    resolved = resolve(args.spec, args.overrides, args.max_runs)
+    _start_forkserver(args, resolved)
+    from engine import sweep
     from engine.report import scalar_table
     from engine.store import open_result
 
-    resolved = resolve(args.spec, args.overrides)
     report = sweep.run(resolved, Path(args.outputs), executor=args.executor, workers=args.workers,
                        scheduler=args.scheduler, force=args.force, fail_fast=args.fail_fast, quiet=args.quiet)
     done = sum(o.ok for o in report.outcomes)
@@ -140,10 +136,14 @@ def cmd_schema(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from engine.registry import get_kind, known_kinds
+    from engine.registry import KindLoadError, get_kind, known_kinds
 
     for name in known_kinds():
-        kind = get_kind(name)
+        try:
+            kind = get_kind(name)
+        except KindLoadError as err:
+            print(f"{name:<24} failed to load: {err.reason}")
+            continue
         print(f"{name:<24} {kind.summary} (version {kind.version})")
     return 0
 
@@ -181,17 +181,33 @@ def cmd_plot(args) -> int:
     return 0
 
 
+def _loadable_kinds() -> dict:
+    """Every registered kind that loads, by name; a note on stderr for each one that does not."""
+    from engine.registry import KindLoadError, get_kind, known_kinds
+
+    kinds = {}
+    for name in known_kinds():
+        try:
+            kinds[name] = get_kind(name)
+        except KindLoadError as err:
+            print(f"note: {err}; left out", file=sys.stderr)
+    return kinds
+
+
 def cmd_reference(args) -> int:
-    from engine.registry import get_kind, known_kinds
     from engine.spec.introspect import reference
 
-    kinds = {name: get_kind(name) for name in known_kinds()}
+    kinds = _loadable_kinds()
     print(reference({k: p.Spec for k, p in kinds.items()}, {k: p.summary for k, p in kinds.items()}), end="")
     return 0
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "new": cmd_new, "schema": cmd_schema, "list": cmd_list,
             "show": cmd_show, "plot": cmd_plot, "reference": cmd_reference}
+
+
+# what a user is told on Ctrl-C or SIGTERM, by command (default: "interrupted")
+INTERRUPTED = {"run": "interrupted: finished runs are kept; run the same command again to resume"}
 
 
 def _interrupt(signum, frame):
@@ -214,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             print(issue, file=sys.stderr)
         return EXIT_SPEC
     except KeyboardInterrupt:
-        print("interrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
+        print(INTERRUPTED.get(args.command, "interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

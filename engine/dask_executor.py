@@ -30,6 +30,43 @@ from engine.executors import Executor, ExecutorError, spawn_children
 from engine.runtime import RunOutcome, compute, pin_threads, store_run
 
 CONNECT_TIMEOUT_S = 5
+SCHEDULER_EXAMPLE = "tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786"
+
+
+def _in_process_scheduler_at(location: str) -> bool:
+    """Whether a scheduler of this process listens at ``inproc://<location>``."""
+    from distributed.comm.inproc import global_manager
+
+    try:
+        return global_manager.get_listener_for(location) is not None
+    except ValueError:  # not HOST/PID/N, or another process's
+        return False
+
+
+def check_scheduler_address(address: str) -> None:
+    """Raise :class:`ExecutorError` unless ``address`` is ``[SCHEME://]HOST:PORT`` with a network
+    scheme (tcp, tls, ws, wss, ucx; tcp when omitted) and a port 1..65535, or the ``inproc://``
+    address of a scheduler running in this process.
+
+    ``distributed.Client`` raises a ValueError for a malformed address, and the half-made client
+    then hangs for 10 s on exit; checked here, before any client exists."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import backends
+
+    network = sorted(set(backends) - {"inproc"})
+    try:
+        scheme, location = parse_address(address)
+        if scheme == "inproc":
+            if not _in_process_scheduler_at(location):
+                raise ValueError("no scheduler runs at this inproc:// address in this process")
+            return
+        if scheme not in network:
+            raise ValueError(f"'{scheme}://' is not a Dask scheduler protocol (one of: {', '.join(network)})")
+        _, port = parse_host_port(location)
+        if not 0 < port < 65536:
+            raise ValueError(f"port {port} is out of range")
+    except ValueError as exc:
+        raise ExecutorError(f"--scheduler {address}", f"not a scheduler address: {exc}", SCHEDULER_EXAMPLE) from None
 
 
 def run_on_worker(task):
@@ -50,6 +87,8 @@ class DaskExecutor(Executor):
 
     def __init__(self, workers: int | None = None, n_tasks: int | None = None, scheduler: str | None = None):
         super().__init__(workers, n_tasks)
+        if scheduler:
+            check_scheduler_address(scheduler)
         self.scheduler = scheduler
         self._cluster = None
         self._client = None

@@ -53,7 +53,8 @@ def test_show_prints_dimensions_units_provenance_and_failures(cli, write_spec, t
     assert "kind: toy_decay (version 1), status partial" in out
     assert "dimensions: case (2), t (5)" in out
     assert "[1/s]" in out and "Decay rate." in out          # units of the sweep coordinate decay.rate
-    assert "failures: 1" in out and "ValueError: asked to fail" in out
+    assert "failed or not run: 1 point(s)" in out   # each listed with its sweep coordinates and reason
+    assert "\n  decay.rate=1.0, fail=raise: ValueError: asked to fail (run " in out
     assert "numba" in out and "git" in out
 
 
@@ -94,7 +95,7 @@ def test_schema_files_referenced_by_the_example_specs_are_up_to_date(cli, kind):
     assert on_disk == json.loads(cli("schema", kind).out), "run `make docs`"
 
 
-def test_engine_run_starts_the_workers_forkserver_early_only_when_local_workers_are_likely(write_spec, monkeypatch):
+def test_engine_run_starts_the_workers_forkserver_only_when_local_workers_are_likely(monkeypatch):
     import argparse
 
     from engine import cli as engine_cli
@@ -102,18 +103,17 @@ def test_engine_run_starts_the_workers_forkserver_early_only_when_local_workers_
 
     started = []
     monkeypatch.setattr(forkserver, "available", lambda: True)
-    # the server's preload, which looks the kind's module up (an unknown kind raises there)
+    # the server's preload, which looks the kind's module up
     monkeypatch.setattr(forkserver, "start", lambda kind=None: started.append(forkserver.kind_module(kind)))
-    sweep = write_spec("kind: toy_decay\nname: s\nsweep:\n  grid:\n    decay.rate: [1, 2]\n", "sweep")
-    single = write_spec("kind: toy_decay\nname: one\n", "single")
+    sweep = resolve_text("kind: toy_decay\nname: s\nsweep:\n  grid:\n    decay.rate: [1, 2]\n")
+    single = resolve_text("kind: toy_decay\nname: one\n")
+    one_point = resolve_text("kind: toy_decay\nname: t\nsweep:\n  grid:\n    decay.rate: [2]\n")
     cases = [  # (spec, executor, scheduler, module preloaded)
         (sweep, None, None, "toykind"), (sweep, "local", None, "toykind"), (sweep, "dask", None, "toykind"),
-        (single, "local", None, "toykind"), (single, None, None, None), (sweep, "serial", None, None),
-        (sweep, "dask", "tcp://127.0.0.1:1", None), (write_spec("kind: [", "broken"), None, None, None),
-        (write_spec("kind: no_such_kind\nsweep: {}\n", "unknown"), None, None, None),
-        ("/no/such/spec.yaml", "local", None, None),
+        (single, "local", None, "toykind"), (single, None, None, None), (one_point, None, None, None),
+        (sweep, "serial", None, None), (sweep, "dask", "tcp://127.0.0.1:1", None),
     ]
-    for spec, executor, scheduler, module in cases:
+    for resolved, executor, scheduler, module in cases:
         started.clear()
-        engine_cli._start_forkserver_early(argparse.Namespace(spec=spec, executor=executor, scheduler=scheduler))
-        assert started == ([module] if module else []), (spec, executor, scheduler)
+        engine_cli._start_forkserver(argparse.Namespace(executor=executor, scheduler=scheduler), resolved)
+        assert started == ([module] if module else []), (resolved.spec.name, executor, scheduler)
