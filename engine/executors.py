@@ -6,8 +6,9 @@ their own run files and return the outcome (with the dataset, when it is small).
 process (debugger friendly, step progress for a single long run); ``local``
 uses processes on this machine with numba/torch/BLAS threads pinned so that
 workers x threads <= cores; they fork from a process that has imported what
-every worker needs (:func:`worker_context`).  A new executor subclasses
-:class:`Executor` and is added to :data:`EXECUTORS`.
+every worker needs (:func:`worker_context`).  A local worker that dies (killed, out of memory)
+costs only its runs a retry on a fresh pool (:data:`ALLOWED_WORKER_DEATHS`).  A new executor
+subclasses :class:`Executor` and is added to :data:`EXECUTORS`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ import importlib
 import multiprocessing
 import os
 import signal
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Callable, Iterator
+from collections import Counter
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Callable, Generator, Iterator
 
 from engine import forkserver
 from engine.forkserver import THREAD_ENV
@@ -108,9 +112,21 @@ def spawn_children() -> None:
     multiprocessing.set_start_method("spawn", force=True)
 
 
-def _init_worker(threads: int, kind: str) -> None:
-    """Worker start: leave Ctrl-C to the parent, pin threads, import the kind and, if it has numba
-    kernels, set up numba."""
+# A run under which this many local workers have died runs once more at most; one more death and
+# it fails ("worker died: ..."). Dask's distributed.scheduler.allowed-failures (3) counts the same way.
+ALLOWED_WORKER_DEATHS = 3
+
+_announce: multiprocessing.queues.SimpleQueue | None = None  # in a worker: where it says which run it starts
+
+
+def _init_worker(threads: int, kind: str, announce: multiprocessing.queues.SimpleQueue) -> None:
+    """Worker start: end with the parent, leave Ctrl-C to it, pin threads, import the kind and, if it
+    has numba kernels, set up numba; each run it starts is announced on ``announce``."""
+    global _announce
+    forkserver.exit_with_parent()
+    if not multiprocessing.parent_process().is_alive():  # the client died before that took effect
+        os._exit(1)
+    _announce = announce
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops workers
     spawn_children()
     pin_threads(threads)
@@ -120,11 +136,70 @@ def _init_worker(threads: int, kind: str) -> None:
 
 def _execute_in_worker(task: RunTask) -> RunOutcome:
     """:func:`~engine.runtime.execute` in a worker: the run file is written here, and the dataset
-    comes back with the outcome when it is at most :data:`RETURN_DATASET_MAX_BYTES`."""
+    comes back with the outcome when it is at most :data:`RETURN_DATASET_MAX_BYTES`; the run is first
+    announced as (run id, pid) to the client, which so knows whose worker died under which run."""
+    if _announce is not None:
+        _announce.put((task.run_id, os.getpid()))
     outcome = execute(task, keep=True)
     if outcome.dataset is not None and outcome.dataset.nbytes > RETURN_DATASET_MAX_BYTES:
         outcome = dataclasses.replace(outcome, dataset=None)
     return outcome
+
+
+def oom_kill_count() -> int | None:
+    """How many processes of this process's memory cgroup the kernel's OOM killer has killed (the
+    ``oom_kill`` line of cgroup v2 ``memory.events`` or v1 ``memory.oom_control``); None where
+    neither can be read."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    files = []
+    for line in lines:  # "0::/path" (v2) or "4:memory:/path" (v1)
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            files.append(Path("/sys/fs/cgroup", path.lstrip("/"), "memory.events"))
+        elif "memory" in controllers.split(","):
+            files.append(Path("/sys/fs/cgroup/memory", path.lstrip("/"), "memory.oom_control"))
+    for file in files:
+        try:
+            counts = dict(line.split() for line in file.read_text().splitlines())
+        except OSError:
+            continue
+        if "oom_kill" in counts:
+            return int(counts["oom_kill"])
+    return None
+
+
+def death_reason(exitcode: int | None, out_of_memory: bool) -> str:
+    """What the user reads about a worker that ended with ``exitcode`` (negative: killed by that signal)
+    while the pool needed it; ``out_of_memory``: the kernel's OOM killer acted meanwhile."""
+    if exitcode is None:
+        return "worker died"
+    if exitcode == -signal.SIGKILL and out_of_memory:
+        return "worker died: out of memory (signal 9 from the kernel's OOM killer)"
+    if exitcode < 0:
+        name = signal.strsignal(-exitcode)
+        return f"worker died: signal {-exitcode}" + (f" ({name})" if name else "")
+    return f"worker died: exit status {exitcode}"
+
+
+def blame(lost: list[str], started: dict[str, int], exitcodes: dict[int, int | None],
+          out_of_memory: bool) -> dict[str, str]:
+    """Which of the ``lost`` runs of a broken pool count a worker death, each with its reason.
+
+    ``started`` maps each run a worker took to that worker's pid, ``exitcodes`` the pool's workers to
+    their exit codes. Once one died, the pool terminated (SIGTERM) the others: the runs on a worker
+    that ended otherwise count. If none was on one (a worker died between runs, or from another
+    SIGTERM), every lost run that had started counts, else every lost run, so that each broken pool
+    counts against some run and workers that die at start cannot make the sweep retry forever.
+    """
+    died = {pid: code for pid, code in exitcodes.items() if code != -signal.SIGTERM}
+    on_dead = {run: death_reason(died[started[run]], out_of_memory) for run in lost if started.get(run) in died}
+    if on_dead:
+        return on_dead
+    reason = death_reason(next(iter(died.values()), -signal.SIGTERM), out_of_memory)
+    return dict.fromkeys([run for run in lost if run in started] or lost, reason)
 
 
 class LocalExecutor(Executor):
@@ -135,6 +210,10 @@ class LocalExecutor(Executor):
     kind and, if it has numba kernels, sets up numba before its first task (both already done
     where they fork from the forkserver); the kernels then load from numba's cache
     (``engine.runtime.warm_once``, one process at a time, so only the first may compile).
+
+    A worker that dies (SIGKILL, the OOM killer, a crash in compiled code) breaks the pool: the runs
+    in flight or queued go to a fresh pool, and a run under which workers died more than
+    :data:`ALLOWED_WORKER_DEATHS` times fails with the reason (:func:`blame`).
     """
 
     name = "local"
@@ -143,6 +222,9 @@ class LocalExecutor(Executor):
         super().__init__(workers, n_tasks, scheduler)
         self.threads = max(1, cpu_count() // self.workers)
         self._pool: ProcessPoolExecutor | None = None
+        self._announced: multiprocessing.queues.SimpleQueue | None = None  # (run id, pid) as workers start runs
+        self._started: dict[str, int] = {}  # run id -> pid of the worker that took it, in this pool
+        self._oom_kills: int | None = None  # oom_kill_count() when this pool started
         self._busy = False  # tasks submitted and not all finished
         self._saved_env: dict[str, str | None] = {}
         self._entered = False
@@ -172,27 +254,72 @@ class LocalExecutor(Executor):
         if not self._entered:
             raise RuntimeError("LocalExecutor must be used as a context manager")
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, worker_context(kind, self.threads),
-                                             initializer=_init_worker, initargs=(self.threads, kind))
+            context = worker_context(kind, self.threads)
+            self._announced, self._started = context.SimpleQueue(), {}
+            self._oom_kills = oom_kill_count()
+            self._pool = ProcessPoolExecutor(self.workers, context, initializer=_init_worker,
+                                             initargs=(self.threads, kind, self._announced))
             for _ in range(self.workers):  # the pool spawns a process per pending task, up to its size
                 self._pool.submit(int)
 
     def run(self, tasks, progress=None):
-        if tasks:
-            self.start_workers(tasks[0].kind)
         self._busy = True
-        futures: dict[Future, RunTask] = {self._pool.submit(_execute_in_worker, task): task for task in tasks}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                task = futures[fut]
-                try:
-                    yield fut.result()
-                except Exception as exc:  # the worker process died (crash, out of memory)
-                    yield RunOutcome(task.run_id, False, task.path, 0.0,
-                                     f"worker failed: {type(exc).__name__}: {exc}", label=task.label)
+        deaths: Counter[str] = Counter()  # run id -> workers that died under it
+        while tasks:
+            self.start_workers(tasks[0].kind)  # a fresh pool after a worker died
+            lost = yield from self._run_on_pool(tasks)
+            blamed = self._close_broken_pool(lost) if lost else {}
+            deaths.update(blamed.keys())
+            tasks = [task for task in lost if deaths[task.run_id] <= ALLOWED_WORKER_DEATHS]
+            for task in lost:
+                if deaths[task.run_id] > ALLOWED_WORKER_DEATHS:
+                    yield RunOutcome(task.run_id, False, task.path, 0.0, blamed[task.run_id], label=task.label)
         self._busy = False
+
+    def _run_on_pool(self, tasks: list[RunTask]) -> Generator[RunOutcome, None, list[RunTask]]:
+        """Yield the outcome of each task as it completes; return the tasks lost because a worker died."""
+        futures = {self._submit(task): task for task in tasks}
+        lost = []
+        for fut in as_completed(futures):
+            self._note_started_runs()  # keeps the announcing pipe from filling up
+            task = futures[fut]
+            try:
+                yield fut.result()
+            except BrokenProcessPool:
+                lost.append(task)
+            except Exception as exc:  # the outcome could not come back (e.g. not picklable)
+                yield RunOutcome(task.run_id, False, task.path, 0.0,
+                                 f"worker failed: {type(exc).__name__}: {exc}", label=task.label)
+        return lost
+
+    def _submit(self, task: RunTask) -> Future:
+        """The future of ``task`` on the pool; already failed if the pool broke while tasks were submitted."""
+        try:
+            return self._pool.submit(_execute_in_worker, task)
+        except BrokenProcessPool as exc:
+            lost: Future = Future()
+            lost.set_exception(exc)
+            return lost
+
+    def _note_started_runs(self) -> None:
+        """Record the runs that workers have announced since the last call."""
+        while not self._announced.empty():
+            run_id, pid = self._announced.get()
+            self._started[run_id] = pid
+
+    def _close_broken_pool(self, lost: list[RunTask]) -> dict[str, str]:
+        """After a worker died: join the broken pool and return the lost runs that count the death,
+        with its reason (:func:`blame`)."""
+        workers = dict(self._pool._processes)  # pid -> Process: the only record of the workers' exit codes
+        self._pool.shutdown(wait=True)  # joins every worker (the pool has terminated the living ones)
+        self._note_started_runs()
+        kills = oom_kill_count()
+        out_of_memory = None not in (kills, self._oom_kills) and kills > self._oom_kills
+        blamed = blame([task.run_id for task in lost], self._started,
+                       {pid: process.exitcode for pid, process in workers.items()}, out_of_memory)
+        self._announced.close()
+        self._pool = None
+        return blamed
 
 
 EXECUTORS: dict[str, str] = {

@@ -5,9 +5,10 @@ it imports :mod:`engine.preload` and the module of a kind, and forks every worke
 that only the first sweep of a client process pays for those imports and numba's set-up, and later
 sweeps start their workers in a fraction of a second. It starts with one
 BLAS/OpenMP/numba thread in its environment, which its workers inherit; it starts no thread of its
-own, so forking from it is safe. This module imports only the standard library (and the light
-registry), so that ``engine run`` can start the server before its own imports and validation,
-which then overlap with the server's.
+own, so forking from it is safe. On Linux the server and its workers end with their parent
+(:func:`exit_with_parent`), so that none of them outlives a client killed without cleaning up. This
+module imports only the standard library (and the light registry), so that ``engine run`` can start
+the server before its own imports and validation, which then overlap with the server's.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import signal
+import sys
 
 from engine.registry import kind_module
 
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
 
 
 def available() -> bool:
@@ -53,3 +58,25 @@ def set_env(values: dict[str, str | None]) -> dict[str, str | None]:
         else:
             os.environ[name] = value
     return saved
+
+
+def exit_with_parent() -> None:
+    """Have Linux kill this process (SIGKILL) when its parent ends: ``prctl(PR_SET_PDEATHSIG)``;
+    elsewhere nothing. Starts no thread.
+
+    The forkserver calls it (:mod:`engine.preload`; its parent is the client) and so do local workers
+    (theirs is the forkserver, or the client for spawned workers): when the client is killed, the
+    server and then its workers end within moments, and the resource tracker, left with no client,
+    after them. Linux takes the parent to be the *thread* that started the process: a server started
+    from a thread that has ended is gone, and the next sweep starts a new one.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,12 +1,14 @@
 """A tiny problem kind registered from outside the engine (through its own dist-info entry point).
 
 y(t) = floor + (y0 - floor) exp(-rate t), sampled at n_times points on [0, t_end]; used by the
-engine's tests. ``fail`` makes a run raise, ``nan`` makes it return NaN,
+engine's tests. ``fail`` makes a run raise, ``nan`` makes it return NaN, ``kill`` makes it kill its
+own process with SIGKILL (as the kernel's OOM killer would),
 ``sleep`` slows it down (seconds) so that interruption can be tested, and
 ``process_info`` adds the process's parent and whether it forked from a preloaded forkserver.
 """
 
 import os
+import signal
 import sys
 import time
 from typing import Literal
@@ -34,7 +36,7 @@ class ToySpec(ProblemSpec):
     kind: Literal["toy_decay"] = "toy_decay"
     decay: Decay = Decay()
     grid: Grid = Grid()
-    fail: Literal["no", "raise", "nan", "diverge"] = Field("no", description="Make the run fail (for tests).")
+    fail: Literal["no", "raise", "nan", "diverge", "kill"] = Field("no", description="Make the run fail (for tests).")
     sleep: float = Field(0.0, ge=0, description="Seconds to sleep inside the run (for tests).")
     process_info: bool = Field(False, description="Record the process's parent and preloaded modules (for tests).")
 
@@ -59,6 +61,8 @@ class ToyDecay(Kind):
             raise ValueError("asked to fail")
         if spec.fail == "diverge":
             raise RunFailed("diverged at step 3")
+        if spec.fail == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
         t = np.linspace(0.0, spec.grid.t_end, spec.grid.n_times)
         d = spec.decay
         y = d.floor + (d.y0 - d.floor) * np.exp(-d.rate * t)
