@@ -14,7 +14,6 @@ copy of a 256 MiB array, counted as read + write). Each rate is the fastest of `
 Run: ``python -m benchmarks.bench_bgk`` (all benchmarks: ``python -m benchmarks``).
 """
 
-import time
 
 import numba
 import numpy as np

@@ -82,7 +82,7 @@ def section(result: dict) -> list[str]:
         f"| `engine run` (one run) minus the run | {m['run_overhead']:.3f} | "
         f"{m['run_overhead'] / m['bare_import']:.2f}x |",
         "",
-        f"Goals: `engine list` and `engine validate` under 3x the bare import: "
+        "Goals: `engine list` and `engine validate` under 3x the bare import: "
         + ", ".join(f"{name} {r[name]:.2f}x ({'met' if r[name] < 3 else 'not met'})" for name in ("list", "validate"))
         + f"; under 0.6 s: {'met' if max(m['list'], m['validate']) < 0.6 else 'not met'} in this run. "
         "`import pydantic` alone loads no model machinery (pydantic imports `BaseModel` on first use), so the "

@@ -14,7 +14,6 @@ subclasses :class:`Executor` and is added to :data:`EXECUTORS`.
 from __future__ import annotations
 
 import abc
-import dataclasses
 import importlib
 import multiprocessing
 import os
@@ -95,12 +94,7 @@ class SerialExecutor(Executor):
 
     def run(self, tasks, progress=None):
         for task in tasks:
-            yield execute(task, progress, keep=True)
-
-
-# Datasets up to this size travel back to the client with the outcome, so that combining
-# result.nc does not read the run files again; larger ones are read from the run file.
-RETURN_DATASET_MAX_BYTES = 64 * 2**20
+            yield execute(task, progress)
 
 
 def spawn_children() -> None:
@@ -135,15 +129,11 @@ def _init_worker(threads: int, kind: str, announce: multiprocessing.queues.Simpl
 
 
 def _execute_in_worker(task: RunTask) -> RunOutcome:
-    """:func:`~engine.runtime.execute` in a worker: the run file is written here, and the dataset
-    comes back with the outcome when it is at most :data:`RETURN_DATASET_MAX_BYTES`; the run is first
+    """:func:`~engine.runtime.execute` in a worker: the run file is written here; the run is first
     announced as (run id, pid) to the client, which so knows whose worker died under which run."""
     if _announce is not None:
         _announce.put((task.run_id, os.getpid()))
-    outcome = execute(task, keep=True)
-    if outcome.dataset is not None and outcome.dataset.nbytes > RETURN_DATASET_MAX_BYTES:
-        outcome = dataclasses.replace(outcome, dataset=None)
-    return outcome
+    return execute(task)
 
 
 def oom_kill_count() -> int | None:

@@ -4,7 +4,6 @@ points); ``engine show`` is :mod:`engine.show`."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import xarray as xr

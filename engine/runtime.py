@@ -57,7 +57,6 @@ class RunOutcome:
     traceback: str = ""
     label: str = ""
     messages: tuple[str, ...] = ()  # what the kind logged to ``ctx.log`` during the run
-    dataset: Any = field(default=None, repr=False, compare=False)  # kept in the client process only
 
 
 def pin_threads(threads: int) -> None:
@@ -195,13 +194,12 @@ def store_run(outcome: RunOutcome, ds: "xr.Dataset | None") -> RunOutcome:
         return RunOutcome(outcome.run_id, False, outcome.path, outcome.wall_time,
                           f"cannot write the run file: {exc}", traceback.format_exc(), outcome.label)
     checkpoint_path(outcome.path).unlink(missing_ok=True)
-    return dataclasses.replace(outcome, dataset=ds)
+    return outcome
 
 
-def execute(task: RunTask, progress: Callable[[int, int], None] | None = None, keep: bool = False) -> RunOutcome:
-    """Compute ``task`` and write its file here; ``keep`` the dataset in the outcome (not across processes)."""
-    outcome = store_run(*compute(task, progress))
-    return outcome if keep else dataclasses.replace(outcome, dataset=None)
+def execute(task: RunTask, progress: Callable[[int, int], None] | None = None) -> RunOutcome:
+    """Compute ``task`` and write its file here."""
+    return store_run(*compute(task, progress))
 
 
 def output_path(root: Path, run_id: str) -> Path:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import netCDF4
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -30,17 +31,17 @@ class Header:
     attrs: dict
 
 
-def read_header(path: str | Path) -> Header:
-    """The :class:`Header` of the netCDF file at ``path``."""
-    with netCDF4.Dataset(path) as nc:
-        variables = {name: Variable(tuple(v.dimensions), {k: v.getncattr(k) for k in v.ncattrs()})
-                     for name, v in nc.variables.items()}
-        named = {c for v in variables.values() for c in str(v.attrs.get("coordinates", "")).split()}
-        is_coord = {name: name in nc.dimensions or name in named for name in variables}
-        return Header(sizes={name: len(d) for name, d in nc.dimensions.items()},
-                      coords={k: v for k, v in variables.items() if is_coord[k]},
-                      data_vars={k: v for k, v in variables.items() if not is_coord[k]},
-                      attrs={k: nc.getncattr(k) for k in nc.ncattrs()})
+def header_of(nc: netCDF4.Dataset) -> Header:
+    """The :class:`Header` of an open netCDF file (reads no data)."""
+    variables = {name: Variable(tuple(v.dimensions), {k: v.getncattr(k) for k in v.ncattrs()})
+                 for name, v in nc.variables.items()}
+    attrs = {k: nc.getncattr(k) for k in nc.ncattrs()}
+    named = {c for a in [attrs, *(v.attrs for v in variables.values())] for c in str(a.get("coordinates", "")).split()}
+    is_coord = {name: name in nc.dimensions or name in named for name in variables}
+    return Header(sizes={name: len(d) for name, d in nc.dimensions.items()},
+                  coords={k: v for k, v in variables.items() if is_coord[k]},
+                  data_vars={k: v for k, v in variables.items() if not is_coord[k]},
+                  attrs=attrs)
 
 
 def describe_variables(header: Header) -> list[str]:
@@ -67,17 +68,46 @@ def provenance_lines(attrs: dict) -> list[str]:
     ]
 
 
+def _point_label(nc: netCDF4.Dataset, header: Header, position: dict[str, int]) -> str:
+    """``key=value, ...`` of one sweep point: every coordinate along each sweep dimension (the ``case``
+    index only where the case sets no other key); "run" for a result without sweep dimensions."""
+    parts = []
+    for dim, i in position.items():
+        names = [c for c, v in header.coords.items() if v.dims == (dim,) and c != "case"] or [dim]
+        parts += [f"{name}={nc.variables[name][i]}" for name in names]
+    return ", ".join(parts) or "run"
+
+
+def failed_points(nc: netCDF4.Dataset, header: Header) -> list[str]:
+    """One line per sweep point whose run failed or did not run: its sweep coordinates, status, the
+    reason (from ``engine_failures``) and run id; read from ``run_status`` and ``run_id``."""
+    if "run_status" not in nc.variables:
+        return []
+    reasons = json.loads(header.attrs.get("engine_failures", "{}"))
+    dims = header.data_vars["run_status"].dims
+    states, ids = np.asarray(nc.variables["run_status"][...]), np.asarray(nc.variables["run_id"][...])
+    lines = []
+    for index in np.ndindex(states.shape):
+        state, rid = str(states[index]), str(ids[index])
+        if state != "ok":
+            lines.append(f"  {_point_label(nc, header, dict(zip(dims, index)))}: {reasons.get(rid, state)} (run {rid})")
+    return lines
+
+
 def show(path: str | Path) -> str:
-    """The full text of ``engine show``: provenance, runs, dimensions, variables with units, failures."""
-    header = read_header(path)
+    """The full text of ``engine show``: provenance, runs, dimensions, variables with units, the sweep
+    points that failed or did not run."""
+    with netCDF4.Dataset(path) as nc:
+        header = header_of(nc)
+        missing = failed_points(nc, header)
     a = header.attrs
     lines = [str(path)] + provenance_lines(a)
     if "engine_n_runs" in a:
         lines.append(f"runs: {a['engine_n_runs']}, failed: {a.get('engine_n_failed', 0)}")
     lines += describe_variables(header)
-    fails = json.loads(a.get("engine_failures", "{}"))
-    lines.append("failures: " + ("none" if not fails else str(len(fails))))
-    lines += [f"  {rid}: {why}" for rid, why in fails.items()]
+    lines.append(f"failed or not run: {len(missing)} point(s), missing values in the variables (NaN; integers: "
+                 "their _FillValue)" if missing else "failed or not run: none")
+    lines += missing
     uncombined = json.loads(a.get("engine_uncombined", "[]"))
     if uncombined:
         lines.append("kept only in the per-run files (grids differ between runs): " + ", ".join(uncombined))

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+import netCDF4
 import numpy as np
 import xarray as xr
+from xarray.backends import NetCDF4DataStore
+from xarray.conventions import decode_cf_variables
 
 from engine.atomic import TMP_MARK, tmp_path
+from engine.show import header_of
 
 NETCDF_ENGINE = "netcdf4"
 
@@ -37,12 +42,22 @@ def sanitize_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _masked_integer(var: xr.Variable) -> dict:
+    """The stored integer dtype and ``_FillValue`` of a variable held as floats with NaN for its missing
+    points (set by :func:`combine`, or read back from such a file), else nothing."""
+    stored = np.dtype(var.encoding.get("dtype", var.dtype))
+    if "_FillValue" not in var.encoding or stored.kind not in "iu":
+        return {}
+    return {"dtype": stored, "_FillValue": var.encoding["_FillValue"]}
+
+
 def _encoding(ds: xr.Dataset) -> dict[str, dict]:
     enc = {}
     for name, var in ds.variables.items():
+        enc[name] = _masked_integer(var)
         if var.ndim >= 1 and var.dtype.kind in "fiu" and var.size > 16:
-            enc[name] = {"zlib": True, "complevel": 4, "shuffle": True}
-    return enc
+            enc[name].update(zlib=True, complevel=4, shuffle=True)
+    return {name: e for name, e in enc.items() if e}
 
 
 def _clean(ds: xr.Dataset) -> xr.Dataset:
@@ -141,74 +156,152 @@ def _lookup(tree: dict, dotted: str) -> Any:
     return tree
 
 
-def _prefix_union(coords: list[np.ndarray]) -> np.ndarray | None:
-    """The longest coordinate if every other one is a prefix of it, else None."""
-    longest = max(coords, key=len)
-    return longest if all(np.array_equal(c, longest[: len(c)]) for c in coords) else None
+@dataclass
+class _Axis:
+    """One dimension of a field over the run files surveyed so far: the longest coordinate (raw values
+    as stored) and the first run that has it, whether every other one is a prefix of it, whether every
+    run has a coordinate, and the lengths seen."""
 
+    longest: np.ndarray | None = None
+    source: tuple[int, ...] = ()
+    prefixes: bool = True
+    every_run_has_coord: bool = True
+    sizes: set[int] = field(default_factory=set)
 
-def _field_grid(present: list[tuple[xr.Dataset, xr.Variable]]) -> dict[str, np.ndarray | int] | None:
-    """Per dimension of a field, the union coordinate (or the common length when it has none);
-    None if the runs' grids disagree. ``present`` pairs each run's dataset with its variable."""
-    dims = present[0][1].dims
-    if any(v.dims != dims for _, v in present):
-        return None
-    grid: dict[str, np.ndarray | int] = {}
-    for d in dims:
-        if all(d in ds.coords for ds, _ in present):
-            union = _prefix_union([ds.variables[d].values for ds, _ in present])
+    def add(self, index: tuple[int, ...], size: int, coord: np.ndarray | None) -> None:
+        """Take the length ``size`` and coordinate (None: the run has none) of the run at sweep ``index``."""
+        self.sizes.add(size)
+        if coord is None:
+            self.every_run_has_coord = False
+            return
+        if self.longest is None or len(coord) > len(self.longest):
+            self.prefixes &= self.longest is None or np.array_equal(self.longest, coord[: len(self.longest)])
+            self.longest, self.source = coord, index
         else:
-            sizes = {v.sizes[d] for _, v in present}
-            union = sizes.pop() if len(sizes) == 1 else None
-        if union is None:
-            return None
-        grid[d] = union
-    return grid
+            self.prefixes &= np.array_equal(coord, self.longest[: len(coord)])
+
+    def union(self) -> tuple[int, tuple[int, ...] | None] | None:
+        """(length, run holding the coordinate or None where there is none) of the combined dimension;
+        None if the runs disagree."""
+        if self.every_run_has_coord:
+            return (len(self.longest), self.source) if self.prefixes else None
+        return (next(iter(self.sizes)), None) if len(self.sizes) == 1 else None
 
 
-def _stack(present: dict[tuple[int, ...], xr.Variable], n_runs: int, grid: dict,
-           shape: tuple[int, ...]) -> np.ndarray:
-    """Array of sweep shape + field shape from the variables of the runs that have it (by sweep
-    index); the other points of the ``n_runs`` (failed runs) are NaN/empty."""
-    first = next(iter(present.values()))
-    field_shape = tuple(g if isinstance(g, int) else len(g) for g in grid.values())
-    kind = first.dtype.kind
-    padded = len(present) < n_runs or any(v.shape != field_shape for v in present.values())
-    if kind in "OSU":
-        data = np.full(shape + field_shape, "", dtype=object)
-    elif kind in "iub" and padded:
-        data = np.full(shape + field_shape, np.nan)
-    else:
-        data = np.full(shape + field_shape, np.nan if kind in "fc" else 0, dtype=first.dtype)
-    for index, var in present.items():
-        data[index + tuple(slice(0, n) for n in var.shape)] = var.values
-    return data
+@dataclass
+class _Field:
+    """A data variable over the run files surveyed so far: its dimensions, one :class:`_Axis` per
+    dimension, its shape at each sweep index, and whether every run gives it the same dimensions."""
+
+    dims: tuple[str, ...]
+    axes: dict[str, _Axis]
+    shapes: dict[tuple[int, ...], tuple[int, ...]] = field(default_factory=dict)
+    same_dims: bool = True
+
+    def grid(self) -> dict[str, tuple[int, tuple[int, ...] | None]] | None:
+        """Per dimension, :meth:`_Axis.union`; None if the runs' grids disagree."""
+        grid = {d: axis.union() for d, axis in self.axes.items()}
+        return grid if self.same_dims and None not in grid.values() else None
 
 
-def combine(runs: dict[tuple[int, ...], xr.Dataset], shape: tuple[int, ...], dims: list[str]) -> tuple[xr.Dataset, list[str]]:
-    """Stack per-run datasets on the sweep grid.
+def _survey(files: dict[tuple[int, ...], Path]) -> dict[str, _Field]:
+    """The data variables of the run files (in order of first appearance), read from their headers
+    and dimension coordinates only, one file at a time."""
+    fields: dict[str, _Field] = {}
+    for index, path in files.items():
+        with netCDF4.Dataset(path) as nc:
+            nc.set_auto_maskandscale(False)
+            header = header_of(nc)
+            coords = {d: nc.variables[d][:] for d in header.sizes if d in header.coords}
+            for name, var in header.data_vars.items():
+                entry = fields.setdefault(name, _Field(var.dims, {d: _Axis() for d in var.dims}))
+                entry.same_dims &= var.dims == entry.dims
+                if not entry.same_dims:
+                    continue
+                entry.shapes[index] = tuple(header.sizes[d] for d in var.dims)
+                for d in var.dims:
+                    entry.axes[d].add(index, header.sizes[d], coords.get(d))
+    return fields
 
-    ``runs`` maps a point's index to its dataset (missing points are failures
-    and become NaN).  A field is combined when, for each of its dimensions,
-    every run's coordinate is a prefix of the longest one (e.g. a loss history
-    that stopped early is padded with NaN); otherwise it stays in the per-run
-    files and its name is returned in the second element. Works on the runs'
-    ``xr.Variable`` objects (no DataArray is built per run and field).
+
+def integer_fill(dtype: np.dtype) -> tuple[np.dtype, int]:
+    """The stored dtype and CF ``_FillValue`` of an integer or boolean variable that has missing
+    points: the dtype's minimum (signed), its maximum (unsigned); booleans as int8 with -128."""
+    stored = np.dtype(np.int8) if dtype.kind == "b" else np.dtype(dtype)
+    info = np.iinfo(stored)
+    return stored, info.max if stored.kind == "u" else info.min
+
+
+def _blank(dtype: np.dtype, shape: tuple[int, ...], padded: bool) -> tuple[np.ndarray, dict]:
+    """(array, encoding) of ``shape`` for a variable of ``dtype`` whose points not written stay missing:
+    NaN for floats, "" for strings; integers and booleans with missing points (``padded``) are NaN in
+    memory and stored as the integer type with a ``_FillValue`` (:func:`integer_fill`)."""
+    if dtype.kind in "OSU":
+        return np.full(shape, "", dtype=object), {}
+    if dtype.kind in "iub" and padded:
+        stored, fill = integer_fill(dtype)
+        return np.full(shape, np.nan), {"dtype": stored, "_FillValue": fill}
+    return np.full(shape, np.nan if dtype.kind in "fc" else 0, dtype=dtype), {}
+
+
+def _coord_sources(grids: dict[str, dict]) -> dict[str, tuple[int, ...]]:
+    """Per combined dimension with a coordinate, the run whose coordinate it takes (the first field's)."""
+    sources: dict[str, tuple[int, ...]] = {}
+    for grid in grids.values():
+        for d, (_, source) in grid.items():
+            if source is not None:
+                sources.setdefault(d, source)
+    return sources
+
+
+def _decoded(nc: netCDF4.Dataset) -> dict[str, xr.Variable]:
+    """The variables of an open netCDF file, decoded as ``xr.open_dataset`` decodes them (CF masking,
+    booleans, strings; timedeltas left as numbers) but not loaded and without building indexes."""
+    variables, attrs = NetCDF4DataStore(nc).load()
+    return decode_cf_variables(variables, attrs, decode_timedelta=False)[0]
+
+
+def _stack(fields: dict[str, _Field], files: dict[tuple[int, ...], Path], shape: tuple[int, ...],
+           dims: list[str]) -> tuple[dict[str, xr.Variable], dict[str, xr.Variable]]:
+    """Data variables (sweep shape + field shape) and their coordinates, filled from the run files
+    read one at a time; ``fields`` are those whose grids agree."""
+    n_points = int(np.prod(shape))
+    grids = {name: f.grid() for name, f in fields.items()}
+    sources = _coord_sources(grids)
+    variables: dict[str, xr.Variable] = {}
+    coords: dict[str, xr.Variable] = {}
+    for index, path in files.items():
+        with netCDF4.Dataset(path) as nc:
+            run = _decoded(nc)
+            for name, grid in grids.items():
+                if index not in fields[name].shapes:
+                    continue
+                var = run[name]
+                if name not in variables:
+                    field_shape = tuple(n for n, _ in grid.values())
+                    padded = len(fields[name].shapes) < n_points or any(
+                        s != field_shape for s in fields[name].shapes.values())
+                    data, encoding = _blank(var.dtype, shape + field_shape, padded)
+                    variables[name] = xr.Variable(tuple(dims) + var.dims, data, var.attrs, encoding)
+                variables[name].data[index + tuple(slice(0, n) for n in var.shape) + (...,)] = var.values
+            for d in [d for d, source in sources.items() if source == index and d not in coords]:
+                coords[d] = xr.Variable((d,), run[d].values, run[d].attrs)
+    return variables, coords
+
+
+def combine(files: dict[tuple[int, ...], Path], shape: tuple[int, ...], dims: list[str]) -> tuple[xr.Dataset, list[str]]:
+    """Stack the run files on the sweep grid, reading them one at a time (twice: headers, then data),
+    so that memory holds the combined arrays and one run, however many runs there are.
+
+    ``files`` maps a point's sweep index to its run file; points without one (failed or not run)
+    are missing values (see :func:`_blank`).  A field is combined when, for each of its dimensions,
+    every run's coordinate is a prefix of the longest one (e.g. a loss history that stopped early
+    is padded with NaN); otherwise it stays in the per-run files and its name is returned in the
+    second element.
     """
-    names = list(dict.fromkeys(n for ds in runs.values() for n in ds.data_vars))
-    variables, coords, skipped = {}, {}, []
-    for name in names:
-        present = {index: (ds, ds.variables[name]) for index, ds in runs.items() if name in ds.data_vars}
-        pairs = list(present.values())
-        grid = _field_grid(pairs)
-        if grid is None:
-            skipped.append(name)
-            continue
-        first = pairs[0][1]
-        data = _stack({index: var for index, (_, var) in present.items()}, len(runs), grid, shape)
-        variables[name] = xr.Variable(tuple(dims) + first.dims, data, first.attrs)
-        for d, values in grid.items():
-            if not isinstance(values, int) and d not in coords:
-                source = next(ds.variables[d] for ds, _ in pairs if ds.sizes[d] == len(values))
-                coords[d] = xr.Variable((d,), values, source.attrs)
-    return xr.Dataset(variables, coords=coords), skipped
+    fields = _survey(files)
+    skipped = [name for name, f in fields.items() if f.grid() is None]
+    variables, coords = _stack({n: f for n, f in fields.items() if n not in skipped}, files, shape, dims)
+    ordered = {name: variables[name] for name in fields if name in variables}
+    coords = {d: coords[d] for name in ordered for d in fields[name].dims if d in coords}
+    return xr.Dataset(ordered, coords=coords), skipped

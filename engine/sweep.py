@@ -25,7 +25,7 @@ from engine.progress import Progress
 from engine.runtime import RunOutcome, RunTask, output_path
 from engine.spec.base import field_at, field_units
 from engine.plan import Resolved
-from engine.store import combine, open_result, remove_stale_tmp, sweep_coords, write_atomic, write_text_atomic
+from engine.store import combine, remove_stale_tmp, sweep_coords, write_atomic, write_text_atomic
 
 
 @dataclass
@@ -160,23 +160,30 @@ def _status_array(resolved: Resolved, shape: tuple[int, ...], status: dict[str, 
     return ids, states
 
 
-def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
-    """Combine the run files of every point into ``folder/result.nc``."""
-    failed = {o.run_id: o for o in report.failures}
-    status = {p.run_id: ("failed" if p.run_id in failed else "ok") for p in resolved.points}
-    runs = {}
-    cache = {o.run_id: o.dataset for o in report.outcomes if o.dataset is not None}
+def _run_files(resolved: Resolved, folder: Path, failed: set[str]) -> tuple[dict[tuple[int, ...], Path], dict[str, str]]:
+    """The run file of every sweep point that has one (by sweep index), and each run's status
+    (ok, failed, or not run: no file and no outcome, e.g. after --fail-fast or an interrupted run)."""
+    files, status = {}, {}
     for point in resolved.points:
         path = output_path(folder, point.run_id)
-        if point.run_id in failed or not path.exists():
-            status[point.run_id] = status[point.run_id] if point.run_id in failed else "not run"
-            continue
-        if point.run_id not in cache:
-            cache[point.run_id] = open_result(path)
-        runs[point.index] = cache[point.run_id]
+        if point.run_id in failed:
+            status[point.run_id] = "failed"
+        elif not path.exists():
+            status[point.run_id] = "not run"
+        else:
+            status[point.run_id] = "ok"
+            files[point.index] = path
+    return files, status
+
+
+def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
+    """Combine the run files of every point into ``folder/result.nc`` (read one at a time); the points
+    without one are missing values, their status in ``run_status``."""
+    failed = {o.run_id: o for o in report.failures}
+    files, status = _run_files(resolved, folder, set(failed))
     dims = [a.dim for a in resolved.axes]
     shape = tuple(len(a) for a in resolved.axes)
-    ds, uncombined = combine(runs, shape, dims)
+    ds, uncombined = combine(files, shape, dims)
     ids, states = _status_array(resolved, shape, status)
     ds["run_id"] = xr.Variable(dims, ids.astype(str), {"long_name": "run id (file runs/<run_id>.nc)", "units": "1"})
     ds["run_status"] = xr.Variable(dims, states.astype(str), {"long_name": "run status (ok, failed, not run)", "units": "1"})
@@ -189,10 +196,9 @@ def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
                                  long_name=f"{(info.description or key).split(' [')[0]} (sweep key {key})")
     if "case" in ds.coords:
         ds["case"].attrs.update(units="1", long_name="index of the case in sweep.cases")
-    summary = resolved.kind.analysis.sweep_summary(ds) if runs else None
+    summary = resolved.kind.analysis.sweep_summary(ds) if files else None
     if summary is not None:
         ds = ds.merge(summary)
-    first = next(iter(runs.values()), None)
     kind = resolved.kind
     ds.attrs = {
         **provenance.attributes(kind, resolved.spec.model_dump(mode="json", exclude_none=True),
@@ -200,10 +206,10 @@ def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
         "engine_sweep_dims": json.dumps(dims),
         "engine_n_runs": len({p.run_id for p in resolved.points}),
         "engine_n_failed": len(failed),
-        "engine_failures": json.dumps({rid: f"{o.label}: {o.reason}" for rid, o in failed.items()}),
+        "engine_failures": json.dumps({rid: o.reason for rid, o in failed.items()}),
         "engine_uncombined": json.dumps(uncombined),
         "engine_status": "complete" if not failed and "not run" not in status.values() else "partial",
     }
-    if not dims and first is not None:
-        ds.attrs["engine_run_id"] = first.attrs.get("engine_run_id", "")
+    if not dims and files:
+        ds.attrs["engine_run_id"] = resolved.points[0].run_id
     return write_atomic(ds, folder / "result.nc")

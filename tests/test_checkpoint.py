@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from engine.checkpoint import Checkpointer
 from engine.store import open_result

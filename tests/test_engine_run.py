@@ -1,5 +1,6 @@
 """Runs, sweeps, resume, failures and the files they leave, with the out-of-tree toy kind."""
 
+import contextlib
 import json
 import os
 import signal
@@ -199,21 +200,6 @@ def test_local_workers_fork_from_one_preloaded_server_that_later_sweeps_reuse(tm
     assert (int(result["parent_pid"]) == os.getpid()) == (threads > 1)
 
 
-def test_a_local_worker_sends_small_datasets_back_and_writes_every_run_file(tmp_path, monkeypatch):
-    from engine import executors
-    from engine.sweep import unique_tasks
-
-    task = unique_tasks(resolve_text(SWEEP), tmp_path)[0]
-    (tmp_path / "runs").mkdir()
-    outcome = executors._execute_in_worker(task)
-    assert outcome.ok and Path(task.path).exists()
-    on_disk = open_result(task.path)
-    assert outcome.dataset is not None and outcome.dataset.identical(on_disk)
-    monkeypatch.setattr(executors, "RETURN_DATASET_MAX_BYTES", on_disk.nbytes - 1)
-    outcome = executors._execute_in_worker(task)
-    assert outcome.ok and outcome.dataset is None and open_result(task.path).equals(on_disk)
-
-
 def test_ctrl_c_keeps_finished_runs_and_leaves_no_temporary_files(write_spec, tmp_path):
     spec = write_spec("kind: toy_decay\nname: slow\nsleep: 1.0\nsweep:\n  grid:\n    decay.rate: [1, 2, 3, 4, 5, 6]\n")
     exe = Path(sys.executable).with_name("engine")
@@ -286,3 +272,72 @@ def test_a_non_finite_scalar_variable_fails_the_run_with_its_name():
     with pytest.raises(RunFailed, match=r"variable 'y' is not finite at t=0.5"):
         _check_finite(ds, frozenset({"rate"}))
     _check_finite(ds, frozenset({"rate", "y"}))
+
+
+def test_a_failed_point_reads_as_missing_not_as_zero(cli, write_spec, tmp_path):
+    """Integer variables at a failed sweep point are the CF _FillValue on disk and NaN when read."""
+    import netCDF4
+
+    spec = "kind: toy_decay\nname: holes\nprocess_info: true\nsweep:\n  cases:\n    - {}\n    - {fail: raise}\n"
+    assert cli("run", write_spec(spec), "--executor", "serial", "--quiet").code == 1
+    path = _outputs(tmp_path) / "holes" / "result.nc"
+    ds = open_result(path)
+    assert list(ds["run_status"].values) == ["ok", "failed"]
+    assert ds["parent_pid"].values[0] > 0 and np.isnan(ds["parent_pid"].values[1])
+    assert np.isnan(ds["preloaded"].values[1]) and np.isnan(ds["y_end"].values[1])
+    with netCDF4.Dataset(path) as nc:
+        stored = nc.variables["parent_pid"]
+        assert stored.dtype == np.int64 and stored._FillValue == np.iinfo(np.int64).min
+        assert list(np.ma.getmaskarray(stored[:])) == [False, True]
+
+
+def test_combine_leaves_points_without_a_run_file_missing_for_every_dtype(tmp_path):
+    """Points without a run file (failed, not run): NaN floats, masked integers and booleans, empty strings."""
+    import netCDF4
+
+    from engine.store import combine, write_atomic
+
+    def run_file(i):
+        ds = xr.Dataset({"f": ((), 1.5 * i), "n": ((), np.int32(i)), "u": ((), np.uint16(i)),
+                         "b": ((), i % 2 == 1), "s": ((), f"s{i}")})
+        return write_atomic(ds, tmp_path / f"{i}.nc")
+
+    files = {(0,): run_file(0), (2,): run_file(1)}
+    combined, skipped = combine(files, (3,), ["p"])
+    back = open_result(write_atomic(combined, tmp_path / "result.nc"))
+    assert skipped == []
+    np.testing.assert_array_equal(back["f"].values, [0.0, np.nan, 1.5])
+    for name in ("n", "u", "b"):
+        np.testing.assert_array_equal(back[name].values, [0, np.nan, 1])
+    assert list(back["s"].values) == ["s0", "", "s1"]
+    with netCDF4.Dataset(tmp_path / "result.nc") as nc:
+        fills = {name: (nc.variables[name].dtype, nc.variables[name]._FillValue) for name in ("n", "u", "b")}
+    assert fills == {"n": (np.int32, -2**31), "u": (np.uint16, 2**16 - 1), "b": (np.int8, -128)}
+    complete, _ = combine({(0,): files[(0,)], (1,): files[(2,)]}, (2,), ["p"])
+    assert complete["n"].dtype == np.int32 and complete["b"].dtype == bool  # nothing missing: types kept
+
+
+def test_result_is_combined_from_the_run_files_one_at_a_time(tmp_path, monkeypatch):
+    """No run's dataset is kept in memory: outcomes carry none, and combining opens each run file
+    (headers, then data) with no other run file open (counted in /proc/self/fd)."""
+    from engine import store, sweep
+
+    runs = tmp_path / "sweep" / "runs"
+    seen = []
+
+    def open_run_files() -> int:
+        count = 0
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):  # the descriptor of the listing itself is gone
+                count += os.readlink(f"/proc/self/fd/{fd}").startswith(str(runs))
+        return count
+
+    def counted(read):
+        return lambda nc: (seen.append(open_run_files()), read(nc))[1]
+
+    monkeypatch.setattr(store, "header_of", counted(store.header_of))
+    monkeypatch.setattr(store, "_decoded", counted(store._decoded))
+    report = sweep.run(resolve_text(SWEEP), tmp_path, executor="serial", quiet=True)
+    assert len(report.outcomes) == 12
+    assert seen == [1] * 24
+    assert open_result(report.result)["y"].shape == (3, 2, 2, 6)

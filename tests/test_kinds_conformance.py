@@ -15,7 +15,6 @@ import subprocess
 import sys
 
 import jsonschema
-import numpy as np
 import pytest
 
 from engine.kind import Analysis, Kind, RunContext
@@ -126,3 +125,24 @@ def test_schema_command_prints_the_models_schema(kind, cli):
     assert result.code == 0 and schema == kind.Spec.model_json_schema()
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert {"kind", "name", "seed", "sweep"} <= set(schema["properties"])
+
+
+def test_report_and_sweep_summary_of_a_sweep_whose_every_run_failed(kind, tmp_path):
+    """A result.nc in which every point of a sweep over the template's sweep key failed (written by
+    the engine from failed outcomes): the kind's report and sweep summary answer without raising."""
+    from engine.runtime import RunOutcome
+    from engine.store import open_result
+    from engine.sweep import SweepReport, unique_tasks, write_result
+
+    key, values = kind.template_sweep
+    text = _template(kind) + f"sweep:\n  grid:\n    {key}: {json.dumps(values)}\n"
+    resolved = resolve_text(text, f"<{kind.kind} template>", list(kind.smoke_overrides))
+    folder = tmp_path / "all_failed"
+    failed = [RunOutcome(t.run_id, False, t.path, 0.0, "ValueError: asked to fail", label=t.label)
+              for t in unique_tasks(resolved, folder)]
+    result = open_result(write_result(resolved, folder, SweepReport(folder, failed)))
+    assert set(result["run_status"].values.ravel()) == {"failed"} and len(resolved.points) >= 2
+    report = kind.analysis.report(result)
+    assert report is None or isinstance(report, str)
+    summary = kind.analysis.sweep_summary(result)
+    assert summary is None or all(v.isnull().all() for v in summary.data_vars.values())

@@ -11,10 +11,11 @@ from engine.kind import Analysis
 from engine.report import pivot_table, point_label, sweep_points
 
 DEPTH = "model.depth"
+ITERS = "iterations_to_tol"
 
 
 def _sweep_dims(result: xr.Dataset) -> list[str]:
-    return [d for d in result["iterations_to_tol"].dims]
+    return [d for d in result[ITERS].dims]
 
 
 def _fit_exponent(iters: np.ndarray, depth: np.ndarray) -> tuple[float, int]:
@@ -27,9 +28,9 @@ def _fit_exponent(iters: np.ndarray, depth: np.ndarray) -> tuple[float, int]:
 
 def depth_exponent(result: xr.Dataset) -> xr.Dataset | None:
     """``depth_exponent`` b of iterations_to_tol ~ a depth^b per value of the other sweep keys."""
-    if DEPTH not in result.dims or result.sizes[DEPTH] < 2:
+    if DEPTH not in result.dims or result.sizes[DEPTH] < 2 or ITERS not in result:
         return None
-    iters = result["iterations_to_tol"].astype(float)
+    iters = result[ITERS].astype(float)
     slope, count = xr.apply_ufunc(
         _fit_exponent, iters, result[DEPTH].astype(float),
         input_core_dims=[[DEPTH], [DEPTH]], output_core_dims=[[], []], vectorize=True,
@@ -49,8 +50,10 @@ def _iters_cell(iters: float, loss: float) -> str:
 
 def report(result: xr.Dataset) -> str:
     """Steps to tol as a table (depth x other key when there are two sweep keys), and the exponents."""
+    if ITERS not in result:
+        return "no successful run"
     dims = _sweep_dims(result)
-    iters, loss = result["iterations_to_tol"].astype(float), result["final_loss"]
+    iters, loss = result[ITERS].astype(float), result["final_loss"]
     lines = ["steps to reach tol (max_steps from the spec; '>max' = not reached):"]
     if len(dims) == 2 and DEPTH in dims:
         other = next(d for d in dims if d != DEPTH)
@@ -107,7 +110,7 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
 
     if DEPTH in result.dims and result.sizes[DEPTH] > 1:
         fig, ax = plt.subplots(figsize=(5, 3.8))
-        iters = result["iterations_to_tol"].astype(float).where(lambda x: x > 0)
+        iters = result[ITERS].astype(float).where(lambda x: x > 0)
         exponent = result.get("depth_exponent")
         for label, line in _line_groups(result, iters, {DEPTH}):
             sel = {d: line[d].values for d in line.coords if d in (exponent.dims if exponent is not None else ())}

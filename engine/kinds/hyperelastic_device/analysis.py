@@ -89,6 +89,8 @@ class HyperelasticDeviceAnalysis(Analysis):
     def report(self, result: xr.Dataset) -> str:
         """Per sweep point: h [m], dt [s], points per wavelength, each metric of the device next to the bare
         run, the scattered-norm ratio, and the lens's measured and predicted distances [m]."""
+        if "dt" not in result:
+            return "no successful run"
         lines = []
         for sel, label in _points(result):
             ds = result.isel(sel)

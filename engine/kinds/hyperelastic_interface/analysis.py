@@ -50,6 +50,8 @@ class HyperelasticInterfaceAnalysis(Analysis):
     def report(self, result: xr.Dataset) -> str:
         """One line per sweep point: J, lateral stretch, critical angle, R at the first and last angle,
         the energy balance, and the simulation error when simulated."""
+        if "angle" not in result:
+            return "no successful run"
         angle = result["angle"].values
         lines = [f"reflection over {angle.size} angles from {angle[0]:g}° to {angle[-1]:g}°:"]
         for sel, label in _points(result):

@@ -22,6 +22,8 @@ TWIST, DENSITY = "twist_deg", "initial.peak_density_cm2"
 
 def report(result: xr.Dataset) -> str:
     """Per sweep point: D_eff (cell) or the exponent, diffusion lengths and the final population."""
+    if "moire_period" not in result:
+        return "no successful run"
     lines = [f"moire period {float(result['moire_period'].min()):.3g}-{float(result['moire_period'].max()):.3g} nm"]
     if "D_eff" in result:
         lines.append("D_eff / D per species (cell problem):")
