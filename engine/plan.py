@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from engine.kind import Kind
 from engine.registry import KindLoadError, UnknownKind, get_kind, known_kinds
-from engine.spec.base import NAME_PATTERN, NOT_IN_RUN_ID, SPEC_DIR, ProblemSpec, check_field_path, model_at
+from engine.spec.base import NAME_PATTERN, NAME_RULE, NOT_IN_RUN_ID, SPEC_DIR, ProblemSpec, check_field_path, model_at
 from engine.spec.errors import SpecError, SpecIssue, did_you_mean, from_validation_error
 from engine.spec.loader import Positions, load_spec_file, load_spec_text
 from engine.spec.overrides import apply_overrides, set_path
@@ -98,8 +98,7 @@ def _default_name(tree: dict, default_name: str, pos: Positions) -> list[SpecIss
         return []
     return [SpecIssue(pos.source, 1, 1, "name", f"the spec has no 'name', so it is named after its file, "
                       f"'{default_name}', which is not a valid name",
-                      "letters, digits, '_', '.', '-' (first a letter or digit): add a line 'name: ...' "
-                      "to the spec, or rename the file")]
+                      f"{NAME_RULE}: add a line 'name: ...' to the spec, or rename the file")]
 
 
 def _sweep_axes(tree: dict, pos: Positions, check_path, issues: list[SpecIssue], max_runs: int | None) -> list[Axis]:

@@ -146,3 +146,62 @@ def test_a_huge_sweep_is_refused_before_its_points_are_built(engine_cmd, write_s
     path = write_spec("kind: toy_decay\nsweep:\n  grid:\n" + grid)
     result = engine_cmd("validate", path, "--max-runs", "999999", timeout=120)
     assert result.code == 2 and "1000000 run points" in result.err and "Traceback" not in result.err
+
+
+@pytest.mark.parametrize("kind, section, key, line_col", [
+    ("bgk", "time", "t_final", "3:12"),
+    ("bgk_closure", "learner", "lr", "3:7"),
+    ("moire_exciton", "transport", "temperature_K", "3:18"),
+    ("deep_linear", "optimizer", "lr", "3:7"),
+])
+@pytest.mark.parametrize("value, problem", [
+    (".inf", "inf is not a finite number"),
+    ("-.inf", "-inf is not a finite number"),
+    (".nan", "nan is not a number"),
+])
+def test_a_non_finite_number_is_refused_where_a_finite_one_is_meant(cli, write_spec, tmp_path, kind, section, key,
+                                                                    line_col, value, problem):
+    """`t_final: .inf` was accepted and every run then failed with OverflowError."""
+    path = write_spec(f"kind: {kind}\n{section}:\n  {key}: {value}\n")
+    pattern = rf"^{re.escape(path)}:{line_col}: {section}\.{key}: {re.escape(problem)} \(expected a finite number\)$"
+    for command in ("validate", "run"):
+        assert len(_one_error(cli(command, path), pattern)) == 1
+    assert not (tmp_path / "outputs").exists()
+
+
+@pytest.mark.parametrize("kind, section, key", [
+    ("bgk", "collision", "kn"),  # free streaming
+    ("moire_exciton", "transport", "lifetime_ns"),  # no decay
+    ("hyperelastic_interface", "material", "lame_lambda"),  # incompressible limit
+])
+def test_infinity_is_accepted_where_it_is_a_meaningful_limit_and_nan_never(cli, write_spec, kind, section, key):
+    assert cli("validate", write_spec(f"kind: {kind}\n{section}:\n  {key}: .inf\n")).code == 0
+    path = write_spec(f"kind: {kind}\n{section}:\n  {key}: .nan\n")
+    _one_error(cli("validate", path), rf"spec\.yaml:3:\d+: {section}\.{key}: nan is not a number")
+
+
+@pytest.mark.parametrize("kind, section, final, every", [
+    ("bgk", "time", "t_final", "save_every"),
+    ("hyperelastic_device", "time", "t_final", "save_every"),
+    ("moire_exciton", "time", "t_final_ns", "save_every_ns"),
+    ("bgk_closure", "data", "t_final", "save_every"),
+])
+def test_save_every_beyond_the_final_time_is_refused(cli, write_spec, tmp_path, kind, section, final, every):
+    """An interval beyond the final time silently saved only the start and the end."""
+    path = write_spec(f"kind: {kind}\n{section}:\n  {final}: 0.1\n  {every}: 0.5\n")
+    pattern = (rf"spec\.yaml:4:\d+: {section}\.{every}: {every} = 0\.5 is above {final} = 0\.1, so only the start and "
+               rf"the final time would be saved \(expected {every} <= 0\.1\)$")
+    for command in ("validate", "run"):
+        assert len(_one_error(cli(command, path), pattern)) == 1
+    assert not (tmp_path / "outputs").exists()
+    assert cli("validate", write_spec(f"kind: {kind}\n{section}:\n  {final}: 0.1\n  {every}: 0.1\n")).code == 0
+
+
+@pytest.mark.parametrize("name", ["my run", "-run", "run/x", ".hidden"])
+def test_an_invalid_name_in_the_spec_says_what_a_name_may_hold(cli, write_spec, tmp_path, name):
+    path = write_spec(f"kind: toy_decay\nname: '{name}'\n")
+    pattern = (rf"spec\.yaml:2:7: name: {re.escape(repr(name))} is not a valid name \(expected letters, digits, '_', "
+               r"'\.', '-', starting with a letter or digit\)$")
+    for command in ("validate", "run"):
+        assert len(_one_error(cli(command, path), pattern)) == 1
+    assert not (tmp_path / "outputs").exists()

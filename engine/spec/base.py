@@ -1,28 +1,34 @@
 """Base pydantic models shared by every problem kind.
 
 ``Section`` is the base of every group of fields (frozen, unknown keys
-forbidden, strict types so that ``"4"`` is not silently read as 4).
+forbidden, strict types so that ``"4"`` is not silently read as 4, and no
+``.inf`` or ``.nan`` where a number is meant: a field where infinity is a
+meaningful limit says so with :data:`FloatOrInfinity`).
 ``ProblemSpec`` holds the common top-level fields; a kind subclasses it, narrows
 ``kind`` to a ``Literal`` and adds its own sections beside them.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import types
 import typing
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, ClassVar, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic_core import PydanticCustomError
 
-from engine.spec.errors import did_you_mean
+from engine.spec.errors import FieldError, did_you_mean
 
 #: Top-level fields that do not change the physics and so not a run's identity.
 NOT_IN_RUN_ID = frozenset({"name", "description", "sweep", "checkpoint"})
 
 #: What a spec's ``name`` (the results folder's name) may look like.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: :data:`NAME_PATTERN` in words, for error messages.
+NAME_RULE = "letters, digits, '_', '.', '-', starting with a letter or digit"
 
 #: The largest seed: numpy's ``SeedSequence`` takes any, ``torch.manual_seed`` at most 2**64 - 1, and
 #: netCDF stores at most an unsigned 64-bit integer (the ``engine_seed`` attribute of a run file).
@@ -52,10 +58,47 @@ def _from_spec_folder(value: str, info: ValidationInfo) -> str:
 SpecPath = Annotated[str, AfterValidator(_from_spec_folder)]
 
 
-class Section(BaseModel):
-    """A frozen group of spec fields; unknown keys are errors."""
+def _not_nan(value: float) -> float:
+    if math.isnan(value):
+        raise PydanticCustomError("not_a_number", "nan is not a number", {"expected": "a number, or .inf"})
+    return value
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True)
+
+#: A float field that may be infinite (``.inf`` in YAML), where infinity is a meaningful limit (free
+#: streaming, no decay...); every other float field of a :class:`Section` refuses ``.inf``.  NaN is refused.
+FloatOrInfinity = Annotated[float, Field(allow_inf_nan=True), AfterValidator(_not_nan)]
+
+
+def _valid_name(value: str) -> str:
+    if not NAME_PATTERN.fullmatch(value):
+        raise PydanticCustomError("invalid_name", "{name} is not a valid name", {"name": repr(value),
+                                                                                 "expected": NAME_RULE})
+    return value
+
+
+class Section(BaseModel):
+    """A frozen group of spec fields; unknown keys are errors, and so are non-finite numbers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True, allow_inf_nan=False)
+
+
+class SavedTimes(Section):
+    """A section with a final time and an interval between saved times, which must not exceed it
+    (an interval beyond the final time would save only the start and the end).
+
+    A subclass names its two fields in ``FINAL`` and ``EVERY`` (``EVERY`` may be ``None``: the kind's default).
+    """
+
+    FINAL: ClassVar[str] = "t_final"
+    EVERY: ClassVar[str] = "save_every"
+
+    @model_validator(mode="after")
+    def _every_within_final(self) -> "SavedTimes":
+        final, every = getattr(self, self.FINAL), getattr(self, self.EVERY)
+        if every is not None and every > final:
+            raise FieldError(self.EVERY, f"{self.EVERY} = {every:g} is above {self.FINAL} = {final:g}, so only the "
+                             f"start and the final time would be saved", f"{self.EVERY} <= {final:g}")
+        return self
 
 
 class Sweep(Section):
@@ -89,10 +132,10 @@ class ProblemSpec(Section):
     """Fields common to every kind. Problem sections sit beside them at the top level."""
 
     kind: str = Field(description="Problem kind (see `engine list`).")
-    name: str = Field(
+    name: Annotated[str, AfterValidator(_valid_name)] = Field(
         default="run",
-        description="Name of the results folder outputs/<name>/ (default: the spec file's stem).",
-        pattern=NAME_PATTERN.pattern,
+        description=f"Name of the results folder outputs/<name>/: {NAME_RULE} (default: the spec file's stem).",
+        json_schema_extra={"pattern": NAME_PATTERN.pattern},
     )
     description: str = Field(default="", description="Free text, kept in the results.")
     seed: int = quantity(0, units="1", description="Root seed of every random stream of a run (sweepable).",

@@ -11,6 +11,7 @@ lines, using the positions recorded by the loader.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -91,8 +92,16 @@ _TYPE_NAMES = {
     "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false",
     "string_type": "a string", "dict_type": "a mapping", "model_type": "a mapping",
     "list_type": "a list", "model_attributes_type": "a mapping",
-    "finite_number": "a finite number",
 }
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _not_a_value(value: Any, otherwise: str) -> str:
+    """The problem with ``value``: ``otherwise``, or for NaN (which fails every bound) that it is not a number."""
+    return "nan is not a number" if _is_nan(value) else otherwise
 
 
 def describe(err: dict[str, Any], allowed_keys: Iterable[str] = ()) -> tuple[str, str]:
@@ -105,7 +114,9 @@ def describe(err: dict[str, Any], allowed_keys: Iterable[str] = ()) -> tuple[str
         return f"unknown key '{key}'{did_you_mean(key, allowed_keys)}", "one of: " + ", ".join(sorted(allowed_keys))
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bound = next((f"{_BOUNDS[k]} {v}" for k, v in ctx.items() if k in _BOUNDS), "")
-        return f"{_show(value)} is out of range", f"a value {bound}"
+        return _not_a_value(value, f"{_show(value)} is out of range"), f"a value {bound}"
+    if kind == "finite_number":
+        return _not_a_value(value, f"{_show(value)} is not a finite number"), "a finite number"
     if kind == "literal_error":
         return f"{_show(value)} is not allowed", f"one of {ctx.get('expected', '')}"
     if kind in _TYPE_NAMES:
@@ -115,6 +126,8 @@ def describe(err: dict[str, Any], allowed_keys: Iterable[str] = ()) -> tuple[str
         return str(fe), fe.expected
     if kind in ("too_short", "too_long"):
         return err["msg"], ""
+    if "expected" in ctx:  # a validator's PydanticCustomError(type, message, {"expected": ...})
+        return err["msg"], str(ctx["expected"])
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]

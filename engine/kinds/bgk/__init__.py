@@ -37,4 +37,4 @@ class BGK(Kind):
     analysis_class = ".analysis:BGKAnalysis"
     template_sweep = ("collision.kn", [0.001, 0.1, 10.0])
     resumable = True
-    smoke_overrides = ("grid.n_x=40", "time.t_final=0.02")
+    smoke_overrides = ("grid.n_x=40", "time.t_final=0.02", "time.save_every=null")

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from engine.kind import RunContext
-from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.base import FloatOrInfinity, ProblemSpec, SavedTimes, Section, quantity
 from engine.spec.errors import FieldError
 from solvers.bgk import PhaseGrid, cfl_limit, initial
 from solvers.bgk.errors import TOO_NARROW, NonPositiveState, VelocityGridError
@@ -49,8 +49,8 @@ class Velocity(Section):
 class Collision(Section):
     """The BGK collision operator."""
 
-    kn: float = quantity(1e-2, units="1", description="Knudsen number (relaxation time scale; 0: Euler limit, "
-                         ".inf: free streaming).", ge=0)
+    kn: FloatOrInfinity = quantity(1e-2, units="1", description="Knudsen number (relaxation time scale; 0: Euler "
+                                   "limit, .inf: free streaming).", ge=0)
     frequency: Literal["constant", "rho", "vhs"] = Field(
         "constant", description="tau = kn (constant), kn/rho (rho), kn/(rho T^(1-omega)) (vhs).")
     omega: float = quantity(0.81, units="1", description="Viscosity exponent of the vhs frequency.", ge=0, le=1)
@@ -96,7 +96,7 @@ class Scheme(Section):
     cfl: float = quantity(0.4, units="1", description="max|v| dt/dx; at most 0.5 for muscl, 1 for upwind.", gt=0)
 
 
-class Time(Section):
+class Time(SavedTimes):
     """Time span and outputs."""
 
     t_final: float = quantity(0.1, units="1", description="Final time.", gt=0)

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from engine.kinds.hyperelastic_interface.spec import Deformation, Material
-from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, SavedTimes, Section, quantity
 from engine.spec.errors import FieldError
 
 from .geometry import check
@@ -117,7 +117,7 @@ class Absorber(Section):
                                        ge=0)
 
 
-class Time(Section):
+class Time(SavedTimes):
     """Time span, step and snapshots."""
 
     t_final: float = quantity(15.0, units="s", description="Final time.", gt=0)

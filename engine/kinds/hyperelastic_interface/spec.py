@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.base import FloatOrInfinity, ProblemSpec, Section, quantity
 from engine.spec.errors import FieldError
 from solvers.hyperelastic import modes
 from solvers.hyperelastic.material import as_3d, is_plane
@@ -20,8 +20,9 @@ class Material(Section):
 
     mu: float = quantity(1.0, units="Pa", description="Shear modulus mu.", gt=0)
     rho: float = quantity(1.0, units="kg/m^3", description="Reference (undeformed) density rho0.", gt=0)
-    lame_lambda: float = quantity(2.0, units="Pa", description="Lamé lambda of the bulk term lambda/2 (ln J)^2 "
-                                  "(.inf: incompressible limit of the lateral stretch; SH only).", ge=0)
+    lame_lambda: FloatOrInfinity = quantity(2.0, units="Pa", description="Lamé lambda of the bulk term lambda/2 "
+                                            "(ln J)^2 (.inf: incompressible limit of the lateral stretch; SH only).",
+                                            ge=0)
 
 
 class Deformation(Section):
