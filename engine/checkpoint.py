@@ -18,7 +18,11 @@ from typing import Any
 
 from engine.atomic import tmp_path
 
-log = logging.getLogger("engine.checkpoint")
+_log = logging.getLogger("engine.checkpoint")
+
+
+class CheckpointDiscarded(Exception):
+    """A checkpoint did not fit the run and was deleted: the run starts again from the beginning."""
 
 
 def checkpoint_path(run_file: str | Path) -> Path:
@@ -30,8 +34,10 @@ def checkpoint_path(run_file: str | Path) -> Path:
 class Checkpointer:
     """Writes and reads the checkpoint of one run on a schedule (steps or wall seconds)."""
 
-    def __init__(self, path: str | Path | None, every_steps: int | None = None, every_seconds: float | None = None):
+    def __init__(self, path: str | Path | None, every_steps: int | None = None, every_seconds: float | None = None,
+                 log: logging.Logger | None = None):
         self.path = Path(path) if path is not None else None
+        self.log = log or _log  # the run's logger (``ctx.log``), whose warnings reach engine.log
         self.every_steps = every_steps
         self.every_seconds = every_seconds
         self.last_step = 0
@@ -47,7 +53,7 @@ class Checkpointer:
             with np.load(self.path, allow_pickle=False) as data:
                 state = {k: (data[k][()] if data[k].ndim == 0 else data[k].copy()) for k in data.files}
         except (OSError, ValueError) as exc:
-            log.warning("ignoring unreadable checkpoint %s: %s", self.path, exc)
+            self.log.warning("ignoring unreadable checkpoint %s: %s", self.path, exc)
             return None
         self.last_step = int(state.get("_step", 0))
         return {k: v for k, v in state.items() if k != "_step"}
@@ -66,20 +72,26 @@ class Checkpointer:
             return False
         import numpy as np
 
-        tmp = tmp_path(self.path).with_suffix(".npz")
+        tmp = tmp_path(self.path)  # written through a file handle: numpy adds no ".npz"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as fh:
                 np.savez(fh, _step=np.int64(step), **{k: np.asarray(v) for k, v in state.items()})
             os.replace(tmp, self.path)
         except OSError as exc:  # a worker without the results folder: run on without checkpoints
-            log.warning("cannot write checkpoint %s: %s", self.path, exc)
+            self.log.warning("cannot write checkpoint %s: %s", self.path, exc)
             self.path = None
             return False
         finally:
             tmp.unlink(missing_ok=True)
         self.last_step, self._last_time = step, time.monotonic()
         return True
+
+    def discard(self, reason: str) -> None:
+        """Delete a checkpoint that does not fit the run (``reason``), with a warning; the run starts over."""
+        self.log.warning("discarding checkpoint %s: %s; the run starts from the beginning", self.path, reason)
+        self.remove()
+        self.last_step = 0
 
     def remove(self) -> None:
         """Delete the checkpoint (the run is complete)."""

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from engine.checkpoint import CheckpointDiscarded
 from engine.kind import RunContext, RunFailed
 
 #: Relative tolerance of :func:`save_times`: a multiple of ``every`` this close to ``t_final`` is ``t_final``.
@@ -77,15 +78,27 @@ def _check_finite(model: Model, k: int) -> None:
                             + (f"; {model.advice}" if model.advice else ""))
 
 
+def _resume(model: Model, ctx: RunContext, saved: dict[str, np.ndarray]) -> int:
+    """Load a checkpoint's state into ``model`` and return its number of intervals done. A checkpoint
+    whose keys or shapes do not fit the model (``load`` raises KeyError or ValueError) is discarded
+    with a warning, and :class:`~engine.checkpoint.CheckpointDiscarded` asks the engine to run the
+    kind again from the beginning (the model may hold part of the state)."""
+    try:
+        intervals = int(saved.pop(_INTERVAL))
+        model.load(saved)
+    except (KeyError, ValueError) as exc:
+        ctx.checkpointer.discard(f"it does not fit this run ({type(exc).__name__}: {exc})")
+        ctx.resumed_from = None
+        raise CheckpointDiscarded(str(exc)) from exc
+    return intervals
+
+
 def simulate(model: Model, ctx: RunContext) -> int:
     """Run ``model`` to its end (or until it is :meth:`~Model.finished`), resuming from the run's
     checkpoint if it has one; return the number of intervals done. Progress is reported as
     ``(intervals done, n_intervals)``."""
-    start = 0
     saved = ctx.restore()
-    if saved is not None:
-        start = int(saved.pop(_INTERVAL))
-        model.load(saved)
+    start = 0 if saved is None else _resume(model, ctx, saved)
     done = start
     for k in range(start, model.n_intervals):
         model.advance(k)

@@ -7,6 +7,7 @@ and returns a small :class:`RunOutcome`; the dataset itself goes to disk.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fcntl
 import functools
@@ -19,16 +20,16 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
 from engine import provenance
-from engine.checkpoint import Checkpointer, checkpoint_path
+from engine.checkpoint import CheckpointDiscarded, Checkpointer, checkpoint_path
 from engine.forkserver import THREAD_ENV
 from engine.kind import RunContext, RunFailed
 from engine.registry import get_kind
-from engine.store import write_atomic
+from engine.store import run_file_problem, write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -43,6 +44,7 @@ class RunTask:
     path: str
     label: str = ""
     environment: dict[str, str] = field(default_factory=dict)
+    force: bool = False  # compute even if a valid run file exists (``engine run --force``)
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,21 @@ def pin_threads(threads: int) -> None:
         sys.modules["torch"].set_num_threads(threads)
 
 
-def _seed_torch(seed: int) -> None:
+def _seed_globals(seed: int) -> None:
+    """Seed the global generators a kind may use (numpy's legacy one, torch's)."""
     if "torch" in sys.modules:
         sys.modules["torch"].manual_seed(seed)
+    np.random.seed(seed % 2**32)
+
+
+def _run_kind(kind, spec, ctx: RunContext) -> "xr.Dataset":
+    """``kind.run(spec, ctx)``, once more from the beginning if it discarded a checkpoint that did not fit."""
+    _seed_globals(spec.seed)
+    try:
+        return kind.run(spec, ctx)
+    except CheckpointDiscarded:
+        _seed_globals(spec.seed)
+        return kind.run(spec, ctx)
 
 
 def _check_finite(ds, allowed: frozenset[str]) -> None:
@@ -158,12 +172,10 @@ def _compute(task: RunTask, progress: Callable[[int, int], None] | None, log: lo
         spec = kind.Spec.model_validate(task.spec)
         schedule = spec.checkpoint
         ctx = RunContext(seed=spec.seed, run_id=task.run_id, log=log, run_file=task.path, checkpointer=Checkpointer(
-            checkpoint_path(task.path), schedule.every_steps, schedule.every_seconds))
+            checkpoint_path(task.path), schedule.every_steps, schedule.every_seconds, log))
         if progress is not None:
             ctx.progress = progress
-        _seed_torch(spec.seed)
-        np.random.seed(spec.seed % 2**32)
-        ds = kind.run(spec, ctx)
+        ds = _run_kind(kind, spec, ctx)
         _check_finite(ds, kind.allow_nonfinite)
         wall = time.perf_counter() - start
         ds.attrs.update({
@@ -189,7 +201,7 @@ def store_run(outcome: RunOutcome, ds: "xr.Dataset | None") -> RunOutcome:
     if not outcome.ok:
         return outcome
     try:
-        write_atomic(ds, outcome.path)
+        write_atomic(ds, outcome.path, checksum=True)
     except OSError as exc:
         return RunOutcome(outcome.run_id, False, outcome.path, outcome.wall_time,
                           f"cannot write the run file: {exc}", traceback.format_exc(), outcome.label)
@@ -198,8 +210,32 @@ def store_run(outcome: RunOutcome, ds: "xr.Dataset | None") -> RunOutcome:
 
 
 def execute(task: RunTask, progress: Callable[[int, int], None] | None = None) -> RunOutcome:
-    """Compute ``task`` and write its file here."""
-    return store_run(*compute(task, progress))
+    """Compute ``task`` and write its file here, holding the run's lock (:func:`run_lock`); a run that
+    another engine process computed since the sweep was planned is not computed again (unless
+    ``task.force``): its file is reused."""
+    with run_lock(Path(task.path)):
+        if not task.force and run_file_problem(Path(task.path), task.run_id) is None:
+            return RunOutcome(task.run_id, True, task.path, 0.0, label=task.label,
+                              messages=("INFO computed meanwhile by another engine process: its run file is reused",))
+        return store_run(*compute(task, progress))
+
+
+@contextlib.contextmanager
+def run_lock(run_file: Path) -> Iterator[None]:
+    """Hold the lock file ``runs/<run_id>.lock`` beside ``run_file`` (``fcntl.flock``, exclusive), waiting
+    while another process holds it. The kernel releases the lock when
+    the file is closed or its process dies, so a lock left by a dead process is never stale. Where the
+    lock file cannot be made (a worker without the results folder), the run goes on unlocked."""
+    try:
+        fd = os.open(run_file.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def output_path(root: Path, run_id: str) -> Path:

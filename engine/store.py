@@ -6,6 +6,7 @@ own folder and renamed when complete, so a file that exists is complete.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -18,10 +19,14 @@ import xarray as xr
 from xarray.backends import NetCDF4DataStore
 from xarray.conventions import decode_cf_variables
 
-from engine.atomic import TMP_MARK, tmp_path
+from engine.atomic import tmp_owner, tmp_path
 from engine.show import header_of
 
 NETCDF_ENGINE = "netcdf4"
+#: Global attribute of a run file: :func:`data_checksum` of the file as written.
+CHECKSUM_ATTR = "engine_checksum"
+#: Suffix added to a run file that cannot be reused (:func:`move_aside`).
+BAD_SUFFIX = ".bad"
 
 
 def sanitize_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -68,13 +73,18 @@ def _clean(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def write_atomic(ds: xr.Dataset, path: str | Path) -> Path:
-    """Write ``ds`` to ``path`` through a temporary file and ``os.replace``; never leaves a partial file."""
+def write_atomic(ds: xr.Dataset, path: str | Path, *, checksum: bool = False) -> Path:
+    """Write ``ds`` to ``path`` through a temporary file and ``os.replace``; never leaves a partial file.
+
+    With ``checksum``, the file gets the global attribute :data:`CHECKSUM_ATTR` (see :func:`data_checksum`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path(path)
     try:
         _clean(ds).to_netcdf(tmp, engine=NETCDF_ENGINE, format="NETCDF4", encoding=_encoding(ds))
+        if checksum:
+            _stamp_checksum(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -94,12 +104,63 @@ def write_text_atomic(text: str, path: str | Path) -> Path:
     return path
 
 
+def data_checksum(nc: netCDF4.Dataset) -> str:
+    """SHA-256 (hex) of every variable of an open file (data variables and coordinates), by name in
+    sorted order: its name, stored dtype, shape and raw stored values (no masking or scaling)."""
+    digest = hashlib.sha256()
+    for name in sorted(nc.variables):
+        var = nc.variables[name]
+        var.set_auto_maskandscale(False)
+        values = np.asarray(var[...])
+        digest.update(f"{name}\0{values.dtype}\0{values.shape}\0".encode())
+        if values.dtype.kind == "O":  # variable-length strings
+            digest.update("\0".join(map(str, values.ravel())).encode())
+        else:
+            digest.update(np.ascontiguousarray(values).tobytes())
+    return digest.hexdigest()
+
+
+def _stamp_checksum(path: Path) -> None:
+    """Add :data:`CHECKSUM_ATTR` to the file at ``path`` (an attribute only: the data are not rewritten)."""
+    with netCDF4.Dataset(path, "a") as nc:
+        nc.setncattr(CHECKSUM_ATTR, data_checksum(nc))
+
+
+def run_file_problem(path: Path, run_id: str) -> str | None:
+    """Why the run file at ``path`` cannot be reused as the result of run ``run_id``, or None if it can:
+    it exists and opens, its ``engine_run_id`` is ``run_id`` and its :data:`CHECKSUM_ATTR` matches its data."""
+    if not path.exists():
+        return "it does not exist"
+    try:
+        with netCDF4.Dataset(path) as nc:
+            attrs = nc.__dict__
+            if attrs.get("engine_run_id") != run_id:
+                return f"it belongs to run {attrs.get('engine_run_id', '(none)')}, not {run_id}"
+            if CHECKSUM_ATTR not in attrs:
+                return f"it has no {CHECKSUM_ATTR}"
+            if attrs[CHECKSUM_ATTR] != data_checksum(nc):
+                return "its data do not match its checksum"
+    except Exception as exc:  # a damaged file fails in many ways inside netCDF/HDF5 (OSError, RuntimeError, ...)
+        return f"it cannot be read ({type(exc).__name__}: {exc})"
+    return None
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a run file that cannot be reused to ``<name>.bad`` (replacing an older one); return the new path."""
+    bad = path.with_name(path.name + BAD_SUFFIX)
+    os.replace(path, bad)
+    return bad
+
+
 def remove_stale_tmp(folder: Path) -> list[Path]:
-    """Delete temporary files left in ``folder`` by processes that no longer exist."""
+    """Delete the engine's own temporary files (exactly :data:`engine.atomic.TMP_NAME`) left in ``folder``
+    by processes that no longer exist. A ``folder`` that is a symbolic link is not entered."""
+    if folder.is_symlink() or not folder.is_dir():
+        return []
     removed = []
-    for tmp in folder.glob(f".*{TMP_MARK}*"):
-        pid = tmp.name.split(TMP_MARK)[-1].split("-")[0]
-        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+    for tmp in folder.iterdir():
+        pid = tmp_owner(tmp.name)
+        if pid is None or tmp.is_symlink() or not tmp.is_file() or (_alive(pid) and pid != os.getpid()):
             continue
         tmp.unlink(missing_ok=True)
         removed.append(tmp)

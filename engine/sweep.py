@@ -25,7 +25,9 @@ from engine.progress import Progress
 from engine.runtime import RunOutcome, RunTask, output_path
 from engine.spec.base import field_at, field_units
 from engine.plan import Resolved
-from engine.store import combine, remove_stale_tmp, sweep_coords, write_atomic, write_text_atomic
+from engine.spec.errors import SpecError
+from engine.store import (combine, move_aside, remove_stale_tmp, run_file_problem, sweep_coords, write_atomic,
+                           write_text_atomic)
 
 
 @dataclass
@@ -59,15 +61,16 @@ def _close_logger(log: logging.Logger) -> None:
         log.removeHandler(handler)
 
 
-def unique_tasks(resolved: Resolved, folder: Path) -> list[RunTask]:
-    """One task per distinct run id (two sweep points with the same physics run once)."""
+def unique_tasks(resolved: Resolved, folder: Path, force: bool = False) -> list[RunTask]:
+    """One task per distinct run id (two sweep points with the same physics run once); ``force``:
+    computed even where a valid run file exists."""
     env = provenance.environment()
     tasks: dict[str, RunTask] = {}
     for point in resolved.points:
         if point.run_id not in tasks:
             tasks[point.run_id] = RunTask(
                 resolved.kind.kind, point.spec.model_dump(mode="json"), point.run_id,
-                str(output_path(folder, point.run_id)), point.label or "single run", env,
+                str(output_path(folder, point.run_id)), point.label or "single run", env, force,
             )
     return list(tasks.values())
 
@@ -90,9 +93,11 @@ def run(
     finished runs are kept and no temporary file is left behind.
     """
     folder = Path(root) / resolved.spec.name
+    _refuse_links_out(Path(root), folder)
     report = SweepReport(folder)
-    tasks = unique_tasks(resolved, folder)
-    todo = [t for t in tasks if force or not Path(t.path).exists()]
+    tasks = unique_tasks(resolved, folder, force)
+    unusable = {} if force else _unusable_run_files(tasks)
+    todo = [t for t in tasks if force or Path(t.path) in unusable or not Path(t.path).exists()]
     to_run = {t.run_id for t in todo}
     report.reused = [t.run_id for t in tasks if t.run_id not in to_run]
     progress = Progress(len(todo), quiet=quiet)
@@ -105,6 +110,7 @@ def run(
                 ex = pool.enter_context(make_executor(name, workers, len(todo), scheduler))
                 ex.start_workers(resolved.kind.kind)
             log = _prepare_folder(resolved, folder)
+            _move_aside(unusable, log)
             log.info("spec %s: %d runs, %d to do, %d reused", resolved.source, len(tasks), len(todo),
                      len(report.reused))
             if ex is not None:
@@ -124,6 +130,32 @@ def run(
             remove_stale_tmp(folder)
             _close_logger(log)
     return report
+
+
+def _refuse_links_out(root: Path, folder: Path) -> None:
+    """Raise :class:`SpecError` if the results folder or its ``runs/`` is a symbolic link that leads out of
+    the outputs folder ``root`` (the engine writes and deletes only inside it; ``root`` may be a link)."""
+    inside = root.resolve()
+    for path in (folder, folder / "runs"):
+        if path.is_symlink() and not path.resolve().is_relative_to(inside):
+            raise SpecError(str(path), 0, 0, "results folder", f"a symbolic link to {path.resolve()}, out of the "
+                            f"outputs folder {root}/; the engine writes and deletes only inside it (make it a "
+                            f"folder, or choose --outputs instead)")
+
+
+def _unusable_run_files(tasks: list[RunTask]) -> dict[Path, str]:
+    """The existing run files that cannot be reused (:func:`engine.store.run_file_problem`), with why."""
+    problems = {Path(t.path): run_file_problem(Path(t.path), t.run_id) for t in tasks if Path(t.path).exists()}
+    return {path: problem for path, problem in problems.items() if problem is not None}
+
+
+def _move_aside(unusable: dict[Path, str], log: logging.Logger) -> None:
+    """Rename each unusable run file to ``<id>.nc.bad`` (the run is computed again) and log why."""
+    for path, problem in unusable.items():
+        if not path.exists():  # another engine process moved it aside meanwhile
+            continue
+        log.warning("run file %s is not reused (%s): moved to %s; the run is computed again",
+                    path, problem, move_aside(path).name)
 
 
 def _prepare_folder(resolved: Resolved, folder: Path) -> logging.Logger:
