@@ -1,7 +1,7 @@
 """The ``dask`` executor: runs on a Dask distributed cluster, local or remote.
 
 Without an address it starts a ``LocalCluster`` (processes, one thread per
-worker, workers = cores) and closes it at the end; with ``--scheduler ADDRESS``
+worker, workers = cores; every server on 127.0.0.1, no dashboard) and closes it at the end; with ``--scheduler ADDRESS``
 (or ``ENGINE_DASK_SCHEDULER``) it connects to a running cluster and never shuts
 it down.  Each task is named ``run-<run_id>``.  A worker computes the run and
 sends the dataset back; the client writes the run file, so workers need no
@@ -30,6 +30,7 @@ from engine.executors import Executor, ExecutorError, spawn_children
 from engine.runtime import RunOutcome, compute, pin_threads, store_run
 
 CONNECT_TIMEOUT_S = 5
+LOOPBACK = "127.0.0.1"  # the only address a LocalCluster started here listens on
 SCHEDULER_EXAMPLE = "tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786"
 
 
@@ -69,6 +70,19 @@ def check_scheduler_address(address: str) -> None:
         raise ExecutorError(f"--scheduler {address}", f"not a scheduler address: {exc}", SCHEDULER_EXAMPLE) from None
 
 
+def check_client_tls(address: str) -> None:
+    """Raise :class:`ExecutorError` when ``address`` is ``tls://`` but Dask's config gives the client no
+    certificate (``distributed.comm.tls.ca-file`` and ``distributed.comm.tls.client.cert``).
+
+    ``distributed.Client`` would raise a TypeError and then hang for 10 s on exit."""
+    security = distributed.Security()
+    if address.startswith("tls://") and not (security.tls_ca_file and security.tls_client_cert):
+        raise ExecutorError(f"--scheduler {address}", "a tls:// scheduler needs the client's certificate",
+                            "distributed.comm.tls.ca-file, distributed.comm.tls.client.cert and "
+                            "distributed.comm.tls.client.key in Dask's config, "
+                            "e.g. DASK_DISTRIBUTED__COMM__TLS__CA_FILE")
+
+
 def run_on_worker(task):
     """Task function on a worker: one numba/torch thread for this task's thread, then compute.
 
@@ -89,6 +103,7 @@ class DaskExecutor(Executor):
         super().__init__(workers, n_tasks)
         if scheduler:
             check_scheduler_address(scheduler)
+            check_client_tls(scheduler)
         self.scheduler = scheduler
         self._cluster = None
         self._client = None
@@ -107,8 +122,11 @@ class DaskExecutor(Executor):
                     forkserver.start()
                     config["distributed.worker.multiprocessing-method"] = "forkserver"
                 with dask.config.set(config):
+                    # every server on 127.0.0.1; no dashboard, but the scheduler's HTTP server (health,
+                    # metrics) would otherwise take port 8787 of the host's address
                     self._cluster = distributed.LocalCluster(
-                        n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                        n_workers=self.workers, threads_per_worker=1, processes=True, host=LOOPBACK,
+                        dashboard_address=None, scheduler_kwargs={"dashboard_address": f"{LOOPBACK}:0"},
                         silence_logs=logging.ERROR, death_timeout="15s")
                 self._client = distributed.Client(self._cluster, set_as_default=False)
         except (OSError, TimeoutError) as exc:

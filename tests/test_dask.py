@@ -2,14 +2,18 @@
 
 The external cluster is a ``dask scheduler`` and two ``dask worker`` processes
 on 127.0.0.1 started by this module; workers run without a nanny so that a
-killed worker stays dead.
+killed worker stays dead.  While a cluster is up, every TCP socket that this
+test process or its children listen on must be on a loopback address.
 """
 
+import ipaddress
 import json
 import os
 import signal
 import subprocess
 import sys
+import socket
+import struct
 import time
 from pathlib import Path
 
@@ -20,6 +24,14 @@ from distributed import Client
 from engine.store import open_result
 
 BIN = Path(sys.executable).parent
+LOOPBACK = "127.0.0.1"
+# every server of the hand-started cluster on 127.0.0.1: `--no-dashboard` alone still opens the
+# HTTP server (health, metrics) on 0.0.0.0 (the scheduler's on port 8787)
+SERVE_ON_LOOPBACK = ["--host", LOOPBACK, "--dashboard-address", f"{LOOPBACK}:0"]
+PROC_NET_TCP = {"/proc/net/tcp": socket.AF_INET, "/proc/net/tcp6": socket.AF_INET6}
+TCP_LISTEN = "0A"  # the state column of /proc/net/tcp*
+HAVE_PROC_NET = Path("/proc/net/tcp").exists()  # Linux
+needs_proc_net = pytest.mark.skipif(not HAVE_PROC_NET, reason="needs Linux's /proc/net/tcp")
 
 # 12 runs of about half a second each (near_identity does not converge, so every run takes max_steps).
 SWEEP = """\
@@ -52,6 +64,96 @@ def _wait_for(predicate, timeout, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _process_tree(root: int) -> set[int]:
+    """The pid ``root`` and the pids of all its living descendants (from each /proc/<pid>/stat's ppid)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):  # the process ended meanwhile
+            continue
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    tree, frontier = {root}, [root]
+    while frontier:
+        for child in children.get(frontier.pop(), []):
+            tree.add(child)
+            frontier.append(child)
+    return tree
+
+
+def _fd_targets(pid: int) -> list[str]:
+    """What the open file descriptors of process ``pid`` point at (``socket:[<inode>]`` for a socket)."""
+    targets = []
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # the process ended meanwhile
+        return targets
+    for fd in fds:
+        try:
+            targets.append(os.readlink(fd))
+        except OSError:  # closed meanwhile (such as the one that listed the folder)
+            continue
+    return targets
+
+
+def _socket_inodes(pids: set[int]) -> set[int]:
+    """The inodes of the sockets that the processes ``pids`` hold open."""
+    prefix = "socket:["
+    return {int(target[len(prefix):-1]) for pid in pids for target in _fd_targets(pid) if target.startswith(prefix)}
+
+
+def _hex_address(text: str, family: int) -> str:
+    """A /proc/net/tcp* address (32-bit words in the machine's byte order, in hex) as an IP address."""
+    raw = bytes.fromhex(text)
+    words = struct.unpack(f"={len(raw) // 4}I", raw)
+    return socket.inet_ntop(family, struct.pack(f">{len(words)}I", *words))
+
+
+def _listening_sockets() -> dict[int, tuple[str, int]]:
+    """Every listening TCP socket of the machine: inode -> (IP address, port)."""
+    found = {}
+    for table, family in PROC_NET_TCP.items():
+        if not Path(table).exists():  # tcp6 without IPv6
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == TCP_LISTEN:
+                address, port = fields[1].split(":")
+                found[int(fields[9])] = (_hex_address(address, family), int(port, 16))
+    return found
+
+
+def _is_loopback(address: str) -> bool:
+    """Whether ``address`` (IPv4 or IPv6, possibly IPv4-mapped) is a loopback address."""
+    ip = ipaddress.ip_address(address)
+    return ip.is_loopback or bool(getattr(ip, "ipv4_mapped", None) and ip.ipv4_mapped.is_loopback)
+
+
+def _our_public_listeners() -> list[tuple[str, int]]:
+    """The (address, port) of every socket that this test process or a descendant of it listens on at a
+    non-loopback address; other services of the machine do not count."""
+    ours = _socket_inodes(_process_tree(os.getpid()))
+    return sorted(where for inode, where in _listening_sockets().items()
+                  if inode in ours and not _is_loopback(where[0]))
+
+
+def _assert_listens_on_loopback_only():
+    """Fail if a socket of this test's processes listens beyond loopback (checked on Linux only)."""
+    if HAVE_PROC_NET:
+        assert _our_public_listeners() == [], "sockets of this test's processes listen beyond 127.0.0.1"
+
+
+@needs_proc_net
+def test_the_socket_check_sees_a_socket_on_every_address():
+    with socket.socket() as public, socket.socket() as private:
+        public.bind(("0.0.0.0", 0))
+        private.bind((LOOPBACK, 0))
+        public.listen()
+        private.listen()
+        assert ("0.0.0.0", public.getsockname()[1]) in _our_public_listeners()
+        assert (LOOPBACK, private.getsockname()[1]) not in _our_public_listeners()
+
+
 @pytest.fixture(scope="module")
 def serial_results(tmp_path_factory):
     """The uninterrupted serial results of both sweeps."""
@@ -72,21 +174,25 @@ def cluster(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cluster")
     info = folder / "scheduler.json"
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                               "--no-dashboard", "--scheduler-file", str(info)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
-    _wait_for(info.exists, 60, "the scheduler")
-    address = json.loads(info.read_text())["address"]
-    workers = [subprocess.Popen([str(BIN / "dask"), "worker", address, "--nthreads", "1", "--no-nanny",
-                                 "--no-dashboard", "--name", f"w{i}"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env) for i in range(2)]
-    procs += workers
-    with Client(address, timeout=30) as client:
-        client.wait_for_workers(2, timeout=60)
-    yield {"address": address, "workers": workers}
-    for proc in reversed(procs):
-        proc.kill()
-        proc.wait()
+    procs = []
+    try:  # the processes end even when the cluster fails to start or to pass the socket check
+        procs.append(subprocess.Popen([str(BIN / "dask"), "scheduler", *SERVE_ON_LOOPBACK, "--port", "0",
+                                       "--no-dashboard", "--scheduler-file", str(info)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+        _wait_for(info.exists, 60, "the scheduler")
+        address = json.loads(info.read_text())["address"]
+        workers = [subprocess.Popen([str(BIN / "dask"), "worker", address, *SERVE_ON_LOOPBACK, "--nthreads", "1",
+                                     "--no-nanny", "--no-dashboard", "--name", f"w{i}"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env) for i in range(2)]
+        procs += workers
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        _assert_listens_on_loopback_only()
+        yield {"address": address, "workers": workers}
+    finally:
+        for proc in reversed(procs):
+            proc.kill()
+            proc.wait()
 
 
 def _engine(*args, cwd):
@@ -108,6 +214,7 @@ def test_local_cluster_workers_run_without_the_statistical_profiler():
     before = dask.config.get("distributed.worker.profile.enabled")
     with DaskExecutor(workers=2, n_tasks=2) as ex:
         enabled = ex._client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+        _assert_listens_on_loopback_only()
     assert len(enabled) == 2 and not any(enabled.values())
     assert dask.config.get("distributed.worker.profile.enabled") == before  # the client's setting is left alone
 
@@ -127,6 +234,16 @@ def test_scheduler_address_from_the_environment(tmp_path, write_spec):
     proc = subprocess.run([str(BIN / "engine"), "run", write_spec(SMALL), "--outputs", "out"], cwd=tmp_path,
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 2 and "--scheduler tcp://127.0.0.1:9: executor: cannot reach" in proc.stderr
+
+
+def test_a_tls_scheduler_without_the_clients_certificate_is_a_clear_error(tmp_path, write_spec):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_DISTRIBUTED__COMM__TLS")}
+    proc = subprocess.run([str(BIN / "engine"), "run", write_spec(SMALL), "--scheduler", "tls://127.0.0.1:9",
+                           "--outputs", "out"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 2
+    assert "--scheduler tls://127.0.0.1:9: executor: a tls:// scheduler needs the client's certificate" in proc.stderr
+    assert "distributed.comm.tls.client.cert" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
 
 
 def test_external_cluster_through_scheduler_gives_the_serial_results(cluster, tmp_path, write_spec, serial_results):
@@ -175,7 +292,6 @@ def test_a_killed_worker_does_not_lose_or_duplicate_runs(cluster, tmp_path, writ
     _same_data(open_result(tmp_path / "out" / "dsweep" / "result.nc"), serial_results["sweep"])
 
 
-@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # the scheduler's HTTP server moves
 def test_a_task_that_cannot_run_is_a_failed_run_and_the_others_go_on(cli, write_spec, tmp_path, monkeypatch):
     """An exception outside the run itself (here raised by the task function on the worker) is reported
     as that run's failure, with its message; the other runs are written. (An in-process cluster, so that
@@ -191,7 +307,10 @@ def test_a_task_that_cannot_run_is_a_failed_run_and_the_others_go_on(cli, write_
 
     monkeypatch.setattr(dask_executor, "run_on_worker", no_luck_at_rate_3)
     spec = write_spec("kind: toy_decay\nname: tsweep\nsweep:\n  grid:\n    decay.rate: [1.0, 2.0, 3.0, 4.0]\n")
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as local:
+    # an in-process cluster's HTTP servers take 0.0.0.0 unless told otherwise (inproc:// has no host)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=f"{LOOPBACK}:0",
+                      worker_dashboard_address=f"{LOOPBACK}:0") as local:
+        _assert_listens_on_loopback_only()
         res = cli("run", spec, "--scheduler", local.scheduler_address, "--quiet")
     assert res.code == 1
     assert "RuntimeError: worker lost its accelerator" in res.err
