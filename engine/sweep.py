@@ -26,8 +26,8 @@ from engine.runtime import RunOutcome, RunTask, output_path
 from engine.spec.base import field_at, field_units
 from engine.plan import Resolved
 from engine.spec.errors import SpecError
-from engine.store import (combine, move_aside, remove_stale_tmp, run_file_problem, sweep_coords, write_atomic,
-                           write_text_atomic)
+from engine.combine import combine, sweep_coords
+from engine.store import move_aside, remove_stale_tmp, run_file_problem, write_atomic, write_text_atomic
 
 
 @dataclass

@@ -295,7 +295,8 @@ def test_combine_leaves_points_without_a_run_file_missing_for_every_dtype(tmp_pa
     """Points without a run file (failed, not run): NaN floats, masked integers and booleans, empty strings."""
     import netCDF4
 
-    from engine.store import combine, write_atomic
+    from engine.combine import combine
+    from engine.store import write_atomic
 
     def run_file(i):
         ds = xr.Dataset({"f": ((), 1.5 * i), "n": ((), np.int32(i)), "u": ((), np.uint16(i)),
@@ -320,7 +321,7 @@ def test_combine_leaves_points_without_a_run_file_missing_for_every_dtype(tmp_pa
 def test_result_is_combined_from_the_run_files_one_at_a_time(tmp_path, monkeypatch):
     """No run's dataset is kept in memory: outcomes carry none, and combining opens each run file
     (headers, then data) with no other run file open (counted in /proc/self/fd)."""
-    from engine import store, sweep
+    from engine import combine, sweep
 
     runs = tmp_path / "sweep" / "runs"
     seen = []
@@ -335,8 +336,8 @@ def test_result_is_combined_from_the_run_files_one_at_a_time(tmp_path, monkeypat
     def counted(read):
         return lambda nc: (seen.append(open_run_files()), read(nc))[1]
 
-    monkeypatch.setattr(store, "header_of", counted(store.header_of))
-    monkeypatch.setattr(store, "_decoded", counted(store._decoded))
+    monkeypatch.setattr(combine, "header_of", counted(combine.header_of))
+    monkeypatch.setattr(combine, "_decoded", counted(combine._decoded))
     report = sweep.run(resolve_text(SWEEP), tmp_path, executor="serial", quiet=True)
     assert len(report.outcomes) == 12
     assert seen == [1] * 24
