@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.atomic import tmp_path
+from engine.atomic import discard_tmp, tmp_path
 
 _log = logging.getLogger("engine.checkpoint")
 
@@ -83,7 +83,7 @@ class Checkpointer:
             self.path = None
             return False
         finally:
-            tmp.unlink(missing_ok=True)
+            discard_tmp(tmp)
         self.last_step, self._last_time = step, time.monotonic()
         return True
 

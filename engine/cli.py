@@ -2,7 +2,8 @@
 
 Exit status: 0 success; 1 some runs failed (the rest completed); 2 a spec or
 command-line error (printed as ``FILE:LINE:COL: field: problem (expected)``);
-130 interrupted.
+3 the outputs could not be written (full disk, read-only or not permitted: ``cannot write PATH:
+REASON``; finished runs are kept); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import sys
 import traceback
 from pathlib import Path
 
+from engine.atomic import OutputError, writing
 from engine.spec.errors import SpecError
 
-EXIT_FAILED_RUNS, EXIT_SPEC, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_FAILED_RUNS, EXIT_SPEC, EXIT_WRITE, EXIT_INTERRUPTED = 1, 2, 3, 130
 
 
 def _add_spec_args(p: argparse.ArgumentParser) -> None:
@@ -102,20 +104,26 @@ def cmd_run(args) -> int:
     report = sweep.run(resolved, Path(args.outputs), executor=args.executor, workers=args.workers,
                        scheduler=args.scheduler, force=args.force, fail_fast=args.fail_fast, quiet=args.quiet)
     done = sum(o.ok for o in report.outcomes)
-    print(f"{args.spec}: {done} run(s) done, {len(report.failures)} failed, {len(report.reused)} reused "
+    failures = [o for o in report.failures if not o.unwritten]  # an unwritten run is the write error below
+    print(f"{args.spec}: {done} run(s) done, {len(failures)} failed, {len(report.reused)} reused "
           f"from earlier; results in {report.folder}/")
-    print(f"result: {report.result}")
+    if report.result is not None:
+        print(f"result: {report.result}")
     if not args.quiet and report.result is not None:
         ds = open_result(report.result)
         text = resolved.kind.analysis.report(ds) or scalar_table(ds)
         if text:
             print(text)
-    if report.failures:
-        print(f"{len(report.failures)} run(s) failed (tracebacks in {report.folder / 'engine.log'}):", file=sys.stderr)
-        for o in report.failures:
+    if failures:
+        print(f"{len(failures)} run(s) failed (tracebacks in {report.folder / 'engine.log'}):", file=sys.stderr)
+        for o in failures:
             print(f"  {o.run_id} ({o.label}): {o.reason}", file=sys.stderr)
-        return EXIT_FAILED_RUNS
-    return 0
+    if report.write_error:
+        kept = done + len(report.reused)
+        print(f"{report.write_error}; the {kept} finished run(s) are kept in {report.folder / 'runs'}/: make room "
+              f"(or choose --outputs) and run the same command again to resume", file=sys.stderr)
+        return EXIT_WRITE
+    return EXIT_FAILED_RUNS if failures else 0
 
 
 def cmd_new(args) -> int:
@@ -172,7 +180,8 @@ def cmd_plot(args) -> int:
     ds = open_result(_result_file(args.path))
     kind = kind_named(ds.attrs.get("engine_kind", "?"), args.path)
     outdir = Path(args.outdir) if args.outdir else Path(args.path).parent / "figures"
-    outdir.mkdir(parents=True, exist_ok=True)
+    with writing(outdir):
+        outdir.mkdir(parents=True, exist_ok=True)
     paths = kind.analysis.plot(ds, outdir)
     for p in paths:
         print(p)
@@ -229,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         for issue in err.issues:
             print(issue, file=sys.stderr)
         return EXIT_SPEC
+    except OutputError as err:
+        if args.debug:
+            traceback.print_exc()
+        print(err, file=sys.stderr)
+        return EXIT_WRITE
     except KeyboardInterrupt:
         print(INTERRUPTED.get(args.command, "interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -5,7 +5,8 @@ worker, workers = cores; every server on 127.0.0.1, no dashboard) and closes it 
 (or ``ENGINE_DASK_SCHEDULER``) it connects to a running cluster and never shuts
 it down.  Each task is named ``run-<run_id>``.  A worker computes the run and
 sends the dataset back; the client writes the run file, so workers need no
-shared filesystem.  A worker that dies is replaced by the scheduler, which
+shared filesystem. The client holds each run's lock (:mod:`engine.locks`) from its submission until
+its file is written, so that another ``engine run`` of the spec does not compute it too.  A worker that dies is replaced by the scheduler, which
 reruns its tasks elsewhere (up to ``distributed.scheduler.allowed-failures``
 times).
 
@@ -21,13 +22,15 @@ machine never write the same cache file at once.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import dask
 import distributed
 
 from engine import forkserver
 from engine.executors import Executor, ExecutorError, spawn_children
-from engine.runtime import RunOutcome, compute, pin_threads, store_run
+from engine.locks import RunLocks
+from engine.runtime import RunOutcome, compute, computed_meanwhile, pin_threads, store_run
 
 CONNECT_TIMEOUT_S = 5
 LOOPBACK = "127.0.0.1"  # the only address a LocalCluster started here listens on
@@ -149,6 +152,41 @@ class DaskExecutor(Executor):
         self._futures = []
 
     def run(self, tasks, progress=None):
+        """Compute the tasks whose run locks (:mod:`engine.locks`) this client can take, holding each
+        until its file is written; then wait for the others, which another engine process is computing,
+        and reuse their files, or compute them in another round if that process did not write them."""
+        if not tasks:
+            return
+        with RunLocks(Path(tasks[0].path).parent) as locks:
+            while tasks:
+                mine, others = [], []
+                for task in tasks:
+                    (mine if locks.acquire(task.run_id, wait=False) else others).append(task)
+                yield from self._reused(mine, locks)
+                yield from self._compute(mine, locks)
+                tasks = []
+                for task in others:  # one lock at a time, so that no two engines wait on each other
+                    locks.acquire(task.run_id)  # waits while the other process computes it
+                    outcome = computed_meanwhile(task)
+                    locks.release(task.run_id)
+                    if outcome is None:  # that process did not write it: computed in the next round
+                        tasks.append(task)
+                    else:
+                        yield outcome
+
+    @staticmethod
+    def _reused(tasks: list, locks: RunLocks):
+        """Yield the outcome of each of ``tasks`` (their locks held) whose run file another engine process
+        wrote meanwhile, releasing its lock and removing it from ``tasks``."""
+        for task in list(tasks):
+            outcome = computed_meanwhile(task)
+            if outcome is not None:
+                tasks.remove(task)
+                locks.release(task.run_id)
+                yield outcome
+
+    def _compute(self, tasks, locks: RunLocks):
+        """Submit ``tasks`` (their locks held); write each run file as its result comes, then release its lock."""
         by_key = {f"run-{t.run_id}": t for t in tasks}
         self._futures = [self._client.submit(run_on_worker, t, key=key, pure=False) for key, t in by_key.items()]
         # with_results: each result is fetched by the client's event loop as soon as its task
@@ -158,10 +196,13 @@ class DaskExecutor(Executor):
             task = by_key[future.key]
             future.release()
             if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], RunOutcome):
-                yield store_run(*result)
-                continue
-            # the task could not run (worker deaths beyond the retry limit...): an exception, or
-            # (type, exception, traceback); the future's status may have moved on since (a lost worker)
-            exc = result[1] if isinstance(result, tuple) else result
-            yield RunOutcome(task.run_id, False, task.path, 0.0, f"{type(exc).__name__}: {exc}", label=task.label)
+                outcome = store_run(*result)
+            else:
+                # the task could not run (worker deaths beyond the retry limit...): an exception, or
+                # (type, exception, traceback); the future's status may have moved on since (a lost worker)
+                exc = result[1] if isinstance(result, tuple) else result
+                outcome = RunOutcome(task.run_id, False, task.path, 0.0, f"{type(exc).__name__}: {exc}",
+                                     label=task.label)
+            locks.release(task.run_id)
+            yield outcome
         self._futures = []

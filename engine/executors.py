@@ -60,6 +60,9 @@ class Executor(abc.ABC):
     """Runs tasks and yields outcomes in completion order; use as a context manager."""
 
     name: str = ""
+    #: Where the executor says what the user should know while it runs (a worker died, runs go again):
+    #: the sweep sets it to write engine.log and the progress display; default: nowhere.
+    note: Callable[[str], None] = staticmethod(lambda message: None)
 
     def __init__(self, workers: int | None = None, n_tasks: int | None = None, scheduler: str | None = None):
         if scheduler is not None:
@@ -261,6 +264,11 @@ class LocalExecutor(Executor):
             blamed = self._close_broken_pool(lost) if lost else {}
             deaths.update(blamed.keys())
             tasks = [task for task in lost if deaths[task.run_id] <= ALLOWED_WORKER_DEATHS]
+            for run_id, reason in blamed.items():
+                self.note(f"{reason} under run {run_id} (death {deaths[run_id]}; more than "
+                          f"{ALLOWED_WORKER_DEATHS} fail the run)")
+            if tasks:
+                self.note(f"{len(tasks)} run(s) that were in flight or queued go to a fresh pool of workers")
             for task in lost:
                 if deaths[task.run_id] > ALLOWED_WORKER_DEATHS:
                     yield RunOutcome(task.run_id, False, task.path, 0.0, blamed[task.run_id], label=task.label)

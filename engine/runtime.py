@@ -7,7 +7,6 @@ and returns a small :class:`RunOutcome`; the dataset itself goes to disk.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import fcntl
 import functools
@@ -20,14 +19,16 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from engine import provenance
+from engine.atomic import OutputError
 from engine.checkpoint import CheckpointDiscarded, Checkpointer, checkpoint_path
 from engine.forkserver import THREAD_ENV
 from engine.kind import RunContext, RunFailed
+from engine.locks import run_lock
 from engine.registry import get_kind
 from engine.store import run_file_problem, write_atomic
 
@@ -59,6 +60,7 @@ class RunOutcome:
     traceback: str = ""
     label: str = ""
     messages: tuple[str, ...] = ()  # what the kind logged to ``ctx.log`` during the run
+    unwritten: bool = False  # computed, but its run file could not be written (full disk, read-only)
 
 
 def pin_threads(threads: int) -> None:
@@ -197,45 +199,34 @@ def _compute(task: RunTask, progress: Callable[[int, int], None] | None, log: lo
 
 
 def store_run(outcome: RunOutcome, ds: "xr.Dataset | None") -> RunOutcome:
-    """Write a computed run to its file (atomically) and drop its checkpoint; failures pass through."""
+    """Write a computed run to its file (atomically) and drop its checkpoint; failures pass through. A file
+    that cannot be written makes a failed outcome marked ``unwritten``."""
     if not outcome.ok:
         return outcome
     try:
         write_atomic(ds, outcome.path, checksum=True)
-    except OSError as exc:
-        return RunOutcome(outcome.run_id, False, outcome.path, outcome.wall_time,
-                          f"cannot write the run file: {exc}", traceback.format_exc(), outcome.label)
+    except OutputError as exc:
+        return RunOutcome(outcome.run_id, False, outcome.path, outcome.wall_time, str(exc), traceback.format_exc(),
+                          outcome.label, outcome.messages, unwritten=True)
     checkpoint_path(outcome.path).unlink(missing_ok=True)
     return outcome
 
 
 def execute(task: RunTask, progress: Callable[[int, int], None] | None = None) -> RunOutcome:
-    """Compute ``task`` and write its file here, holding the run's lock (:func:`run_lock`); a run that
-    another engine process computed since the sweep was planned is not computed again (unless
-    ``task.force``): its file is reused."""
-    with run_lock(Path(task.path)):
-        if not task.force and run_file_problem(Path(task.path), task.run_id) is None:
-            return RunOutcome(task.run_id, True, task.path, 0.0, label=task.label,
-                              messages=("INFO computed meanwhile by another engine process: its run file is reused",))
-        return store_run(*compute(task, progress))
+    """Compute ``task`` and write its file here, holding the run's lock (:func:`engine.locks.run_lock`);
+    a run that another engine process computed since the sweep was planned is not computed again
+    (unless ``task.force``): its file is reused."""
+    with run_lock(Path(task.path), task.run_id):
+        return computed_meanwhile(task) or store_run(*compute(task, progress))
 
 
-@contextlib.contextmanager
-def run_lock(run_file: Path) -> Iterator[None]:
-    """Hold the lock file ``runs/<run_id>.lock`` beside ``run_file`` (``fcntl.flock``, exclusive), waiting
-    while another process holds it. The kernel releases the lock when
-    the file is closed or its process dies, so a lock left by a dead process is never stale. Where the
-    lock file cannot be made (a worker without the results folder), the run goes on unlocked."""
-    try:
-        fd = os.open(run_file.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-    except OSError:
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def computed_meanwhile(task: RunTask) -> RunOutcome | None:
+    """The outcome of ``task`` if a valid run file of it exists now (another engine process computed it
+    since the sweep was planned) and it is not ``task.force``d; else None. Call it holding the run's lock."""
+    if task.force or run_file_problem(Path(task.path), task.run_id) is not None:
+        return None
+    return RunOutcome(task.run_id, True, task.path, 0.0, label=task.label,
+                      messages=("INFO computed meanwhile by another engine process: its run file is reused",))
 
 
 def output_path(root: Path, run_id: str) -> Path:

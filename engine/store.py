@@ -18,7 +18,7 @@ import netCDF4
 import numpy as np
 import xarray as xr
 
-from engine.atomic import tmp_owner, tmp_path
+from engine.atomic import discard_tmp, tmp_owner, tmp_path, writing
 
 NETCDF_ENGINE = "netcdf4"
 #: Global attribute of a run file: :func:`data_checksum` of the file as written.
@@ -73,32 +73,35 @@ def _clean(ds: xr.Dataset) -> xr.Dataset:
 
 def write_atomic(ds: xr.Dataset, path: str | Path, *, checksum: bool = False) -> Path:
     """Write ``ds`` to ``path`` through a temporary file and ``os.replace``; never leaves a partial file.
+    Raises :class:`~engine.atomic.OutputError` if it cannot be written (full disk, read-only folder).
 
     With ``checksum``, the file gets the global attribute :data:`CHECKSUM_ATTR` (see :func:`data_checksum`).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path(path)
     try:
-        _clean(ds).to_netcdf(tmp, engine=NETCDF_ENGINE, format="NETCDF4", encoding=_encoding(ds))
-        if checksum:
-            _stamp_checksum(tmp)
-        os.replace(tmp, path)
+        with writing(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _clean(ds).to_netcdf(tmp, engine=NETCDF_ENGINE, format="NETCDF4", encoding=_encoding(ds))
+            if checksum:
+                _stamp_checksum(tmp)
+            os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        discard_tmp(tmp)
     return path
 
 
 def write_text_atomic(text: str, path: str | Path) -> Path:
     """Write a text file atomically (same pattern as :func:`write_atomic`)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path(path)
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        with writing(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        discard_tmp(tmp)
     return path
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from engine import provenance
+from engine.atomic import OutputError, writing
 from engine.executors import make_executor
 from engine.progress import Progress
 from engine.runtime import RunOutcome, RunTask, output_path
@@ -38,10 +39,27 @@ class SweepReport:
     outcomes: list[RunOutcome] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     result: Path | None = None
+    write_error: str | None = None  # the first file of the outputs that could not be written, and why
 
     @property
     def failures(self) -> list[RunOutcome]:
         return [o for o in self.outcomes if not o.ok]
+
+
+class _LogFile(logging.FileHandler):
+    """``engine.log``. A record that cannot be written (a full disk) is dropped rather than printed to
+    stderr with a traceback: a failure to write the outputs is reported once, as the command's result."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError):
+            super().flush()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            super().close()
 
 
 def _logger(folder: Path) -> logging.Logger:
@@ -49,7 +67,8 @@ def _logger(folder: Path) -> logging.Logger:
     log.setLevel(logging.INFO)
     log.propagate = False
     if not log.handlers:
-        handler = logging.FileHandler(folder / "engine.log", encoding="utf-8")
+        with writing(folder / "engine.log"):
+            handler = _LogFile(folder / "engine.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         log.addHandler(handler)
     return log
@@ -90,7 +109,10 @@ def run(
 
     The executor is started (a Dask scheduler reached) before anything is
     written.  Raises ``KeyboardInterrupt`` after cleaning up if interrupted;
-    finished runs are kept and no temporary file is left behind.
+    finished runs are kept and no temporary file is left behind. A run file that cannot be written
+    (full disk) stops the sweep like ``fail_fast``; that failure, or one to write result.nc, is
+    ``report.write_error``. Raises :class:`~engine.atomic.OutputError` if the results folder itself
+    cannot be made or written.
     """
     folder = Path(root) / resolved.spec.name
     _refuse_links_out(Path(root), folder)
@@ -115,10 +137,10 @@ def run(
                      len(report.reused))
             if ex is not None:
                 log.info("executor %s with %d worker(s)", ex.name, ex.workers)
+                ex.note = lambda message: (log.warning(message), progress.message(message))
                 _collect(ex, todo, report, progress, log, fail_fast)
         progress.close()
-        report.result = write_result(resolved, folder, report)
-        log.info("result written to %s", report.result)
+        _write_result(resolved, folder, report, log)
     except KeyboardInterrupt:
         progress.close()
         if log is not None:
@@ -158,16 +180,29 @@ def _move_aside(unusable: dict[Path, str], log: logging.Logger) -> None:
                     path, problem, move_aside(path).name)
 
 
+def _write_result(resolved: Resolved, folder: Path, report: SweepReport, log: logging.Logger) -> None:
+    """:func:`write_result` into ``report.result``, or the reason it cannot be written into ``report.write_error``."""
+    try:
+        report.result = write_result(resolved, folder, report)
+    except OutputError as exc:
+        log.error("%s", exc)
+        report.write_error = report.write_error or str(exc)
+        return
+    log.info("result written to %s", report.result)
+
+
 def _prepare_folder(resolved: Resolved, folder: Path) -> logging.Logger:
     """Create the results folder, clear stale temporary files, write spec.yaml; return its log."""
-    (folder / "runs").mkdir(parents=True, exist_ok=True)
+    with writing(folder / "runs"):
+        (folder / "runs").mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(folder / "runs")
     write_text_atomic(provenance.spec_yaml(resolved.spec.model_dump(mode="json", exclude_none=True)), folder / "spec.yaml")
     return _logger(folder)
 
 
 def _collect(ex, todo, report: SweepReport, progress: Progress, log: logging.Logger, fail_fast: bool) -> None:
-    """Take outcomes as they complete: count, log, report failures at once, stop early on --fail-fast."""
+    """Take outcomes as they complete: count, log, report failures at once, stop early on --fail-fast
+    or at the first run file that cannot be written."""
     for outcome in ex.run(todo, progress.step if len(todo) == 1 else None):
         report.outcomes.append(outcome)
         progress.advance(outcome.ok)
@@ -177,6 +212,10 @@ def _collect(ex, todo, report: SweepReport, progress: Progress, log: logging.Log
             log.info("run %s (%s) done in %.3f s", outcome.run_id, outcome.label, outcome.wall_time)
             continue
         log.error("run %s (%s) failed: %s\n%s", outcome.run_id, outcome.label, outcome.reason, outcome.traceback)
+        if outcome.unwritten:  # the outputs cannot take more: stop computing what cannot be kept
+            report.write_error = outcome.reason
+            log.error("stopping: a run file cannot be written")
+            break
         progress.message(f"FAILED run {outcome.run_id} ({outcome.label}): {outcome.reason}")
         if fail_fast:
             progress.message("stopping at the first failure (--fail-fast)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,6 +115,10 @@ def test_a_sweep_completes_when_a_local_worker_is_killed(write_spec, tmp_path):
     result = open_result(tmp_path / "outputs" / "slow" / "result.nc")
     assert (result["run_status"] == "ok").all()
     assert len(list(runs.glob("*.nc"))) == 6
+    log = (runs.parent / "engine.log").read_text()  # the death and the retry are on record, and shown
+    assert re.search(r"WARNING worker died: signal 9 \(Killed\) under run [0-9a-f]{16} \(death 1;", log), log
+    assert re.search(r"WARNING \d run\(s\) that were in flight or queued go to a fresh pool", log), log
+    assert "worker died: signal 9" in err
 
 
 def test_a_run_that_kills_its_worker_every_time_fails_alone_with_the_reason(write_spec, tmp_path):
@@ -125,6 +130,9 @@ def test_a_run_that_kills_its_worker_every_time_fails_alone_with_the_reason(writ
     assert "Traceback" not in err
     result = open_result(tmp_path / "outputs" / "killer" / "result.nc")
     assert list(result["run_status"].values) == ["ok", "ok", "failed", "ok", "ok"]
+    log = (tmp_path / "outputs" / "killer" / "engine.log").read_text()
+    killer = result["run_id"].values[2]
+    assert [int(n) for n in re.findall(rf"under run {killer} \(death (\d)", log)] == [1, 2, 3, 4], log
 
 
 @pytest.mark.parametrize("settle", [0.0, 3.0], ids=["as-workers-start", "while-workers-compute"])
