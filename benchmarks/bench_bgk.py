@@ -11,15 +11,32 @@ each next to a plain numpy implementation of the same scheme (below, vectorized 
 and v with ``np.roll``) and next to the machine's memory bandwidth measured in the same run (a
 copy of a 256 MiB array, counted as read + write). Each rate is the fastest of ``repeat`` calls.
 
+Independent peer: a first-order discrete-velocity model in plain numpy, written as a user writes it first
+(:func:`numpy_dvm`: upwind fluxes with zero-gradient ghost cells, the Maxwellian by its formula, the IMEX
+relaxation), against :func:`solvers.bgk.solve` with ``transport="upwind", relaxation="imex"`` on Sod's tube in
+1D3V (the reduced distributions h, b) with 108 velocities on [-8, 8]: 200 cells to t = 0.1 with the ``bgk``
+kind's defaults (cfl 0.4, Kn 1e-2, ten saved intervals), and 20 000 cells for 40 steps. Each case is
+checked (the peer's h, b against the solver's) before the solver (default threads and one thread) and the
+peer are timed in turns; the machine's 1-minute load average is recorded before and after the turns.
+
 Run: ``python -m benchmarks.bench_bgk`` (all benchmarks: ``python -m benchmarks``).
 """
 
+import os
 
 import numba
 import numpy as np
 
 from benchmarks.timing import best_of, memory_bandwidth, multiply_add_throughput
-from solvers.bgk import PhaseGrid, initial, solve, warmup
+from solvers.bgk import PhaseGrid, initial, solve, time_steps, warmup
+
+#: The peer's cases: cells -> (steps (None: Sod to t = 0.1 with the kind's ten saved intervals), turns timed)
+PEER_CASES = {200: (None, 5), 20_000: (40, 2)}
+PEER_N_V, PEER_V_MAX, PEER_KN, PEER_CFL = 108, 8.0, 1e-2, 0.4
+#: max |f_peer - f_solver| / max |f_solver| allowed: the peer's Maxwellian formula misses the discrete
+#: moments by the quadrature and cut-off error of the velocity grid, which the solver's Maxwellian corrects
+PEER_RTOL = 1e-9
+
 
 def _minmod(a, b):
     """The kernel's minmod: the median of a, b and 0."""
@@ -68,6 +85,97 @@ def numpy_steps(f, v, dx, kn, dt, n):
     return f
 
 
+def _upwind(f, v, lam):
+    """``f - lam (F_{i+1/2} - F_{i-1/2})`` with upwind fluxes ``F = v f_upwind`` for f (n_x, n_v) at
+    velocities v (n_v,), ``lam = dt/dx``, zero-gradient ghost cells at both ends (outflow)."""
+    padded = np.concatenate([f[:1], f, f[-1:]])
+    flux = np.maximum(v, 0.0) * padded[:-1] + np.minimum(v, 0.0) * padded[1:]
+    return f - lam * (flux[1:] - flux[:-1])
+
+
+def maxwellian_formula(rho, u, T, v, dv):
+    """``rho (2 pi T)^(-1/2) exp(-(v-u)^2/(2T))``, shape (n_x, n_v), from rho, u, T (n_x,) at velocities v
+    (n_v,); ``dv`` is not needed (the signature of :func:`numpy_dvm`'s ``maxwellian``)."""
+    return (rho / np.sqrt(2.0 * np.pi * T))[:, None] * np.exp(-((v - u[:, None]) ** 2) / (2.0 * T[:, None]))
+
+
+def numpy_dvm(h, b, v, dx, kn, dts, maxwellian=maxwellian_formula):
+    """The reduced 1D3V BGK model ``∂_t (h, b) + v ∂_x (h, b) = ((M, T M) - (h, b)) / kn`` by a first-order
+    discrete-velocity method in plain numpy: per step ``dt`` of ``dts``, upwind transport (:func:`_upwind`),
+    then ``f <- (f + (dt/kn) M) / (1 + dt/kn)`` with ``M = maxwellian(rho, u, T, v, dv)`` of the transported
+    moments (by default :func:`maxwellian_formula`). h, b: (n_x, n_v), v: (n_v,) equally spaced, dx, kn,
+    dts (n_steps,): units "1". Returns (h, b) after the steps."""
+    dv = v[1] - v[0]
+    for dt in dts:
+        h, b = _upwind(h, v, dt / dx), _upwind(b, v, dt / dx)
+        rho = h.sum(axis=1) * dv
+        m = (h * v).sum(axis=1) * dv
+        E = ((0.5 * v * v) * h + b).sum(axis=1) * dv
+        u = m / rho
+        T = (2.0 * E - m * u) / (3.0 * rho)
+        M = maxwellian(rho, u, T, v, dv)
+        r = dt / kn
+        h, b = (h + r * M) / (1.0 + r), (b + r * T[:, None] * M) / (1.0 + r)
+    return h, b
+
+
+def peer_case(n_x, steps=None):
+    """Sod's tube in 1D3V on n_x cells (outflow) and the peer's velocity grid: (grid, f0 (2, n_x, n_v), save
+    times); to t = 0.1 in ten saved intervals, or ``steps`` steps of the CFL limit."""
+    grid = PhaseGrid(0.0, 1.0, n_x, PEER_V_MAX, PEER_N_V, dim=3, boundary="outflow")
+    t_save = np.linspace(0.0, 0.1, 11) if steps is None else np.array([steps * _dt_limit(grid) * (1 - 1e-9)])
+    return grid, initial.sod(grid), t_save
+
+
+def _dt_limit(grid):
+    """The CFL limit of the time step, ``cfl dx / max|v|``, as the solver computes it."""
+    return PEER_CFL * grid.dx / np.abs(grid.v).max()
+
+
+def peer_steps(grid, t_save):
+    """The solver's time steps to ``t_save[-1]``, one entry per step (``(n_steps,)``)."""
+    n, dts = time_steps(t_save, _dt_limit(grid))
+    return np.repeat(dts, n)
+
+
+def _solver_run(grid, f0, t_save, save_distribution=False):
+    """The solver on the peer's scheme (upwind, IMEX), as the ``bgk`` kind calls it."""
+    return solve(f0, grid, PEER_KN, t_save, transport="upwind", relaxation="imex", cfl=PEER_CFL,
+                 save_distribution=save_distribution)
+
+
+def _peer_run(grid, f0, t_save):
+    """:func:`numpy_dvm` through the solver's steps to ``t_save[-1]``."""
+    return numpy_dvm(f0[0], f0[1], grid.v, grid.dx, PEER_KN, peer_steps(grid, t_save))
+
+
+def peer_difference(grid, f0, t_save):
+    """max |f_peer - f_solver| / max |f_solver| over h and b at ``t_save[-1]``."""
+    f = _solver_run(grid, f0, t_save, save_distribution=True).f[0, -1]
+    return float(np.abs(np.stack(_peer_run(grid, f0, t_save)) - f).max() / np.abs(f).max())
+
+
+def _peer_timing(n_x, steps, repeat):
+    """Seconds of the solver (default threads, one thread) and of the peer on one case, each the fastest of
+    ``repeat`` calls taking turns, after the check; with the difference and the load average."""
+    grid, f0, t_save = peer_case(n_x, steps)
+    difference = peer_difference(grid, f0, t_save)
+    assert difference <= PEER_RTOL, (f"{__file__}: the numpy DVM differs from the solver by {difference:.3g} "
+                                     f"(relative) on {n_x} cells, above {PEER_RTOL:g}")
+    best = {"solver": np.inf, "solver_1thread": np.inf, "peer": np.inf}
+    threads = numba.get_num_threads()
+    load_before = os.getloadavg()[0]
+    for _ in range(repeat):
+        best["solver"] = min(best["solver"], best_of(lambda: _solver_run(grid, f0, t_save), 1))
+        numba.set_num_threads(1)
+        best["solver_1thread"] = min(best["solver_1thread"], best_of(lambda: _solver_run(grid, f0, t_save), 1))
+        numba.set_num_threads(threads)
+        best["peer"] = min(best["peer"], best_of(lambda: _peer_run(grid, f0, t_save), 1))
+    return {"n_x": n_x, "steps": peer_steps(grid, t_save).size,
+            "repeat": repeat, "threads": threads, "relative_difference": difference, "seconds": best,
+            "load_before": load_before, "load_after": os.getloadavg()[0]}
+
+
 def _case(n_batch, n_x, n_v, steps, numpy_steps_n, repeat, threads=None):
     """Rates of the kernel (on ``threads`` numba threads, default all) and of numpy on one case;
     each is the best of ``repeat`` short calls, the kernel's and numpy's calls taking turns."""
@@ -103,7 +211,8 @@ def _case(n_batch, n_x, n_v, steps, numpy_steps_n, repeat, threads=None):
 
 
 def measure(repeat=10):
-    """Dict with the three cases, the memory bandwidth (GB/s) and the thread count.
+    """Dict with the cases, the memory bandwidth (GB/s), the thread count and the peer's cases
+    (:func:`_peer_timing`).
 
     Calls are short (0.05 to 0.5 s) and many, and each rate is the fastest call, so that a
     shared machine's bursts of load do not decide the ratio.
@@ -119,8 +228,9 @@ def measure(repeat=10):
     for c in cases.values():
         c["fraction_of_bandwidth"] = c["effective_GB_per_s"] / bw
     cores = multiply_add_throughput(numba.get_num_threads())
+    peer = [_peer_timing(n_x, steps, turns) for n_x, (steps, turns) in PEER_CASES.items()]
     return {"threads": numba.get_num_threads(), "memory_bandwidth_GB_per_s": bw, "cases": cases, "cores": cores,
-            "goals": {"batch_vs_numpy_at_least": 30.0, "cell_updates_per_s_at_least": 2e8}}
+            "goals": {"batch_vs_numpy_at_least": 30.0, "cell_updates_per_s_at_least": 2e8}, "peer": peer}
 
 
 def section(r: dict) -> list[str]:
@@ -167,6 +277,44 @@ def section(r: dict) -> list[str]:
         f"{cores['together_s']:.2f} s together). Both ratios move from one minute to the next on a shared "
         "machine (the cores probably run at a varying clock), and so does the ratio to numpy, which runs on one "
         "core: read them as one measurement, not as a margin.",
+        "",
+        *_peer_lines(r["peer"]),
+    ]
+
+
+def _peer_lines(peer: list[dict]) -> list[str]:
+    """Markdown lines of the comparison with the plain numpy DVM (:func:`_peer_timing`'s results)."""
+    rows = []
+    for c in peer:
+        s = c["seconds"]
+        rows.append(f"| Sod 1D3V, {c['n_x']} x {PEER_N_V} | {c['steps']} | {c['repeat']} | {s['peer']:.3f} | "
+                    f"{s['solver']:.3f} | {s['peer'] / s['solver']:.1f}x | {s['solver_1thread']:.3f} | "
+                    f"{s['peer'] / s['solver_1thread']:.1f}x | {c['relative_difference']:.1e} | "
+                    f"{c['load_before']:.2f} / {c['load_after']:.2f} |")
+    return [
+        "### Against an independent peer: a plain numpy DVM (first order, 1D3V)",
+        "",
+        "What a user writes first: a first-order discrete-velocity model in plain numpy "
+        "(upwind fluxes with zero-gradient ghost cells, vectorized over cells and velocities; the Maxwellian "
+        "by its formula `rho (2 pi T)^(-1/2) exp(-(v-u)^2/(2T))`; IMEX relaxation "
+        "`f <- (f + (dt/Kn) M) / (1 + dt/Kn)`), against `solvers.bgk.solve` with `transport: upwind, "
+        f"relaxation: imex`, on Sod's tube in 1D3V (reduced h, b) with {PEER_N_V} velocities on "
+        f"[-{PEER_V_MAX:g}, {PEER_V_MAX:g}], Kn = {PEER_KN:g}, cfl {PEER_CFL:g}, outflow: 200 cells to t = 0.1 in "
+        "ten saved intervals (the `bgk` kind's defaults), and 20 000 cells for 40 steps. The two schemes differ "
+        "only in the Maxwellian: the solver's is fitted to the discrete moments of f, the peer's formula misses "
+        "them by the midpoint rule's error and the cut-off at v_max (on this grid 1e-13 at u = 0, T = 1 and "
+        "2e-9 at u = 0.9, T = 1.2 in the temperature, growing as u + 7 sqrt(T) nears v_max), so the peer's h, b "
+        "differ from the solver's by the column below (checked before the "
+        f"timing, at most {PEER_RTOL:g}); with a Maxwellian fitted to the moments in its place the peer gives "
+        "the solver's f to 1e-12 (`tests/test_bench_peers.py`). Each time is the whole run of the case, the "
+        "fastest of as many calls as the turns column says (the solver with its default threads, on one "
+        "thread, and the peer taking turns); load is the machine's 1-minute load average (`os.getloadavg`) "
+        "before and after the turns.",
+        "",
+        f"| case | steps | turns | numpy DVM (s) | solver, default ({peer[0]['threads']} threads) (s) | vs peer | "
+        "solver, 1 thread (s) | vs peer | difference to the solver | load before / after |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
         "",
     ]
 
