@@ -1,29 +1,33 @@
-"""Min-norm random-feature fit (arXiv:1912.06987): this project's solver against the pipeline a user
-would otherwise write, in one run.
+"""Kernel and random-feature fits of ``function_learning``: this project's estimators (what ``engine run``
+calls: :func:`engine.kinds.function_learning.run.fit.fit` on a resolved spec) against the pipelines a user
+would otherwise write with numpy/scipy and scikit-learn, interleaved in one run.
 
-Problem: n = 3200 training points uniform on S^19 (d = 20), target relu(x_1), m = 20 000 ReLU
-features uniform on the sphere, minimum-norm interpolant, test error on 1000 fresh points.
+Problem: n = 3200 training points uniform on S^19 (d = 20), target relu(x_1), test error on 1000 fresh
+points; ReLU features uniform on the sphere (m = 20 000, and m = 800 for the m < n primal ridge).
 
-- project: ``RandomFeatureKernel.min_norm`` of :mod:`learners.function_learning.linear` (what
-  ``engine run`` calls): the n x n empirical kernel accumulated by BLAS syrk over blocks of features
-  written into one reused buffer (the n x m feature matrix is never stored; the blocks are shared
-  among torch's threads), Cholesky solve, a = Phi^T c, predictions by blocks; in float64 the Gram
-  matrix is formed in float32 and the float64 solution reached by iterative refinement (each step
-  one float64 pass over the features); float64 and float32;
-- numpy/scipy: the dense feature matrix relu(X W^T) (n x m), K = Phi Phi^T / m,
-  ``scipy.linalg.solve(..., assume_a="pos")``, predictions relu(X_test W^T) a / m -- what
-  ``features + Ridge(alpha -> 0)`` does (for n_features > n_samples scikit-learn's Ridge solves
-  the same n x n kernel system);
-- scikit-learn ``Ridge(alpha=1e-14, fit_intercept=False)`` on the dense features Phi/m, when it is
-  installed (it is not a dependency of this project): it solves (K/m + alpha I) c = y, i.e. K shifted
-  by m alpha = 2e-10, which gives the min-norm test error to 6 digits (alpha = 1e-10 moves it in the
-  4th digit).
+- kernel ridge (lam = 1e-6): the project (arc-cosine kernel once, fused numba loop on the CPU; Cholesky)
+  against scikit-learn ``KernelRidge(alpha=n lam, kernel="precomputed")`` fed the same kernel written in
+  numpy (its time included);
+- kernel min-norm: the project (Cholesky, eigen pseudo-inverse if K is singular) against the numpy kernel
+  and ``scipy.linalg.solve(K, y, assume_a="pos")``;
+- random-feature ridge (lam = 1e-6): the project (the n x n dual system for m > n, float32 Gram matrix and
+  float64 refinement; the m x m primal system for m < n) against scikit-learn ``Ridge(alpha=n lam/m)`` on the
+  dense features Phi/m (the same objective: (1/n)|f - y|^2 + lam (1/m)|a|^2 times n);
+- random-feature min-norm: the project in float64 and float32, the dense numpy pipeline with
+  ``scipy.linalg.solve(assume_a="pos")``, and scikit-learn ``Ridge(alpha=1e-14)`` (it solves K shifted by
+  m alpha = 2e-10, which gives the min-norm test error to 6 digits).
 
-Timings are the best of ``repeat`` calls; errors are test MSE and relative to Var f*.
+The implementations of one problem take turns ``repeat`` rounds and each counts with its shortest wall time;
+ratio = peer's time / project's time (above 1: the project is faster). Equal error: the relative
+difference of the test MSEs, against 1e-6. scikit-learn is not a dependency of this project (``pip install
+-e '.[bench]'``); its rows are left out where it is missing. The machine's load average (os.getloadavg)
+is recorded before and after.
 
 Run: ``python -m benchmarks.bench_function_learning``.
 """
 
+import importlib.util
+import math
 import os
 import time
 
@@ -31,48 +35,109 @@ import numpy as np
 import scipy.linalg
 import torch
 
+from engine.kind import RunContext
+from engine.kinds.function_learning.run.data import Data
+from engine.kinds.function_learning.run.fit import fit
+from engine.kinds.function_learning.spec import FunctionLearningSpec
 from learners.function_learning import data as fdata
-from learners.function_learning import linear
 from learners.function_learning.features import sample_features
 
-
-def _problem(n, m, d, n_test, seed=0):
-    rng = np.random.default_rng(seed)
-    x, x_test = (fdata.sample_inputs("sphere", k, d, rng) for k in (n, n_test))
-    w = sample_features("sphere", m, d, rng)
-    return x, np.maximum(x[:, 0], 0.0), x_test, np.maximum(x_test[:, 0], 0.0), w
+N, D, N_TEST, WIDTH, NARROW, LAM = 3200, 20, 1000, 20_000, 800, 1e-6
+EQUAL_ERROR = 1e-6  # relative difference of test MSEs that counts as equal
 
 
-def project_fit(x, y, x_test, w, dtype=torch.float64):
-    """Test predictions of the min-norm interpolant by this project's learner."""
-    t = [torch.tensor(a, dtype=dtype) for a in (x, y, x_test, w)]
-    kern = linear.RandomFeatureKernel(t[3])
-    c, _ = kern.min_norm(t[0], t[1])
-    return kern.predict(t[2], kern.coefficients(t[0], c)).double().numpy()
+def _spec(model: dict, fit_section: dict, dtype: str = "float64") -> FunctionLearningSpec:
+    return FunctionLearningSpec.model_validate({
+        "kind": "function_learning", "name": "bench", "data": {"d": D, "n": N, "n_test": N_TEST},
+        "model": model, "fit": fit_section, "backend": {"device": "cpu", "dtype": dtype}})
 
 
-def numpy_fit(x, y, x_test, w):
-    """The same estimator with dense features in numpy/scipy."""
+def project(spec: FunctionLearningSpec, x, y, x_test):
+    """Test predictions (p,) of the engine's fit of ``spec`` on (x, y), seed 0 (its feature stream)."""
+    dtype = getattr(torch, spec.backend.dtype)
+    t = [torch.tensor(a, dtype=dtype) for a in (x, y, x_test)]
+    data = Data(t[0], t[1], t[2], torch.zeros(len(x_test), dtype=dtype), fdata.Target(lambda z: z[:, 0]))
+    return fit(spec, data, RunContext(seed=0)).f_test.double().numpy()
+
+
+def features(m: int) -> np.ndarray:
+    """The (m, d) features the engine draws for seed 0 (stream ``features``)."""
+    return sample_features("sphere", m, D, RunContext(seed=0).rng("features"))
+
+
+def numpy_arccos_kernel(x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """|x||z| (sin t + (pi - t) cos t)/(2 pi d) in numpy element-wise operations, (n, p)."""
+    scale = np.outer(np.linalg.norm(x, axis=1), np.linalg.norm(z, axis=1))
+    cos = np.clip(x @ z.T / scale, -1.0, 1.0)
+    t = np.arccos(cos)
+    return scale * (np.sin(t) + (math.pi - t) * cos) / (2.0 * math.pi * x.shape[1])
+
+
+def sklearn_kernel_ridge(x, y, x_test, lam):
+    from sklearn.kernel_ridge import KernelRidge
+
+    model = KernelRidge(alpha=len(x) * lam, kernel="precomputed").fit(numpy_arccos_kernel(x, x), y)
+    return model.predict(numpy_arccos_kernel(x_test, x))
+
+
+def scipy_kernel_min_norm(x, y, x_test):
+    c = scipy.linalg.solve(numpy_arccos_kernel(x, x), y, assume_a="pos")
+    return numpy_arccos_kernel(x_test, x) @ c
+
+
+def sklearn_feature_ridge(x, y, x_test, w, alpha):
+    from sklearn.linear_model import Ridge
+
+    m = w.shape[0]
+    model = Ridge(alpha=alpha, fit_intercept=False).fit(np.maximum(x @ w.T, 0.0) / m, y)
+    return model.predict(np.maximum(x_test @ w.T, 0.0) / m)
+
+
+def numpy_feature_min_norm(x, y, x_test, w):
     m = w.shape[0]
     phi = np.maximum(x @ w.T, 0.0)
     c = scipy.linalg.solve(phi @ phi.T / m, y, assume_a="pos")
     return np.maximum(x_test @ w.T, 0.0) @ (phi.T @ c) / m
 
 
-def sklearn_fit(x, y, x_test, w):
-    """features + Ridge(alpha = 1e-14) in scikit-learn (None if it is not installed)."""
-    try:
-        from sklearn.linear_model import Ridge
-    except ImportError:
-        return None
-    m = w.shape[0]
-    model = Ridge(alpha=1e-14, fit_intercept=False).fit(np.maximum(x @ w.T, 0.0) / m, y)
-    return model.predict(np.maximum(x_test @ w.T, 0.0) / m)
+def _have_sklearn() -> bool:
+    return importlib.util.find_spec("sklearn") is not None
 
 
-def _timed_interleaved(runs, repeat):
-    """{name: (best seconds, output)}: the implementations take turns, ``repeat`` rounds, so that a
-    busy spell of a shared machine does not fall on one of them only."""
+def problems(x, y, x_test) -> dict:
+    """{problem: (repeat, {implementation: fn() -> test predictions})}; the project's entry first."""
+    wide, narrow = features(WIDTH), features(NARROW)
+    rf = {"kind": "random_features", "width": WIDTH}
+    peers = _have_sklearn()
+    return {
+        f"kernel ridge (lam = {LAM:g})": (3, {
+            "project": lambda: project(_spec({"kind": "kernel"}, {"method": "ridge", "lam": LAM}), x, y, x_test),
+            **({"scikit-learn KernelRidge (precomputed numpy kernel)":
+                lambda: sklearn_kernel_ridge(x, y, x_test, LAM)} if peers else {})}),
+        "kernel min-norm": (3, {
+            "project": lambda: project(_spec({"kind": "kernel"}, {"method": "min_norm"}), x, y, x_test),
+            "numpy kernel + scipy solve(assume_a='pos')": lambda: scipy_kernel_min_norm(x, y, x_test)}),
+        f"random-feature ridge, m = {WIDTH} (dual n x n)": (2, {
+            "project": lambda: project(_spec(rf, {"method": "ridge", "lam": LAM}), x, y, x_test),
+            **({"scikit-learn Ridge (dense features)":
+                lambda: sklearn_feature_ridge(x, y, x_test, wide, N * LAM / WIDTH)} if peers else {})}),
+        f"random-feature ridge, m = {NARROW} (primal m x m)": (3, {
+            "project": lambda: project(_spec({"kind": "random_features", "width": NARROW},
+                                             {"method": "ridge", "lam": LAM}), x, y, x_test),
+            **({"scikit-learn Ridge (dense features)":
+                lambda: sklearn_feature_ridge(x, y, x_test, narrow, N * LAM / NARROW)} if peers else {})}),
+        f"random-feature min-norm, m = {WIDTH}": (2, {
+            "project": lambda: project(_spec(rf, {"method": "min_norm"}), x, y, x_test),
+            "project, float32": lambda: project(_spec(rf, {"method": "min_norm"}, "float32"), x, y, x_test),
+            "numpy dense features + scipy solve(assume_a='pos')": lambda: numpy_feature_min_norm(x, y, x_test, wide),
+            **({"scikit-learn Ridge(alpha=1e-14) (dense features)":
+                lambda: sklearn_feature_ridge(x, y, x_test, wide, 1e-14)} if peers else {})}),
+    }
+
+
+def _timed_interleaved(runs: dict, repeat: int) -> dict:
+    """{name: (best seconds, output)}: the implementations take turns, ``repeat`` rounds, so that a busy
+    spell of a shared machine does not fall on one of them only."""
     best = {name: (np.inf, None) for name in runs}
     for _ in range(repeat):
         for name, fn in runs.items():
@@ -82,46 +147,52 @@ def _timed_interleaved(runs, repeat):
     return best
 
 
-def measure(n=3200, m=20000, d=20, n_test=1000, repeat=2):
-    """{name: (seconds, test_mse, test_mse / Var f*)} for each implementation, plus the sizes and
-    the thread settings (torch threads, OPENBLAS_NUM_THREADS)."""
-    x, y, x_test, f_test, w = _problem(n, m, d, n_test)
-    var = float(np.var(f_test))
-    runs = {
-        "project, torch float64": lambda: project_fit(x, y, x_test, w, torch.float64),
-        "project, torch float32": lambda: project_fit(x, y, x_test, w, torch.float32),
-        "numpy/scipy dense features, float64": lambda: numpy_fit(x, y, x_test, w),
-        "scikit-learn features + Ridge(alpha=1e-14)": lambda: sklearn_fit(x, y, x_test, w),
-    }
+def measure() -> dict:
+    """{"results": {problem: {implementation: (seconds, test_mse)}}, "load": (before, after) 1-minute load
+    averages, "threads": (torch threads, OPENBLAS_NUM_THREADS), "sizes": (n, d, n_test)}."""
+    rng = np.random.default_rng(0)
+    x, x_test = (fdata.sample_inputs("sphere", k, D, rng) for k in (N, N_TEST))
+    y, f_test = np.maximum(x[:, 0], 0.0), np.maximum(x_test[:, 0], 0.0)
+    load_before = os.getloadavg()[0]
     results = {}
-    for name, (seconds, pred) in _timed_interleaved(runs, repeat).items():
-        if pred is not None:
-            mse = float(np.mean((pred - f_test) ** 2))
-            results[name] = (seconds, mse, mse / var)
-    threads = (torch.get_num_threads(), os.environ.get("OPENBLAS_NUM_THREADS", "unset"))
-    return {"sizes": (n, m, d, n_test), "threads": threads, "results": results}
+    for problem, (repeat, runs) in problems(x, y, x_test).items():
+        results[problem] = {name: (seconds, float(np.mean((pred - f_test) ** 2)))
+                            for name, (seconds, pred) in _timed_interleaved(runs, repeat).items()}
+    return {"results": results, "load": (load_before, os.getloadavg()[0]),
+            "threads": (torch.get_num_threads(), os.environ.get("OPENBLAS_NUM_THREADS", "unset")),
+            "sizes": (N, D, N_TEST)}
 
 
-def section(measured) -> list[str]:
+def section(measured: dict) -> list[str]:
     """Markdown lines for docs/performance.md from :func:`measure`'s result."""
-    n, m, d, n_test = measured["sizes"]
-    res = measured["results"]
-    base = res["numpy/scipy dense features, float64"][0]
+    n, d, n_test = measured["sizes"]
+    torch_threads, blas_threads = measured["threads"]
     lines = [
-        "## function_learning: min-norm random-feature fit",
+        "## function_learning: kernel and random-feature fits against scikit-learn and scipy",
         "",
-        f"n = {n} points on S^{d - 1}, m = {m} ReLU features, target relu(x_1), test on {n_test} points "
-        f"({measured['threads'][0]} torch threads, OPENBLAS_NUM_THREADS={measured['threads'][1]}). "
-        "Speed-up relative to the numpy/scipy dense pipeline.",
+        f"n = {n} points on S^{d - 1}, target relu(x_1), test on {n_test} points, {torch_threads} torch threads, "
+        f"OPENBLAS_NUM_THREADS={blas_threads}; load average {measured['load'][0]:.1f} before and "
+        f"{measured['load'][1]:.1f} after (1 minute, {os.cpu_count()} cores). The project's row is the engine's "
+        "fit of the resolved spec; ratio = the peer's wall time / the project's (above 1: the project is faster); "
+        f"equal error: relative difference of the test MSEs at most {EQUAL_ERROR:g}.",
         "",
-        "| implementation | wall time (s) | speed-up | test MSE | test MSE / Var f* |",
-        "|---|---|---|---|---|",
+        "| problem | implementation | wall time (s) | ratio | test MSE | rel. difference of test MSE |",
+        "|---|---|---|---|---|---|",
     ]
-    for name, (seconds, mse, rel) in res.items():
-        lines.append(f"| {name} | {seconds:.2f} | {base / seconds:.2f} | {mse:.3e} | {rel:.3e} |")
-    if "scikit-learn features + Ridge(alpha=1e-14)" not in res:
-        lines += ["", "scikit-learn is not installed here (`pip install -e '.[bench]'`); its Ridge solves the same "
-                  "n x n system on the dense features (the numpy/scipy row)."]
+    for problem, res in measured["results"].items():
+        seconds, mse = res["project"]
+        for name, (s, e) in res.items():
+            ratio = "1 (reference)" if name == "project" else f"{s / seconds:.2f}"
+            diff = abs(e - mse) / mse
+            if name == "project":
+                equal = ""
+            elif name.startswith("project"):  # the project in another precision: no verdict
+                equal = f"{diff:.1e}"
+            else:
+                equal = f"{diff:.1e} ({'equal' if diff <= EQUAL_ERROR else 'NOT equal'})"
+            lines.append(f"| {problem} | {name} | {s:.2f} | {ratio} | {e:.6e} | {equal} |")
+    if not _have_sklearn():
+        lines += ["", "scikit-learn is not installed here (`pip install -e '.[bench]'`): its rows are left out."]
     return lines + [""]
 
 

@@ -9,7 +9,8 @@ import torch
 from engine.kinds.function_learning.analysis import loglog_slope
 from learners.function_learning import data as fdata
 from learners.function_learning import linear
-from learners.function_learning.features import arccos_kernel, sample_features, smoothed_relu
+from learners.function_learning.features import (arccos_kernel, arccos_kernel_cpu, arccos_kernel_torch, sample_features,
+                                                 smoothed_relu)
 from learners.function_learning.networks import ResNet, TwoLayer, resnet_weights
 from learners.function_learning.training import Diverged, train
 
@@ -286,14 +287,84 @@ def test_random_feature_min_norm_by_mixed_precision_refinement_is_the_float64_so
     y = torch.relu(x[:, 0])
     kern = _rf_kernel(3000, 5, 2)
     c64 = linear.min_norm(kern.gram_lower_blocks(x), y)
-    assert kern._refined_min_norm(x, y, None) is not None
+    assert kern._refined_solve(x, y, 0.0, None) is not None
     c, kc = kern.min_norm(x, y)
     assert torch.allclose(c, c64, rtol=0, atol=1e-9 * float(c64.abs().max()))
     assert torch.allclose(kc, y, rtol=0, atol=1e-12)
     # a repeated point makes K singular: no refinement, the pseudo-inverse of the float64 Gram matrix
     xd, yd = torch.cat([x, x[:3]]), torch.cat([y, y[:3]])
-    assert kern._refined_min_norm(xd, yd, None) is None
+    assert kern._refined_solve(xd, yd, 0.0, None) is None
     c, kc = kern.min_norm(xd, yd)
     kd = kern(xd, xd)
     assert torch.equal(c, linear.min_norm(kd, yd))
     assert torch.allclose(kc, kd @ c, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-15), (torch.float32, 1e-6)])
+def test_numba_arccos_kernel_is_the_torch_formula(dtype, tol):
+    # the CPU kernel (fused numba loop, sin t = sqrt((1 - cos t)(1 + cos t))) against the torch element-wise
+    # formula, on inputs off the sphere, a repeated point (cos t = 1), an antipodal one (cos t = -1) and x = 0
+    x = _t(fdata.sample_inputs("gaussian", 50, 6, np.random.default_rng(0)))
+    x = torch.cat([x, torch.zeros(1, 6, dtype=torch.float64)])
+    y = torch.cat([x[:20], -x[:3], 2.0 * x[3:5]])
+    x, y = x.to(dtype), y.to(dtype)
+    fused = arccos_kernel_cpu(x, y)
+    assert fused.dtype == dtype and fused.shape == (51, 25)
+    reference = arccos_kernel_torch(x.double(), y.double())
+    assert torch.allclose(fused.double(), reference, rtol=0, atol=tol * float(reference.abs().max()))
+    assert torch.equal(fused[-1], torch.zeros(25, dtype=dtype))
+    # k(x, -x) = 0 and k(x, x) = |x|^2/(2d)
+    assert float(fused[:3, 20:23].diagonal().abs().max()) <= tol
+    assert torch.allclose(fused[:20, :20].diagonal().double(), (x[:20].double() ** 2).sum(1) / 12, rtol=tol)
+
+
+def test_kernel_fit_reuses_its_kernel_matrix_for_the_rkhs_norm_and_matches_a_direct_solve(monkeypatch):
+    # the engine's kernel ridge / min-norm fit (one n x n kernel evaluation, Cholesky) against an independent
+    # evaluation: torch's element-wise kernel, scipy.linalg.solve(assume_a="pos"), sqrt(c^T K c)
+    import scipy.linalg
+    from types import SimpleNamespace
+
+    from engine.kind import RunContext
+    from engine.kinds.function_learning.run.fit import fit_kernel
+
+    x, x_test = _sphere(300, 8, 0), _sphere(100, 8, 1)
+    data = SimpleNamespace(x=x, y=torch.relu(x[:, 0]), x_test=x_test, f_test=torch.relu(x_test[:, 0]))
+    k, k_test = arccos_kernel_torch(x, x).numpy(), arccos_kernel_torch(x_test, x).numpy()
+    calls = []
+    monkeypatch.setattr(linear, "arccos", lambda a, b: calls.append(a.shape[0]) or arccos_kernel(a, b))
+    for lam in (1e-4, None):
+        calls.clear()
+        spec = SimpleNamespace(data=SimpleNamespace(n=300), fit=SimpleNamespace(method="ridge" if lam else "min_norm",
+                                                                                 lam=lam, rcond=None))
+        out = fit_kernel(spec, data, RunContext(seed=0))
+        c = scipy.linalg.solve(k + 300 * (lam or 0.0) * np.eye(300), data.y.numpy(), assume_a="pos")
+        assert out.scalars["rkhs_norm"] == pytest.approx(math.sqrt(c @ k @ c), rel=1e-10)
+        assert np.allclose(out.f_test.numpy(), k_test @ c, rtol=0, atol=1e-10)
+        assert out.lam == (lam or 0.0) and sorted(calls) == [100, 300]   # k(X, X) once, and k(X_test, X)
+
+
+@pytest.mark.parametrize("m", [100, 400])
+def test_random_feature_ridge_in_the_primal_and_the_dual_system_agree(monkeypatch, m):
+    # n = 150: the m x m primal solve and the n x n dual one (float32-preconditioned refinement with the shift
+    # n lam, over several feature blocks) give the same coefficients a, and the dual one equals the direct
+    # float64 solve (K + n lam I)^{-1} y
+    monkeypatch.setattr(linear, "CHUNK_ELEMENTS", 150 * 70)
+    x = _sphere(150, 5, 0)
+    y = torch.relu(x[:, 0])
+    kern, lam = _rf_kernel(m, 5, 1), 1e-3
+    assert kern._refined_solve(x, y, 150 * lam, None) is not None
+    c, kc = kern.ridge(x, y, lam)
+    k = kern.gram_lower_blocks(x)
+    direct = torch.linalg.solve(k + 150 * lam * torch.eye(150, dtype=torch.float64), y)
+    assert torch.allclose(c, direct, rtol=0, atol=1e-10 * float(direct.abs().max()))
+    assert torch.allclose(kc, k @ c, rtol=0, atol=1e-12)
+    a_dual, a_primal = kern.coefficients(x, c), kern.ridge_primal(x, y, lam)
+    assert float((a_primal - a_dual).norm() / a_dual.norm()) <= 1e-10
+
+
+def test_shifted_cholesky_solve_falls_back_to_lu_when_the_factorization_fails():
+    k = torch.tensor([[-3.0, 0.5], [0.5, 1.0]], dtype=torch.float64)     # k + I is indefinite: no Cholesky
+    y, eye = torch.tensor([1.0, 2.0], dtype=torch.float64), torch.eye(2, dtype=torch.float64)
+    assert torch.allclose(linear.cholesky_solve_shifted(k, y, 1.0), torch.linalg.solve(k + eye, y))
+    spd = torch.tensor([[2.0, 0.5], [0.5, 1.0]], dtype=torch.float64)
+    assert torch.allclose(linear.ridge(spd, y, 0.5), torch.linalg.solve(spd + eye, y), rtol=1e-14)   # shift n lam = 1

@@ -6,10 +6,14 @@ Feature distributions pi_0 on R^d: ``sphere`` (uniform on S^{d-1}) and ``gaussia
     k(x, x') = E_w[relu(w.x) relu(w.x')] = |x| |x'| (sin t + (pi - t) cos t) / (2 pi d),
 
 with cos t = x.x' / (|x| |x'|): the degree-1 arc-cosine kernel of Cho and Saul divided by d.
+On the CPU the element-wise part runs in one fused numba loop over the inner products (one
+pass, no temporaries; about 4x less CPU than torch's element-wise kernels here); on other
+devices in torch.
 """
 
 import math
 
+import numba
 import numpy as np
 import torch
 
@@ -61,8 +65,16 @@ def activate_(pre: torch.Tensor, activation: str) -> torch.Tensor:
 def arccos_kernel(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """k(x_i, y_k) of the ReLU feature model with pi_0 uniform on S^{d-1} (or N(0, I/d)).
 
-    x (n, d), y (p, d) -> (n, p).
+    x (n, d), y (p, d) -> (n, p), on x's device and dtype: :func:`arccos_kernel_cpu` for CPU
+    float32/float64 tensors, else :func:`arccos_kernel_torch`.
     """
+    if x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64):
+        return arccos_kernel_cpu(x, y)
+    return arccos_kernel_torch(x, y)
+
+
+def arccos_kernel_torch(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """:func:`arccos_kernel` in torch element-wise operations (any device/dtype), (n, p)."""
     d = x.shape[1]
     nx, ny = x.norm(dim=1), y.norm(dim=1)
     scale = nx[:, None] * ny[None, :]
@@ -71,7 +83,40 @@ def arccos_kernel(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return scale * (torch.sin(theta) + (math.pi - theta) * cos) / (2.0 * math.pi * d)
 
 
+def arccos_kernel_cpu(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """:func:`arccos_kernel` for CPU tensors: the inner products x @ y.T by torch's BLAS, then
+    :func:`_arccos_from_inner` in place on torch.get_num_threads() numba threads, (n, p)."""
+    inner = (x @ y.T).contiguous()
+    threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        _arccos_from_inner(inner.numpy(), x.norm(dim=1).numpy(), y.norm(dim=1).numpy(), x.shape[1])
+    finally:
+        numba.set_num_threads(before)
+    return inner
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def _arccos_from_inner(inner, nx, ny, d):
+    """k = |x||y| (sin t + (pi - t) cos t) / (2 pi d) written over the inner products x_i.y_k,
+    inner (n, p), nx (n,) = |x_i|, ny (p,) = |y_k|; sin t = sqrt((1 - cos t)(1 + cos t)) and
+    cos t = 0 where |x||y| = 0 (the kernel is 0 there)."""
+    factor = 1.0 / (2.0 * math.pi * d)
+    for i in numba.prange(inner.shape[0]):
+        for k in range(inner.shape[1]):
+            scale = nx[i] * ny[k]
+            cos = min(max(inner[i, k] / scale, -1.0), 1.0) if scale > 0 else 0.0
+            inner[i, k] = scale * (math.sqrt((1.0 - cos) * (1.0 + cos)) + (math.pi - math.acos(cos)) * cos) * factor
+
+
 def arccos_kernel_numpy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """:func:`arccos_kernel` on float64 numpy arrays (used by targets)."""
     return arccos_kernel(torch.from_numpy(np.asarray(x, np.float64)),
                          torch.from_numpy(np.asarray(y, np.float64))).numpy()
+
+
+def warmup() -> None:
+    """Compile (or load from numba's cache) :func:`_arccos_from_inner` for float64 and float32."""
+    for dtype in (torch.float64, torch.float32):
+        arccos_kernel_cpu(torch.ones((1, 2), dtype=dtype), torch.ones((1, 2), dtype=dtype))

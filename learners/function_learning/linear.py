@@ -8,7 +8,9 @@ kernel model (m -> infinity, arc-cosine kernel) uses the same code with its exac
 - ``min_norm``: c = K^+ y, the minimum-norm interpolant (min (1/m)|a|^2 s.t. f(x_i) = y_i);
   Cholesky when K is numerically positive definite, else an eigen-decomposition pseudo-inverse
   (``RandomFeatureKernel.min_norm`` on the CPU in float64: float32 Gram matrix, float64 refinement);
-- ``ridge``: c = (K + n lam I)^{-1} y, the minimizer of (1/n)|f - y|^2 + lam (1/m)|a|^2;
+- ``ridge``: c = (K + n lam I)^{-1} y, the minimizer of (1/n)|f - y|^2 + lam (1/m)|a|^2, by Cholesky
+  (``RandomFeatureKernel.ridge``: the same refinement as min_norm on the CPU in float64;
+  ``RandomFeatureKernel.ridge_primal``: the m x m system, for m < n);
 - ``gd``: c <- c - lr (f - y)/n, i.e. a <- a - lr m dR/da (mean-field step scaling).
 
 The RKHS norm of f - f_0 is sqrt(c^T K c).
@@ -145,17 +147,41 @@ class RandomFeatureKernel:
         other dtypes/devices: the float64 Gram matrix and :func:`pseudo_solve`.
         """
         if x.device.type == "cpu" and x.dtype == torch.float64:
-            refined = self._refined_min_norm(x, y, rcond)
+            refined = self._refined_solve(x, y, 0.0, rcond)
             if refined is not None:
                 return refined
         k = self(x, x)
         c = pseudo_solve(k, y, rcond)
         return c, k @ c
 
-    def _refined_min_norm(self, x, y, rcond):
-        """(c, K c) by float32-preconditioned refinement, or None where it does not apply (see min_norm)."""
+    def ridge(self, x: torch.Tensor, y: torch.Tensor, lam: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """(c, K c) for the ridge coefficients c = (K + n lam I)^{-1} y, K = k_m(X, X) (n, n), y (n,):
+        the refinement of :meth:`min_norm` with the shift n lam on the CPU in float64, else the
+        Gram matrix and :func:`ridge`."""
+        if x.device.type == "cpu" and x.dtype == torch.float64:
+            refined = self._refined_solve(x, y, x.shape[0] * lam, None)
+            if refined is not None:
+                return refined
+        k = self(x, x)
+        c = ridge(k, y, lam)
+        return c, k @ c
+
+    def ridge_primal(self, x: torch.Tensor, y: torch.Tensor, lam: float) -> torch.Tensor:
+        """a = (Phi^T Phi / m + n lam I)^{-1} Phi^T y, shape (m,): the ridge coefficients solved in the
+        m x m system, the same a as the dual Phi^T (K + n lam I)^{-1} y (push-through identity);
+        cheaper than the dual form when m < n. Phi^T Phi / m is (n/m) times the empirical kernel of
+        the "features" x evaluated at the points w (sigma(w.x) is symmetric in w and x), so it is
+        formed by :meth:`gram` with the roles swapped."""
+        n, m = x.shape[0], self.width
+        g = RandomFeatureKernel(x, self.activation).gram(self.w) * (n / m)
+        return cholesky_solve_shifted(g, self.coefficients(x, y), n * lam)
+
+    def _refined_solve(self, x, y, shift, rcond):
+        """(c, K c) with (K + shift I) c = y by float32-preconditioned refinement, or None where it
+        does not apply (see :meth:`min_norm`; shift = 0 there, n lam for :meth:`ridge`)."""
         n = x.shape[0]
         k32 = RandomFeatureKernel(self.w.float(), self.activation).gram(x.float()).double()
+        k32.diagonal().add_(shift)
         chol, info = torch.linalg.cholesky_ex(k32)
         pivots = torch.diagonal(chol) ** 2
         # the float64 path's Cholesky condition (pivots above rcond), and pivots above float32's noise
@@ -168,7 +194,7 @@ class RandomFeatureKernel:
         for _ in range(REFINE_STEPS):
             c = c + torch.cholesky_solve(r[:, None], chol)[:, 0]
             kc = self.kernel_matvec(x, c)
-            r, previous = y - kc, float(r.norm())
+            r, previous = y - kc - shift * c, float(r.norm())
             if float(r.norm()) <= REFINE_TOL * norm:
                 return c, kc
             if float(r.norm()) > 0.1 * previous:
@@ -222,9 +248,19 @@ def min_norm(k: torch.Tensor, y: torch.Tensor, rcond: float | None = None) -> to
 
 
 def ridge(k: torch.Tensor, y: torch.Tensor, lam: float) -> torch.Tensor:
-    """Dual coefficients c = (K + n lam I)^{-1} y of kernel ridge regression."""
-    n = k.shape[0]
-    return torch.linalg.solve(k + n * lam * torch.eye(n, dtype=k.dtype, device=k.device), y)
+    """Dual coefficients c = (K + n lam I)^{-1} y of kernel ridge regression, K (n, n)."""
+    return cholesky_solve_shifted(k, y, k.shape[0] * lam)
+
+
+def cholesky_solve_shifted(k: torch.Tensor, y: torch.Tensor, shift: float) -> torch.Tensor:
+    """(K + shift I)^{-1} y for a symmetric positive semi-definite K (n, n) and shift > 0: Cholesky
+    (half the flops of LU), LU where rounding makes the factorization fail (float32)."""
+    shifted = k.clone()
+    shifted.diagonal().add_(shift)
+    chol, info = torch.linalg.cholesky_ex(shifted)
+    if int(info) == 0:
+        return torch.cholesky_solve(y[:, None], chol)[:, 0]
+    return torch.linalg.solve(shifted, y)
 
 
 def gradient_descent(k: torch.Tensor, y: torch.Tensor, k_test: torch.Tensor, y_test: torch.Tensor,

@@ -39,6 +39,7 @@ class FunctionLearning(Kind):
                "flow random features (arXiv:1912.06987, 1912.12777)")
     spec_class = ".spec:FunctionLearningSpec"
     run_function = ".run:run"
+    warmup_function = ".run:warmup"
     analysis_class = ".analysis:FunctionLearningAnalysis"
     template_sweep = ("data.n", [50, 100, 200, 400, 800])
     wall_clock = frozenset({"wall_time"})

@@ -1,5 +1,6 @@
 """One run of ``function_learning``: resolve the torch device, draw the data (:mod:`.data`), fit the
-model (:mod:`.fit`) and return its errors, norms and loss curves (:mod:`.dataset`)."""
+model (:mod:`.fit`) and return its errors, norms and loss curves (:mod:`.dataset`); :func:`warmup`
+compiles the numba arc-cosine kernel (:mod:`learners.function_learning.features`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import torch
 import xarray as xr
 
 from engine.kind import RunContext, RunFailed
+from learners.function_learning.features import warmup
 from learners.function_learning.training import Diverged
 from learners.training import NoDevice, device
 
@@ -16,6 +18,8 @@ from ..spec import FunctionLearningSpec
 from .data import make_data
 from .dataset import dataset
 from .fit import fit
+
+__all__ = ["run", "warmup"]
 
 
 def run(spec: FunctionLearningSpec, ctx: RunContext) -> xr.Dataset:

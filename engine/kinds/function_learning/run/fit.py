@@ -44,8 +44,10 @@ def _outer_init(spec: FunctionLearningSpec, shape, ctx: RunContext) -> np.ndarra
 
 def fit_random_features(spec: FunctionLearningSpec, data: Data, ctx: RunContext) -> Fitted:
     """Random features (Monte Carlo or, for ``spectral``, midpoint quadrature nodes) fitted by
-    min_norm / ridge / spectral (closed form), gd (dual form) or adam."""
+    min_norm / ridge / spectral (closed form; in the m x m primal system when m < n, else in the
+    n x n dual one), gd (dual form) or adam."""
     m, fit = spec.model.width, spec.fit
+    lam = fit.lam or 0.0
     if fit.method == "spectral":
         w = fdata.midpoint_nodes(m)
     else:
@@ -55,14 +57,26 @@ def fit_random_features(spec: FunctionLearningSpec, data: Data, ctx: RunContext)
         model = TwoLayer(w, a0, spec.model.activation, train_inner=False, dtype=data.x.dtype, device=data.x.device)
         out = _train(spec, data, model, ctx)
         a, kernel = model.a.detach(), linear.RandomFeatureKernel(model.w.detach(), spec.model.activation)
-    elif fit.method in ("min_norm", "spectral") and not fit.lam and m < spec.data.n:
+    elif fit.method in ("min_norm", "ridge", "spectral") and m < spec.data.n:
         kernel = linear.RandomFeatureKernel(_tensor(w, data), spec.model.activation)
-        a = kernel.min_norm_primal(data.x, data.y, fit.rcond)
-        out = Fitted(kernel.predict(data.x, a), kernel.predict(data.x_test, a))
+        if lam > 0:
+            a = kernel.ridge_primal(data.x, data.y, lam)
+        else:
+            a = kernel.min_norm_primal(data.x, data.y, fit.rcond)
+        out = Fitted(kernel.predict(data.x, a), kernel.predict(data.x_test, a), lam=lam)
     else:
         kernel = linear.RandomFeatureKernel(_tensor(w, data), spec.model.activation)
         a0 = _tensor(a0, data)
-        out, c = _fit_dual(spec, data, kernel, ctx, kernel.predict(data.x, a0), lambda: kernel.predict(data.x_test, a0))
+        f0 = kernel.predict(data.x, a0)
+        if fit.method == "gd":
+            out, c = _fit_gd(spec, data, kernel(data.x, data.x), kernel(data.x_test, data.x), f0,
+                             kernel.predict(data.x_test, a0), ctx)
+        else:
+            if lam > 0:
+                c, kc = kernel.ridge(data.x, data.y - f0, lam)
+            else:
+                c, kc = kernel.min_norm(data.x, data.y - f0, fit.rcond)
+            out = Fitted(f0 + kc, None, lam=lam)
         a = a0 + kernel.coefficients(data.x, c)
         out.f_test = kernel.predict(data.x_test, a)
     out.scalars["rkhs_norm"] = float(torch.sqrt(a @ a / m))
@@ -74,11 +88,18 @@ def fit_random_features(spec: FunctionLearningSpec, data: Data, ctx: RunContext)
 
 
 def fit_kernel(spec: FunctionLearningSpec, data: Data, ctx: RunContext) -> Fitted:
-    """The arc-cosine kernel model fitted by min_norm / ridge / gd (from 0)."""
-    out, c = _fit_dual(spec, data, linear.arccos, ctx, torch.zeros_like(data.y), lambda: torch.zeros_like(data.f_test))
-    if out.f_test is None:
-        out.f_test = linear.arccos(data.x_test, data.x) @ c
-    out.scalars["rkhs_norm"] = linear.rkhs_norm(linear.arccos(data.x, data.x), c)
+    """The arc-cosine kernel model fitted by min_norm / ridge (Cholesky) / gd (from 0); the n x n
+    kernel matrix is evaluated once, for the fit and the RKHS norm."""
+    fit = spec.fit
+    k = linear.arccos(data.x, data.x)
+    if fit.method == "gd":
+        out, c = _fit_gd(spec, data, k, linear.arccos(data.x_test, data.x), torch.zeros_like(data.y),
+                         torch.zeros_like(data.f_test), ctx)
+    else:
+        lam = fit.lam or 0.0
+        c = linear.ridge(k, data.y, lam) if lam > 0 else linear.min_norm(k, data.y, fit.rcond)
+        out = Fitted(k @ c, linear.arccos(data.x_test, data.x) @ c, lam=lam)
+    out.scalars["rkhs_norm"] = linear.rkhs_norm(k, c)
     out.scalars["n_params"] = spec.data.n
     return out
 
@@ -87,22 +108,13 @@ def _tensor(a: np.ndarray, data: Data) -> torch.Tensor:
     return torch.tensor(a, dtype=data.x.dtype, device=data.x.device)
 
 
-def _fit_dual(spec, data: Data, kernel, ctx: RunContext, f0, f0_test) -> tuple[Fitted, torch.Tensor]:
-    """Dual coefficients c of f = f0 + k(., X) c (f0 (n,), f0_test() (p,) the initial predictions) by
-    the spec's method. The test predictions are filled in for gd only (None otherwise)."""
+def _fit_gd(spec, data: Data, k, k_test, f0, f0_test, ctx: RunContext) -> tuple[Fitted, torch.Tensor]:
+    """Dual coefficients c of f = f0 + k(., X) c by gradient descent from c = 0: k (n, n) the kernel
+    matrix, k_test (p, n) the test kernel, f0 (n,) and f0_test (p,) the initial predictions."""
     fit = spec.fit
-    lam = fit.lam or 0.0
-    if fit.method != "gd" and lam == 0 and isinstance(kernel, linear.RandomFeatureKernel):
-        c, kc = kernel.min_norm(data.x, data.y - f0, fit.rcond)  # mixed-precision refinement on the CPU
-        return Fitted(f0 + kc, None, lam=lam), c
-    k = kernel(data.x, data.x)
-    if fit.method == "gd":
-        k_test, f0_test = kernel(data.x_test, data.x), f0_test()
-        c, curves = linear.gradient_descent(k, data.y, k_test, data.f_test, f0, f0_test, fit.lr_value, fit.steps,
-                                            spec.output.every, ctx.progress)
-        return Fitted(f0 + k @ c, f0_test + k_test @ c, curves=curves, lr=fit.lr_value), c
-    c = linear.ridge(k, data.y - f0, lam) if lam > 0 else linear.min_norm(k, data.y - f0, fit.rcond)
-    return Fitted(f0 + k @ c, None, lam=lam), c
+    c, curves = linear.gradient_descent(k, data.y, k_test, data.f_test, f0, f0_test, fit.lr_value, fit.steps,
+                                        spec.output.every, ctx.progress)
+    return Fitted(f0 + k @ c, f0_test + k_test @ c, curves=curves, lr=fit.lr_value), c
 
 
 def fit_network(spec: FunctionLearningSpec, data: Data, ctx: RunContext) -> Fitted:
