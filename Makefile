@@ -21,8 +21,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/engine run $(SPEC)
-	$(BIN)/engine plot outputs/$(basename $(notdir $(SPEC)))/result.nc
+	$(BIN)/engine run --plot $(SPEC)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n 2 --dist loadfile
@@ -31,6 +30,7 @@ docs: $(VENV)/.installed
 	$(BIN)/engine reference > docs/spec-reference.md
 	for kind in $$($(BIN)/engine list | cut -d' ' -f1); do \
 		$(BIN)/engine schema $$kind > docs/schema/$$kind.schema.json; done
+	$(BIN)/python docs/gallery.py
 
 $(VENV)/.installed-bench: $(VENV)/.installed-test
 	$(PIP) -e '.[test,dask,bench]'

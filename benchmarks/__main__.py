@@ -24,6 +24,7 @@ from benchmarks import (  # noqa: E402
     bench_function_learning,
     bench_hyperelastic,
     bench_moire,
+    bench_threads,
 )
 from engine import provenance  # noqa: E402
 
@@ -158,8 +159,8 @@ def main() -> None:
     peak_all = machine_matmul_rate()
     cli = bench_cli.measure()
     engine = bench_engine_overhead.measure()
-    kinds = [bench.section(bench.measure()) for bench in (bench_bgk, bench_bgk_closure, bench_hyperelastic, bench_moire,
-                                                       bench_function_learning)]
+    kinds = [bench.section(bench.measure()) for bench in (bench_threads, bench_bgk, bench_bgk_closure, bench_hyperelastic,
+                                                       bench_moire, bench_function_learning)]
     DOC.write_text(render(step, peak_all, engine, cli, kinds))
     print(DOC.read_text())
 

@@ -27,7 +27,7 @@ import os
 import numba
 import numpy as np
 
-from benchmarks.timing import best_of, memory_bandwidth, multiply_add_throughput
+from benchmarks.timing import auto_threads, best_of, memory_bandwidth, multiply_add_throughput
 from solvers.bgk import PhaseGrid, initial, solve, time_steps, warmup
 
 #: The peer's cases: cells -> (steps (None: Sod to t = 0.1 with the kind's ten saved intervals), turns timed)
@@ -156,23 +156,24 @@ def peer_difference(grid, f0, t_save):
 
 
 def _peer_timing(n_x, steps, repeat):
-    """Seconds of the solver (default threads, one thread) and of the peer on one case, each the fastest of
+    """Seconds of the solver (threads as ``threads: auto`` chooses them in each turn, one thread) and of the peer on one case, each the fastest of
     ``repeat`` calls taking turns, after the check; with the difference and the load average."""
     grid, f0, t_save = peer_case(n_x, steps)
     difference = peer_difference(grid, f0, t_save)
     assert difference <= PEER_RTOL, (f"{__file__}: the numpy DVM differs from the solver by {difference:.3g} "
                                      f"(relative) on {n_x} cells, above {PEER_RTOL:g}")
     best = {"solver": np.inf, "solver_1thread": np.inf, "peer": np.inf}
-    threads = numba.get_num_threads()
+    threads, chosen = numba.get_num_threads(), []
     load_before = os.getloadavg()[0]
     for _ in range(repeat):
+        chosen.append(auto_threads())
         best["solver"] = min(best["solver"], best_of(lambda: _solver_run(grid, f0, t_save), 1))
         numba.set_num_threads(1)
         best["solver_1thread"] = min(best["solver_1thread"], best_of(lambda: _solver_run(grid, f0, t_save), 1))
         numba.set_num_threads(threads)
         best["peer"] = min(best["peer"], best_of(lambda: _peer_run(grid, f0, t_save), 1))
     return {"n_x": n_x, "steps": peer_steps(grid, t_save).size,
-            "repeat": repeat, "threads": threads, "relative_difference": difference, "seconds": best,
+            "repeat": repeat, "threads": "/".join(map(str, chosen)), "relative_difference": difference, "seconds": best,
             "load_before": load_before, "load_after": os.getloadavg()[0]}
 
 
@@ -307,11 +308,13 @@ def _peer_lines(peer: list[dict]) -> list[str]:
         "differ from the solver's by the column below (checked before the "
         f"timing, at most {PEER_RTOL:g}); with a Maxwellian fitted to the moments in its place the peer gives "
         "the solver's f to 1e-12 (`tests/test_bench_peers.py`). Each time is the whole run of the case, the "
-        "fastest of as many calls as the turns column says (the solver with its default threads, on one "
+        "fastest of as many calls as the turns column says (the solver on the threads `threads: auto` gives a "
+        "run started then (the engine's default: the idle cores), on one "
         "thread, and the peer taking turns); load is the machine's 1-minute load average (`os.getloadavg`) "
         "before and after the turns.",
         "",
-        f"| case | steps | turns | numpy DVM (s) | solver, default ({peer[0]['threads']} threads) (s) | vs peer | "
+        f"| case | steps | turns | numpy DVM (s) | solver, `threads: auto` (threads per turn: {peer[0]['threads']}) (s) "
+        "| vs peer | "
         "solver, 1 thread (s) | vs peer | difference to the solver | load before / after |",
         "|---|---|---|---|---|---|---|---|---|---|",
         *rows,

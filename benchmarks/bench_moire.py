@@ -6,22 +6,31 @@ second of the ``kmc`` Monte Carlo, each next to a plain numpy version of the sam
   numba threaded and serial kernels (:mod:`solvers.moire.sg`) against ``np.roll`` arithmetic.
 - kmc: 10⁴ excitons hopping on a 512 × 512 moiré-site lattice with exclusion and decay (uniformised
   Gillespie, :mod:`solvers.moire.kmc`) against the same event loop in Python with numpy's generator.
+- Time stepping of a pumped spot (σ₀ = 40 nm, same potential, D = 0.5 cm²/s) to 5 ps and to the 25 ps of
+  ``homogenization.yaml``: the project's explicit kernel with the defaults a user gets, the same forward-Euler
+  step as a scipy.sparse CSR product n + dt (L n) (the peer), and the implicit path (TR-BDF2 with ``splu``,
+  :mod:`solvers.moire.implicit`) at its default step, called in turn in the same run, with the errors of the
+  two others against the project's explicit result and the machine's load average. 516 × 525 grid points
+  (about 512², threaded by default) to 5 ps, 252² to 5 and 25 ps (25 ps on 512² would add about 3 minutes
+  of peer time on this 2-core machine).
 
-Timings are the best of ``repeat`` calls. Run: ``python -m benchmarks.bench_moire``. :func:`measure` does all
-the timing (and the memory bandwidth, :func:`benchmarks.timing.memory_bandwidth`); :func:`section` turns
-its result into the markdown lines for docs/performance.md.
+Timings of the kernel rates are the best of ``repeat`` calls; each time-stepping variant is called once.
+Run: ``python -m benchmarks.bench_moire``. :func:`measure` does all the timing (and the memory bandwidth,
+:func:`benchmarks.timing.memory_bandwidth`); :func:`section` turns its result into the markdown lines for
+docs/performance.md.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numba
 import numpy as np
 
-from benchmarks.timing import best_of, memory_bandwidth
-from solvers.moire import geometry, kmc, sg
+from benchmarks.timing import auto_threads, best_of, memory_bandwidth
+from solvers.moire import geometry, implicit, kmc, sg
 
 
 def _sg_model(n_side: int) -> sg.Resolved:
@@ -142,15 +151,79 @@ def measure_kmc(count=10_000, size=512, t_end=20.0, numpy_t_end=0.5, repeat=3) -
     return {"numba": events / sec, "numpy": np_events / np_sec, "events": events}
 
 
+def _pumped_supercells(cells_x: int, cells_y: int, sigma: float = 40.0):
+    """(model, n0) of a spot of width sigma [nm] (peak 0.01 nm⁻²) on cells_x × cells_y periodic moiré
+    supercells (12 points per a_M = 8 nm, the 100 meV potential at 0°, D = 0.5 cm²/s, τ = 0.5 ns)."""
+    a_m = 8.0
+    x, y, hx, hy = geometry.supercell_grid(a_m, 12, cells_x, cells_y)
+    u = geometry.potential(x[None, :], y[:, None], a_m, geometry.amplitude(100.0, 0.0), 0.0)[None]
+    n0 = 0.01 * np.exp(-(x[None, :] ** 2 + y[:, None] ** 2) / (2 * sigma ** 2))[None]
+    return sg.Resolved(u, [50.0], hx, hy, geometry.KB_MEV * 295.0, [500.0]), n0
+
+
+def measure_stepping(cases=((43, 25, 5.0), (21, 12, 5.0), (21, 12, 25.0))) -> list[dict]:
+    """Seconds to advance a spot by t [ps] on cells_x × cells_y supercells (43 × 25: 516 × 525 grid points;
+    21 × 12: 252²): project explicit (numba, on the threads ``threads: auto`` gives, and on one thread),
+    scipy CSR explicit (the peer) and implicit (TR-BDF2 + splu, default step), called in turn; errors relative
+    to the peak of the project's explicit result; the cost model's choice; load averages before and after."""
+    rows = []
+    threads = numba.get_num_threads()
+    for cells_x, cells_y, t_end in cases:
+        model, n0 = _pumped_supercells(cells_x, cells_y)
+        explicit_dt = 0.9 * model.stable_dt(float(n0.max()))
+        dt, relax = implicit.default_steps(model, 8.0, float(n0.max()))
+        csr = implicit.operator(model)
+        steps = math.ceil(t_end / explicit_dt * (1.0 - 1e-12))
+
+        def peer():
+            n, h = n0.ravel(), t_end / steps
+            for _ in range(steps):
+                n = n + h * (csr @ n)
+            return n.reshape(n0.shape)
+
+        def project(nt):
+            numba.set_num_threads(nt)
+            try:
+                return model.advance(n0, t_end, explicit_dt)
+            finally:
+                numba.set_num_threads(threads)
+
+        stepper = implicit.Implicit(model, dt, explicit_dt, relax)
+        chosen = []
+
+        def project_auto():
+            chosen.append(auto_threads())
+            return project(chosen[-1])
+
+        runs = {"project explicit": project_auto}
+        if model.threaded:
+            runs["project explicit, 1 thread"] = lambda: project(1)
+        runs.update({"scipy CSR explicit": peer, "implicit TR-BDF2 splu": lambda: stepper.advance(n0, 0.0, t_end)})
+        load = os.getloadavg()[0]
+        seconds, results = {}, {}
+        for name, fn in runs.items():
+            tic = time.perf_counter()
+            results[name] = fn()
+            seconds[name] = time.perf_counter() - tic
+        ref = results["project explicit"]
+        cost = implicit.costs(model, t_end, explicit_dt, dt, relax)
+        rows.append({"grid": n0.shape[1:], "t_ps": t_end, "seconds": seconds, "threads": chosen[-1]
+                     if model.threaded else 1, "explicit_dt": explicit_dt, "implicit_dt": dt,
+                     "errors": {name: float(np.abs(r - ref).max() / ref.max()) for name, r in results.items()},
+                     "auto": min(cost, key=cost.get), "load": (load, os.getloadavg()[0])})
+    return rows
+
+
 #: Bytes moved per SG grid-update when every array streams from memory once per sweep: n, the four face
 #: coefficient arrays and the output, 8 bytes each; a sweep of k fused steps moves SG_BYTES / k per update.
 SG_BYTES = 6 * 8
 
 
 def measure(repeat=5) -> dict:
-    """SG and kmc rates (:func:`measure_sg`, :func:`measure_kmc`) and the memory bandwidth (GB/s)."""
+    """SG and kmc rates (:func:`measure_sg`, :func:`measure_kmc`), explicit and implicit time stepping
+    (:func:`measure_stepping`) and the memory bandwidth (GB/s)."""
     sg.warmup()
-    return {"sg": measure_sg(repeat=repeat), "kmc": measure_kmc(),
+    return {"sg": measure_sg(repeat=repeat), "kmc": measure_kmc(), "stepping": measure_stepping(),
             "memory_bandwidth_GB_per_s": memory_bandwidth(), "goal_sg_vs_numpy_at_least": 20.0}
 
 
@@ -187,7 +260,36 @@ def section(r: dict) -> list[str]:
         "On a shared machine wall-clock ratios move with the load; counted in CPU seconds of this process "
         f"(both single-threaded), the serial fused kernel is {serial['vs_numpy_cpu_time']:.1f}x numpy.",
         "",
+        *stepping_section(r["stepping"]),
     ]
+
+
+def stepping_section(rows: list[dict]) -> list[str]:
+    """Markdown lines of :func:`measure_stepping`'s result."""
+    lines = [
+        "### moire_exciton: explicit and implicit time stepping of the resolved method",
+        "",
+        "A spot (σ₀ = 40 nm) in the 100 meV moiré potential (periodic supercells, 12 points per a_M = 8 nm, "
+        "D = 0.5 cm²/s), advanced to t. Project explicit: the numba forward-Euler kernel with the defaults a user "
+        f"gets (threaded from {sg.PARALLEL_CELLS} cells), and on one thread; scipy CSR explicit: the same step as "
+        "n + dt (L n) with the operator of `solvers.moire.implicit.operator` (the peer); implicit: TR-BDF2 with "
+        "one `splu` factorization at the default step a_M²/(2D), after forward Euler over a_M²/(4D). One call "
+        "of each, in turn, in the same run; ratios are seconds over the project's default explicit run; error = "
+        "max |n - n_explicit| / max n_explicit at t; load = the 1-minute load average before/after.",
+        "",
+        "| grid (y x x) | t (ps) | project explicit, `threads: auto` s | 1 thread s | scipy CSR s (ratio) | implicit s (ratio) "
+        "| implicit error | CSR error | auto picks | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        sec, err = r["seconds"], r["errors"]
+        exp, csr, imp = sec["project explicit"], sec["scipy CSR explicit"], sec["implicit TR-BDF2 splu"]
+        one = sec.get("project explicit, 1 thread")
+        lines.append(f"| {r['grid'][0]} x {r['grid'][1]} ({r['threads']} thread{'s' if r['threads'] > 1 else ''}) "
+                     f"| {r['t_ps']:g} | {exp:.2f} | {'' if one is None else f'{one:.2f}'} | {csr:.2f} "
+                     f"({csr / exp:.2f}) | {imp:.2f} ({imp / exp:.2f}) | {err['implicit TR-BDF2 splu']:.1e} | "
+                     f"{err['scipy CSR explicit']:.0e} | {r['auto']} | {r['load'][0]:.1f}/{r['load'][1]:.1f} |")
+    return [*lines, ""]
 
 
 def main():

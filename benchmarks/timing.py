@@ -1,6 +1,7 @@
 """Timing helpers shared by the benchmarks: best-of-n wall time, the machine's memory bandwidth, and its
 throughput with several busy cores over one."""
 
+import os
 import subprocess
 import sys
 import time
@@ -19,6 +20,19 @@ def best_of(fn, repeat: int) -> float:
         fn()
         best = min(best, time.perf_counter() - tic)
     return best
+
+
+def auto_threads() -> int:
+    """Set numba's threads as ``threads: auto`` (the default) sets them for a large run of the serial
+    executor started now (:func:`engine.threads.choose`: the idle cores, within all of this process's
+    cores); return the count, for the benchmarks' "project, default" columns."""
+    import numba
+
+    from engine import threads
+
+    n, _ = threads.choose(threads.AUTO, len(os.sched_getaffinity(0)), None)
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    return numba.get_num_threads()
 
 
 def memory_bandwidth(mib: int = 256, repeat: int = 5) -> float:

@@ -28,6 +28,9 @@ def _add_spec_args(p: argparse.ArgumentParser) -> None:
                    help="override a field, e.g. --set model.depth=16 (value parsed as YAML; repeatable)")
     p.add_argument("--max-runs", type=int, default=None, metavar="N",
                    help="refuse a sweep of more than N run points (default: 100000)")
+    p.add_argument("--max-memory", type=float, default=None, metavar="GIB",
+                   help="refuse a run whose estimated peak memory exceeds GIB GiB (default: $ENGINE_MAX_MEMORY_GIB, "
+                   "else the memory of this machine)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="recompute runs whose files already exist")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failed run")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--plot", action="store_true",
+                   help="then write the kind's standard figures (PNG) to <result folder>/figures and print their paths")
 
     p = sub.add_parser("validate", help="check a spec and every sweep point without running anything")
     _add_spec_args(p)
@@ -67,10 +72,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_thread_setting() -> None:
+    """Raise :class:`SpecError` for an ``ENGINE_THREADS`` that is neither ``auto`` nor a positive integer."""
+    from engine import threads
+
+    try:
+        threads.requested(threads.AUTO)
+    except ValueError as exc:
+        raise SpecError(threads.THREADS_ENV, 0, 0, "environment", str(exc)) from None
+
+
 def cmd_validate(args) -> int:
     from engine.plan import resolve
 
-    resolved = resolve(args.spec, args.overrides, args.max_runs)
+    _check_thread_setting()
+
+    resolved = resolve(args.spec, args.overrides, args.max_runs, args.max_memory)
     n = len(resolved.points)
     ids = len({p.run_id for p in resolved.points})
     print(f"{args.spec}: valid {resolved.kind.kind} spec, {n} run point(s), {ids} distinct run(s)")
@@ -95,7 +112,9 @@ def _start_forkserver(args, resolved) -> None:
 def cmd_run(args) -> int:
     from engine.plan import resolve
 
-    resolved = resolve(args.spec, args.overrides, args.max_runs)
+    _check_thread_setting()
+
+    resolved = resolve(args.spec, args.overrides, args.max_runs, args.max_memory)
     _start_forkserver(args, resolved)
     from engine import sweep
     from engine.report import scalar_table
@@ -123,6 +142,8 @@ def cmd_run(args) -> int:
         print(f"{report.write_error}; the {kept} finished run(s) are kept in {report.folder / 'runs'}/: make room "
               f"(or choose --outputs) and run the same command again to resume", file=sys.stderr)
         return EXIT_WRITE
+    if args.plot and report.result is not None and done + len(report.reused) > 0:
+        write_figures(str(report.result))
     return EXIT_FAILED_RUNS if failures else 0
 
 
@@ -132,7 +153,7 @@ def cmd_new(args) -> int:
 
     kind = kind_named(args.kind)
     key, values = kind.template_sweep
-    print(template(kind.Spec, kind.kind, key, values), end="")
+    print(template(kind.Spec, kind.kind, key, values, kind.template_values), end="")
     return 0
 
 
@@ -169,7 +190,9 @@ def cmd_show(args) -> int:
     return 0
 
 
-def cmd_plot(args) -> int:
+def write_figures(path: str, outdir: str | None = None) -> list[Path]:
+    """Write the standard figures of the kind of the result file ``path`` as PNG files into ``outdir``
+    (default: ``<result folder>/figures``) and print their paths; return them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -177,16 +200,21 @@ def cmd_plot(args) -> int:
 
     from engine.store import open_result
 
-    ds = open_result(_result_file(args.path))
-    kind = kind_named(ds.attrs.get("engine_kind", "?"), args.path)
-    outdir = Path(args.outdir) if args.outdir else Path(args.path).parent / "figures"
-    with writing(outdir):
-        outdir.mkdir(parents=True, exist_ok=True)
-    paths = kind.analysis.plot(ds, outdir)
+    ds = open_result(_result_file(path))
+    kind = kind_named(ds.attrs.get("engine_kind", "?"), path)
+    folder = Path(outdir) if outdir else Path(path).parent / "figures"
+    with writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    paths = kind.analysis.plot(ds, folder)
     for p in paths:
         print(p)
     if not paths:
         print(f"kind {kind.kind} has no standard figures for this result", file=sys.stderr)
+    return paths
+
+
+def cmd_plot(args) -> int:
+    write_figures(args.path, args.outdir)
     return 0
 
 

@@ -30,7 +30,7 @@ import distributed
 from engine import forkserver
 from engine.executors import Executor, ExecutorError, spawn_children
 from engine.locks import RunLocks
-from engine.runtime import RunOutcome, compute, computed_meanwhile, pin_threads, store_run
+from engine.runtime import RunOutcome, compute, computed_meanwhile, set_thread_share, store_run
 
 CONNECT_TIMEOUT_S = 5
 LOOPBACK = "127.0.0.1"  # the only address a LocalCluster started here listens on
@@ -93,7 +93,7 @@ def run_on_worker(task):
     count is per calling thread, so it is set here, in the thread that runs the task.
     """
     spawn_children()
-    pin_threads(1)
+    set_thread_share(1)
     return compute(task)
 
 

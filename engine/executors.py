@@ -27,7 +27,7 @@ from typing import Callable, Generator, Iterator
 from engine import forkserver
 from engine.forkserver import THREAD_ENV
 from engine.registry import get_kind
-from engine.runtime import RunOutcome, RunTask, execute, pin_threads, start_numba
+from engine.runtime import RunOutcome, RunTask, execute, set_thread_share, start_numba
 from engine.spec.errors import SpecError
 
 
@@ -126,7 +126,7 @@ def _init_worker(threads: int, kind: str, announce: multiprocessing.queues.Simpl
     _announce = announce
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops workers
     spawn_children()
-    pin_threads(threads)
+    set_thread_share(threads)
     if get_kind(kind).compiles_kernels:
         start_numba()
 

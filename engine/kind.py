@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
     from engine.spec.base import ProblemSpec
+    from engine.spec.memory import MemoryEstimate
 
 
 def variable(value, long_name: str, dims: tuple = (), units: str = "1") -> tuple:
@@ -163,6 +164,9 @@ class Kind:
     allow_nonfinite: ClassVar[frozenset[str]] = frozenset()
     #: The sweep shown, commented, in ``engine new``: (dotted key, values).
     template_sweep: ClassVar[tuple[str, list]] = ("seed", [0, 1, 2])
+    #: Small values (dotted field -> value) that ``engine new`` writes instead of paper-size defaults, so that
+    #: the template runs in under a minute on 2 cores; the template shows each default beside its value.
+    template_values: ClassVar[dict[str, Any]] = {}
 
     def _load(self, reference: str) -> Any:
         return load_reference(reference, type(self).__module__)
@@ -176,6 +180,13 @@ class Kind:
         """Compile kernels before runs fan out to workers (numba caches them on disk)."""
         if self.warmup_function is not None:
             self._load(self.warmup_function)()
+
+    def peak_memory(self, spec: "ProblemSpec") -> "MemoryEstimate | None":
+        """The estimated peak memory of a run of the validated ``spec``, or None for a kind that gives none (its
+        runs are not checked). A kind estimates in its spec model (:meth:`ProblemSpec.memory_estimate`): the
+        sum of its big arrays, by arithmetic on the spec's sizes, each part naming the field that sets it, so
+        that ``engine validate`` refuses a run too big for the machine before anything is allocated."""
+        return spec.memory_estimate()
 
     def run(self, spec: "ProblemSpec", ctx: RunContext) -> "xr.Dataset":
         """Run one resolved spec; raise :class:`RunFailed` for a run that fails."""

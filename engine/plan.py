@@ -22,6 +22,7 @@ from engine.registry import KindLoadError, UnknownKind, get_kind, known_kinds
 from engine.spec.base import NAME_PATTERN, NAME_RULE, NOT_IN_RUN_ID, SPEC_DIR, ProblemSpec, check_field_path, model_at
 from engine.spec.errors import SpecError, SpecIssue, did_you_mean, from_validation_error
 from engine.spec.loader import Positions, load_spec_file, load_spec_text
+from engine.spec.memory import GIB, MAX_MEMORY_ENV, gib, limit_from_environment, machine_memory
 from engine.spec.overrides import apply_overrides, set_path
 from engine.spec.sweep import Axis, check_run_count, points, sweep_axes
 
@@ -112,8 +113,42 @@ def _sweep_axes(tree: dict, pos: Positions, check_path, issues: list[SpecIssue],
     return axes
 
 
+def memory_limit(max_memory: float | None, source: str) -> tuple[float, str]:
+    """The most memory a run may use [bytes] and where that limit comes from (words that follow "the ... GiB"):
+    ``max_memory`` [GiB] (the ``--max-memory`` option), else ``$ENGINE_MAX_MEMORY_GIB``, else this machine's
+    memory (:func:`engine.spec.memory.machine_memory`). A :class:`SpecError` for a limit that is not a positive
+    number."""
+    if max_memory is not None:
+        if not max_memory > 0:
+            raise SpecError(source, 0, 0, "--max-memory", f"{max_memory!r} GiB is not a positive amount",
+                            "a positive number of GiB")
+        return max_memory * GIB, "set by --max-memory"
+    try:
+        from_env = limit_from_environment()
+    except ValueError as exc:
+        raise SpecError(source, 0, 0, MAX_MEMORY_ENV, str(exc), "a positive number of GiB") from None
+    if from_env is not None:
+        return from_env * GIB, f"set by ${MAX_MEMORY_ENV}"
+    return machine_memory(), "of this machine"
+
+
+def _memory_issue(kind: Kind, spec: ProblemSpec, pos: Positions, limit: tuple[float, str]) -> SpecIssue | None:
+    """The issue of a run whose estimated peak memory exceeds ``limit`` (bytes, where it comes from), placed at
+    the field that sets the largest part of it; None when it fits or the kind gives no estimate."""
+    est = kind.peak_memory(spec)
+    if est is None or est.nbytes <= limit[0]:
+        return None
+    top = est.dominant
+    source, line, col = pos.locate(tuple(top.field.split(".")))
+    return SpecIssue(source, line, col, top.field,
+                     f"this run needs about {gib(est.nbytes)} of memory ({top.what}: {gib(top.nbytes)}), more than "
+                     f"the {gib(limit[0])} {limit[1]}",
+                     f"at most {gib(limit[0])}: a smaller {top.field}, or --max-memory GIB (or ${MAX_MEMORY_ENV}) "
+                     "to allow more")
+
+
 def resolve_tree(tree: Any, pos: Positions, overrides: list[str] = (), default_name: str = "run",
-                 max_runs: int | None = None) -> Resolved:
+                 max_runs: int | None = None, max_memory: float | None = None) -> Resolved:
     """Validate a parsed spec tree; see :func:`resolve`."""
     if not isinstance(tree, dict):
         raise SpecError(pos.source, 1, 1, "<root>", "the spec must be a mapping of fields", "kind: ... at the top level")
@@ -138,6 +173,7 @@ def resolve_tree(tree: Any, pos: Positions, overrides: list[str] = (), default_n
         raise SpecError.from_issues(issues)
     base_tree = {k: v for k, v in tree.items() if k != "sweep"}
 
+    limit = memory_limit(max_memory, pos.source)
     run_points, seen = [], set()
     all_points = points(axes)
     for n, (index, settings) in enumerate(all_points):
@@ -149,11 +185,11 @@ def resolve_tree(tree: Any, pos: Positions, overrides: list[str] = (), default_n
         try:
             point_spec = _validate(model, point_tree, point_pos)
         except SpecError as err:
-            new = [i for i in err.issues if (i.line, i.col, i.path, i.problem) not in seen]
-            seen.update((i.line, i.col, i.path, i.problem) for i in new)
-            if new:
-                context = f"sweep point {n + 1} of {len(all_points)} ({_label(settings)})"
-                issues.extend(SpecError.from_issues(new).prefixed(context).issues)
+            _add_point_issues(issues, seen, err.issues, n, all_points, settings)
+            continue
+        too_big = _memory_issue(kind, point_spec, point_pos, limit)
+        if too_big is not None:
+            _add_point_issues(issues, seen, [too_big], n, all_points, settings)
             continue
         run_points.append(RunPoint(index, point_spec, run_id(point_spec, kind.version), _label(settings)))
     if issues:
@@ -161,19 +197,32 @@ def resolve_tree(tree: Any, pos: Positions, overrides: list[str] = (), default_n
     return Resolved(pos.source, kind, spec, axes, run_points)
 
 
-def resolve(path: str | Path, overrides: list[str] = (), max_runs: int | None = None) -> Resolved:
+def _add_point_issues(issues: list[SpecIssue], seen: set, found: list[SpecIssue], n: int, all_points: list,
+                      settings: dict) -> None:
+    """Add the issues ``found`` at sweep point ``n`` to ``issues``, once per distinct problem (``seen``); with
+    the point named when the spec has a sweep."""
+    new = [i for i in found if (i.line, i.col, i.path, i.problem) not in seen]
+    seen.update((i.line, i.col, i.path, i.problem) for i in new)
+    if new:
+        context = f"sweep point {n + 1} of {len(all_points)} ({_label(settings)})"
+        issues.extend(SpecError.from_issues(new).prefixed(context).issues if settings else new)
+
+
+def resolve(path: str | Path, overrides: list[str] = (), max_runs: int | None = None,
+            max_memory: float | None = None) -> Resolved:
     """Load ``path``, apply ``--set`` overrides, validate the spec and every sweep point.
 
     Raises :class:`SpecError` naming file, line, column and field for anything wrong, including a
     sweep of more than ``max_runs`` run points (default :data:`engine.spec.sweep.MAX_RUNS`; counted
-    before any point is built).
+    before any point is built) and a run point whose estimated peak memory (the kind's
+    :meth:`~engine.kind.Kind.peak_memory`) exceeds ``max_memory`` GiB (default: :func:`memory_limit`).
     """
     tree, pos = load_spec_file(path)
-    return resolve_tree(tree, pos, overrides, default_name=Path(path).stem, max_runs=max_runs)
+    return resolve_tree(tree, pos, overrides, default_name=Path(path).stem, max_runs=max_runs, max_memory=max_memory)
 
 
 def resolve_text(text: str, source: str = "<spec>", overrides: list[str] = (),
-                 max_runs: int | None = None) -> Resolved:
+                 max_runs: int | None = None, max_memory: float | None = None) -> Resolved:
     """Like :func:`resolve` for YAML text (used by ``engine new`` checks and tests)."""
     tree, pos = load_spec_text(text, source)
-    return resolve_tree(tree, pos, overrides, max_runs=max_runs)
+    return resolve_tree(tree, pos, overrides, max_runs=max_runs, max_memory=max_memory)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from engine import provenance
+from engine import provenance, threads
 from engine.atomic import OutputError
 from engine.checkpoint import CheckpointDiscarded, Checkpointer, checkpoint_path
 from engine.forkserver import THREAD_ENV
@@ -64,14 +64,42 @@ class RunOutcome:
 
 
 def pin_threads(threads: int) -> None:
-    """Limit numba and torch (already imported or not) to ``threads`` threads."""
+    """Limit numba and torch (already imported or not) to ``threads`` threads, and the thread variables of
+    the environment (BLAS, OpenMP, numba) to as many, for a worker process as it starts."""
     for name in THREAD_ENV:
         os.environ[name] = str(threads)
+    use_threads(threads)
+
+
+def use_threads(threads: int) -> int:
+    """Run numba's and torch's parallel code on ``threads`` threads from now on; return numba's count (at most
+    the size of its thread pool). The environment is left alone: numba reads ``NUMBA_NUM_THREADS`` again at
+    every compilation and refuses one that differs from its running pool's size."""
     import numba
 
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
+    return numba.get_num_threads()
+
+
+_thread_share: int | None = None  # cores the executor gives each run of this process (None: all of them)
+
+
+def set_thread_share(threads: int) -> None:
+    """Give each run of this process ``threads`` cores at most (a local worker: cores // workers; a Dask
+    worker: 1), and pin numba and torch to that many until a run chooses (:func:`run_threads`)."""
+    global _thread_share
+    _thread_share = threads
+    pin_threads(threads)
+
+
+def run_threads(kind, spec) -> tuple[int, str]:
+    """The threads a run of ``spec`` gets, and why (:func:`engine.threads.choose`, within this process's
+    share of cores)."""
+    share = _thread_share or len(os.sched_getaffinity(0))
+    memory = kind.peak_memory(spec)
+    return threads.choose(threads.requested(spec.threads), share, None if memory is None else memory.nbytes)
 
 
 def _seed_globals(seed: int) -> None:
@@ -177,6 +205,9 @@ def _compute(task: RunTask, progress: Callable[[int, int], None] | None, log: lo
             checkpoint_path(task.path), schedule.every_steps, schedule.every_seconds, log))
         if progress is not None:
             ctx.progress = progress
+        n_threads, why = run_threads(kind, spec)
+        n_threads = use_threads(n_threads)
+        log.info("%d thread(s): %s", n_threads, why)
         ds = _run_kind(kind, spec, ctx)
         _check_finite(ds, kind.allow_nonfinite)
         wall = time.perf_counter() - start
@@ -186,6 +217,7 @@ def _compute(task: RunTask, progress: Callable[[int, int], None] | None, log: lo
             "engine_wall_time_s": round(wall, 6),
             "engine_resumed_from_step": -1 if ctx.resumed_from is None else ctx.resumed_from,
             "engine_worker_host": socket.gethostname(),
+            "engine_threads": n_threads,
             "engine_status": "complete",
         })
         return RunOutcome(task.run_id, True, task.path, wall, label=task.label), ds

@@ -263,8 +263,8 @@ def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
     for axis in resolved.axes:
         for key in axis.keys:
             info = field_at(model, key)
-            ds[key].attrs.update(units=field_units(model, key),
-                                 long_name=f"{(info.description or key).split(' [')[0]} (sweep key {key})")
+            ds[key].attrs.update(units=field_units(model, key), long_name=info.title or key.rpartition(".")[2],
+                                 description=f"{info.description or key} (sweep key {key})")
     if "case" in ds.coords:
         ds["case"].attrs.update(units="1", long_name="index of the case in sweep.cases")
     summary = resolved.kind.analysis.sweep_summary(ds) if files else None

@@ -117,3 +117,18 @@ def test_engine_run_starts_the_workers_forkserver_only_when_local_workers_are_li
         started.clear()
         engine_cli._start_forkserver(argparse.Namespace(executor=executor, scheduler=scheduler), resolved)
         assert started == ([module] if module else []), (resolved.spec.name, executor, scheduler)
+
+
+def test_run_with_plot_writes_the_figures_engine_plot_writes(cli, write_spec, tmp_path):
+    spec = write_spec("kind: deep_linear\noptimizer: {max_steps: 300}\n", name="drawn")
+    folder = tmp_path / "outputs" / "drawn"
+    assert cli("run", spec, "--executor", "serial", "--quiet").code == 0
+    assert not (folder / "figures").exists(), "no figures without --plot"
+    result = cli("run", spec, "--executor", "serial", "--quiet", "--plot")
+    paths = [Path(line) for line in result.out.splitlines() if line.endswith(".png")]
+    assert result.code == 0 and paths == [folder / "figures" / "loss_vs_step.png"], result.out
+    image = matplotlib.image.imread(paths[0])
+    assert image.shape[0] > 200 and image.shape[1] > 300 and image[..., :3].std() > 0.05
+    drawn = paths[0].read_bytes()
+    assert [Path(p) for p in cli("plot", str(folder / "result.nc")).out.split()] == paths
+    assert paths[0].read_bytes() == drawn, "engine run --plot draws what engine plot draws"

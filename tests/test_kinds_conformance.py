@@ -1,7 +1,8 @@
 """What every registered kind must do, checked the same way for each (in the spirit of scikit-learn's
 ``check_estimator``): the kinds of this repository and the out-of-tree test kind ``toy_decay``.
 
-For each kind: its ``engine new`` template validates as written and its JSON Schema is a valid schema;
+For each kind: its ``engine new`` template validates as written, writes every default but the kind's small
+``template_values`` and leaves ``name`` to the spec file's stem, and its JSON Schema is a valid schema;
 its smoke configuration (the template with the kind's ``smoke_overrides``) runs and returns a dataset
 whose every variable and coordinate has ``units`` and ``long_name``; the run id is the same in another
 process; a rerun reuses the run file; and a run with a time or training loop, stopped after its first
@@ -31,7 +32,7 @@ def test_the_test_kind_is_registered_beside_the_repository_kinds():
 
 def _template(kind: Kind) -> str:
     key, values = kind.template_sweep
-    return template(kind.Spec, kind.kind, key, values)
+    return template(kind.Spec, kind.kind, key, values, kind.template_values)
 
 
 @pytest.fixture(params=KINDS)
@@ -60,8 +61,9 @@ def test_template_validates_as_written_with_every_default_and_its_schema_is_vali
     assert text == _template(kind) and "# sweep:" in text
     resolved = resolve_text(text, f"<{kind.kind} template>")
     assert resolved.kind is kind and len(resolved.points) == 1
-    defaults = resolve_text(f"kind: {kind.kind}\n").points[0]
-    assert resolved.points[0].run_id == defaults.run_id, "the template writes out every default"
+    small = [f"{path}={json.dumps(value)}" for path, value in kind.template_values.items()]
+    defaults = resolve_text(f"kind: {kind.kind}\n", overrides=small).points[0]
+    assert resolved.points[0].run_id == defaults.run_id, "the template writes every default but its template_values"
     schema = kind.Spec.model_json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(resolved.points[0].spec.model_dump(mode="json"), schema)
@@ -79,7 +81,7 @@ def test_smoke_run_labels_every_variable_and_coordinate(kind, smoke):
 def test_run_id_is_the_same_in_another_process(kind, smoke):
     code = (f"from engine.plan import resolve_text\nfrom engine.registry import get_kind\n"
             f"from engine.spec.introspect import template\nk = get_kind({kind.kind!r})\n"
-            f"print(resolve_text(template(k.Spec, k.kind, *k.template_sweep), 'x', "
+            f"print(resolve_text(template(k.Spec, k.kind, *k.template_sweep, k.template_values), 'x', "
             f"{list(kind.smoke_overrides)!r}).points[0].run_id)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == smoke.points[0].run_id
@@ -146,3 +148,61 @@ def test_report_and_sweep_summary_of_a_sweep_whose_every_run_failed(kind, tmp_pa
     assert report is None or isinstance(report, str)
     summary = kind.analysis.sweep_summary(result)
     assert summary is None or all(v.isnull().all() for v in summary.data_vars.values())
+
+
+def _dotted(tree: dict, path: str):
+    for key in path.split("."):
+        tree = tree[key]
+    return tree
+
+
+def test_template_leaves_the_name_to_the_spec_files_stem(kind, cli, tmp_path):
+    """`engine new KIND > my.yaml` then `engine run my.yaml` puts the results in outputs/my/."""
+    import yaml
+
+    from engine.plan import resolve
+
+    text = cli("new", kind.kind).out
+    assert "name" not in yaml.safe_load(text) and "outputs/<file stem>/" in text
+    (tmp_path / "my.yaml").write_text(text)
+    assert resolve(tmp_path / "my.yaml").spec.name == "my"
+
+
+def test_template_values_replace_paper_size_defaults_and_show_them(kind):
+    """Each small template value is a field the template sets, with the default (paper size) beside it."""
+    import yaml
+
+    text = _template(kind)
+    written = resolve_text(text).spec.model_dump(mode="json")
+    default = resolve_text(f"kind: {kind.kind}\n").spec.model_dump(mode="json")
+    expected = []
+    for path, value in kind.template_values.items():
+        assert _dotted(written, path) == value != _dotted(default, path), path
+        expected.append((path.rsplit(".", 1)[-1], value, _dotted(default, path)))
+    marked = []  # (key, value, default) of each line `key: value  # paper: default`
+    for line in text.splitlines():
+        if "  # paper: " in line:
+            setting, paper = line.split("  # paper: ")
+            key, value = setting.strip().split(": ", 1)
+            marked.append((key, yaml.safe_load(value), yaml.safe_load(paper)))
+    assert sorted(marked, key=str) == sorted(expected, key=str)
+
+
+def test_template_values_for_fields_the_template_does_not_write_are_refused():
+    model = get_kind("deep_linear").Spec
+    for path in ("model", "data.n_samples", "model.widht"):  # a section, an optional section's field, a typo
+        with pytest.raises(ValueError, match=rf"template values of kind 'deep_linear' for \['{path}'\]"):
+            template(model, "deep_linear", "seed", [0, 1], {path: 3})
+
+
+def test_every_repository_kind_estimates_the_memory_of_its_smoke_run(kind, smoke):
+    """A kind of this repository estimates a run's peak memory (the test kind need not): positive, below
+    2 GiB for the smoke run, its largest part naming a field of the spec."""
+    from engine.spec.base import check_field_path
+
+    estimate = kind.peak_memory(smoke.points[0].spec)
+    if not type(kind).__module__.startswith("engine.kinds."):
+        return
+    assert estimate is not None, kind.kind
+    assert 0 < estimate.nbytes < 2 * 2**30, (kind.kind, estimate)
+    assert check_field_path(kind.Spec, estimate.dominant.field) is None, estimate.dominant.field

@@ -1,6 +1,7 @@
 """Kind moire_exciton through the engine: spec errors naming field and bound, the cell method's
 Keller–Dykhne value, free diffusion with decay through the whole analysis pipeline, the Boltzmann state
-of the resolved method, detailed balance in kmc, the qualitative targets of twist_density.yaml, figures."""
+of the resolved method, detailed balance in kmc, the qualitative targets of twist_density.yaml, figures, the
+implicit time stepping of the resolved method."""
 
 import math
 from pathlib import Path
@@ -31,6 +32,8 @@ SPECS = Path(__file__).resolve().parent.parent / "specs" / "moire"
      r"initial\.peak_density_cm2: peak_density_cm2 = 2e\+12 is above one exciton per moiré site "
      r"\(n_M = 1\.794e\+12 cm\^-2\) with exclusion on \(expected peak_density_cm2 <= 1\.794e\+12\)"),
     ("twist_deg: 75.0", r"twist_deg: 75\.0 is out of range.*<= 60"),
+    ("method: resolved\ninitial: {sigma_um: 0.01}\ngrid: {resolved: {time_stepping: fast}}",
+     r"grid\.resolved\.time_stepping: 'fast' is not allowed \(expected one of 'explicit', 'implicit' or 'auto'\)"),
     ("time: {t_final_ns: 1.0, save_every_ns: 2.0}", r"time\.save_every_ns: .*\(expected save_every_ns <= 1\)"),
 ])
 def test_impossible_specs_are_rejected_with_the_field_and_bound(rejects, extra, pattern):
@@ -109,14 +112,18 @@ def test_twist_density_spec_shows_the_qualitative_targets(cli, tmp_path):
 
 @pytest.mark.parametrize("method, extra", [
     ("continuum", {"grid": {"continuum": {"cells": 60}}, "transport": {"repulsion_eV_cm2": 1.5e-14}}),
+    ("resolved", {"grid": {"resolved": {"points_per_period": 8, "cells_x": 8, "cells_y": 1,
+                                        "time_stepping": "implicit"}},
+                  "initial": {"profile": "stripe", "sigma_um": 0.01}, "transport": {"annihilation_cm2_s": 1e-3}}),
     ("kmc", {"grid": {"kmc": {"lattice_sites": 128, "rates": "free"}}, "initial": {"sigma_um": 0.08}}),
 ])
 def test_a_run_resumed_from_its_checkpoint_gives_the_same_result(interrupted_and_resumed, method, extra):
     from engine.kinds.moire_exciton import MoireExciton
     from engine.kinds.moire_exciton.spec import MoireExcitonSpec
 
-    spec = MoireExcitonSpec.model_validate({"kind": "moire_exciton", "method": method, "time": {
-        "t_final_ns": 0.5, "save_every_ns": 0.05}, **extra})
+    window = {"t_final_ns": 0.01, "save_every_ns": 0.001} if method == "resolved" else {
+        "t_final_ns": 0.5, "save_every_ns": 0.05}
+    spec = MoireExcitonSpec.model_validate({"kind": "moire_exciton", "method": method, "time": window, **extra})
     reference, resumed, ctx = interrupted_and_resumed(MoireExciton(), spec, stop_at=6, seed=3)
     assert ctx.resumed_from == 5
     for name in ("linecut", "population", "sigma2_raw", "msd"):
@@ -135,3 +142,23 @@ def test_continuum_2d_and_radial_geometries_agree(run_spec):
     np.testing.assert_allclose(flat["sigma2_raw"], radial["sigma2_raw"], rtol=1e-2)
     np.testing.assert_allclose(flat["population_total"], radial["population_total"], rtol=1e-2)
     assert float(flat["msd_raw"].isel(t=-1)) > 0
+
+
+def test_resolved_auto_steps_the_homogenization_run_implicitly_and_matches_explicit(run_spec):
+    """The resolved case of homogenization.yaml (25 ps, ψ = 30°): auto picks the implicit path by the cost model,
+    records it, and agrees with forced forward Euler: line cuts to 1e-3 of the peak, D_late to 1e-6."""
+    body = (SPECS / "homogenization.yaml").read_text().split("sweep:")[0].replace("method: cell", "method: resolved")
+    body = body.replace("phase_deg: 0.0", "phase_deg: 30.0")
+    results = {}
+    for stepping in ("auto", "explicit"):
+        result, ds = run_spec(body + f"name: h_{stepping}\n", "--set", f"grid.resolved.time_stepping={stepping}")
+        assert result.code == 0, result.err
+        results[stepping] = ds
+    auto, explicit = results["auto"], results["explicit"]
+    assert int(auto["time_stepping_implicit"]) == 1 and auto["time_step"].attrs["time_stepping_used"] == "implicit"
+    assert int(explicit["time_stepping_implicit"]) == 0
+    assert float(auto["time_step"]) > 300 * float(explicit["time_step"])
+    lc, ref = auto["linecut"].values, explicit["linecut"].values
+    assert np.abs(lc - ref).max() <= 1e-3 * ref.max()
+    assert float(auto["D_late"]) == pytest.approx(float(explicit["D_late"]), rel=1e-6)
+    assert float(auto["D_late"]) == pytest.approx(float(auto["D_cell_grid"]), rel=1e-2)

@@ -15,15 +15,16 @@ import re
 import types
 import typing
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
 from engine.spec.errors import FieldError, did_you_mean
+from engine.spec.memory import MemoryEstimate
 
 #: Top-level fields that do not change the physics and so not a run's identity.
-NOT_IN_RUN_ID = frozenset({"name", "description", "sweep", "checkpoint"})
+NOT_IN_RUN_ID = frozenset({"name", "description", "sweep", "checkpoint", "threads"})
 
 #: What a spec's ``name`` (the results folder's name) may look like.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -67,6 +68,21 @@ def _not_nan(value: float) -> float:
 #: A float field that may be infinite (``.inf`` in YAML), where infinity is a meaningful limit (free
 #: streaming, no decay...); every other float field of a :class:`Section` refuses ``.inf``.  NaN is refused.
 FloatOrInfinity = Annotated[float, Field(allow_inf_nan=True), AfterValidator(_not_nan)]
+
+
+#: Largest ``threads`` a spec may ask for.
+MAX_THREADS = 1024
+
+
+def _threads(value: Any) -> Any:
+    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_THREADS):
+        return value
+    raise PydanticCustomError("threads", "{value} is not a thread count",
+                              {"value": repr(value), "expected": f"'auto' or an integer from 1 to {MAX_THREADS}"})
+
+
+#: A spec's ``threads``: ``auto`` or a number (see :mod:`engine.threads`).
+Threads = Annotated[Union[int, Literal["auto"]], BeforeValidator(_threads), Field(json_schema_extra={"minimum": 1})]
 
 
 def _valid_name(value: str) -> str:
@@ -143,6 +159,16 @@ class ProblemSpec(Section):
     sweep: Sweep | None = Field(default=None, description="Parameter sweep (grid / zip / cases).")
     checkpoint: CheckpointSchedule = Field(default_factory=CheckpointSchedule,
                                            description="Checkpoint schedule of long runs (not part of the run id).")
+    threads: Threads = Field(
+        default="auto",
+        description="Threads of a run's kernels (numba, torch): 'auto' gives a small run one thread and "
+        "another as many as there are idle cores when it starts, within the executor's share; a number is "
+        "used as given. The environment variable ENGINE_THREADS overrides it. Not part of the run id.")
+
+    def memory_estimate(self) -> "MemoryEstimate | None":
+        """The peak memory of a run of this (validated) spec, estimated by arithmetic on its sizes, without
+        allocating anything (see :mod:`engine.spec.memory`); None (the default): not estimated, not checked."""
+        return None
 
 
 def field_at(model: type[BaseModel], dotted: str):

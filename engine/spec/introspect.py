@@ -10,7 +10,7 @@ import json
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import yaml
 from pydantic import BaseModel
@@ -104,11 +104,23 @@ SWEEP_EXAMPLE = """\
 """
 
 
-def template(model: type[ProblemSpec], kind: str, sweep_key: str, sweep_values: list) -> str:
-    """A commented YAML template with every default; it validates as written."""
+def template(model: type[ProblemSpec], kind: str, sweep_key: str, sweep_values: list,
+             small_values: Mapping[str, Any] | None = None) -> str:
+    """A commented YAML template of every field at its default (or small value); it validates as written.
+
+    ``small_values`` (the kind's ``template_values``: dotted field -> value) replaces the defaults of
+    fields whose defaults are paper-size, so that the template runs in well under a minute; each of them
+    shows the default beside it (``n_x: 64  # paper: 200``). ``name`` is left out (commented), so that
+    the results go to ``outputs/<file stem>/``. Raises ValueError for a small value of a field that the
+    template does not write (not a field, a section, or inside an optional section).
+    """
+    small = dict(small_values or {})
+    shown = ([f"# Spec of kind '{kind}'. Every field is shown with its default, except the fields marked "
+              "'# paper: DEFAULT',", "# which are set small so that the template runs in under a minute. "
+              "Delete what you do not change."] if small else
+             [f"# Spec of kind '{kind}'. Every field is shown with its default; delete what you do not change."])
     lines = [f"# yaml-language-server: $schema={kind}.schema.json",
-             f"# (editor completion: `engine schema {kind} > {kind}.schema.json` beside this file)",
-             f"# Spec of kind '{kind}'. Every field is shown with its default; delete what you do not change.",
+             f"# (editor completion: `engine schema {kind} > {kind}.schema.json` beside this file)", *shown,
              "# Full reference: docs/spec-reference.md.", ""]
     off: list[str] = []  # optional sections that default to null: shown commented out
     for doc in iter_fields(model):
@@ -123,14 +135,21 @@ def template(model: type[ProblemSpec], kind: str, sweep_key: str, sweep_values: 
         if doc.path == "kind":
             lines.append(f"kind: {kind}")
         elif doc.path == "name":
-            lines.append(f"name: {kind}_example")
+            lines.append("# name: ...          (left out: the results go to outputs/<file stem>/, "
+                         "e.g. outputs/my/ for my.yaml)")
         elif doc.section is not None and doc.default is None:
             off.append(doc.path)
             lines.append(f"{pad}# {key}:              (optional section; uncomment to use)")
         elif doc.section is not None:
             lines.append(f"{mark}{pad}{key}:")
+        elif doc.path in small and not mark:
+            value = small.pop(doc.path)
+            lines.append(f"{pad}{key}: {_yaml_value(value)}  # paper: {_yaml_value(doc.default)}")
         else:
             lines.append(f"{mark}{pad}{key}: {_yaml_value(doc.default)}")
+    if small:
+        raise ValueError(f"template values of kind '{kind}' for {sorted(small)}: not fields that its template "
+                         "writes (a field of a section that is not optional)")
     return "\n".join(lines) + "\n"
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from engine.figures import save_figure
+from engine.figures import (attrs_label, legend, no_data_note, result_title, save_figure, sequential_colors,
+                            subplots, title, value_text)
+from engine.figures import label as label_of
 from engine.kind import Analysis
 from engine.report import sweep_points
 
@@ -30,32 +32,74 @@ def report(result: xr.Dataset) -> str:
     return "\n".join(lines)
 
 
-def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
-    """profiles.png: rho, u, T at the final time vs the references, one row per collision.kn."""
-    import matplotlib.pyplot as plt
+QUANTITIES = ("rho", "u", "T")
 
-    kns = list(result[KN].values) if KN in result.dims else [None]
-    fig, axes = plt.subplots(len(kns), 3, figsize=(12, 2.8 * len(kns)), squeeze=False, sharex=True)
-    refs = [s for s in ("euler", "ns") if f"rho_{s}" in result]
-    styles = {"euler": ("k--", "Euler"), "ns": ("r:", "Navier-Stokes")}
-    for row, kn in zip(axes, kns):
-        sub = result if kn is None else result.sel({KN: kn})
-        sub = sub.isel(t=-1)
-        for ax, qn, lab in zip(row, ("rho", "u", "T"), ("density", "velocity", "temperature")):
-            for sel, label in sweep_points(result, sub[qn], {"x"}):
-                ax.plot(sub["x"], sub[qn].isel(sel), "-", lw=1.2, label=f"kinetic {label}")
-                for s in refs:
-                    style, name = styles[s]
-                    ax.plot(sub["x"], sub[f"{qn}_{s}"].isel(sel), style, lw=1, label=name)
-            ax.set_ylabel(lab)
-            ax.set_title(f"{lab}" + (f", Kn = {kn:g}" if kn is not None else ""), fontsize=9)
-            ax.grid(True, alpha=0.3)
-        row[0].legend(fontsize=7)
+
+def _by_kn(result: xr.Dataset, final: xr.Dataset, axes, fig) -> None:
+    """A row per sweep point of the keys other than collision.kn; in each panel a kinetic profile per Kn,
+    coloured by Kn (one colorbar), the Euler profile (independent of Kn) dashed black, Navier-Stokes dotted."""
+    kns = result[KN].values
+    colours = sequential_colors(fig, axes, kns, label_of("Knudsen number Kn", "1"))
+    rows = list(sweep_points(result, final["rho"], {"x", KN}))
+    for row, (sel, label) in zip(axes, rows):
+        sub = final.isel(sel)
+        for ax, qn in zip(row, QUANTITIES):
+            for k, colour in enumerate(colours):
+                ax.plot(sub["x"], sub[qn].isel({KN: k}), "-", color=colour, lw=1.3)
+                if f"{qn}_ns" in sub:
+                    ax.plot(sub["x"], sub[f"{qn}_ns"].isel({KN: k}), ":", color=colour, lw=1)
+            if f"{qn}_euler" in sub:
+                euler = sub[f"{qn}_euler"]
+                ok = [k for k in range(len(kns)) if np.isfinite(euler.isel({KN: k}).values).any()]
+                if ok:
+                    ax.plot(sub["x"], euler.isel({KN: ok[0]}), "k--", lw=1, label="Euler")
+            ax.plot([], [], "-", color="0.4", label="kinetic (colour: Kn)")
+            if f"{qn}_ns" in sub:
+                ax.plot([], [], ":", color="0.4", label="Navier-Stokes")
+            ax.set_title(result[qn].attrs.get("long_name", qn) + ("" if label == "run" else f", {label}"),
+                         fontsize=9)
+
+
+def _by_point(result: xr.Dataset, final: xr.Dataset, axes) -> None:
+    """One row; in each panel a kinetic profile per sweep point (legend) and its references."""
+    styles = {"euler": ("--", "Euler"), "ns": (":", "Navier-Stokes")}
+    refs = [s for s in styles if f"rho_{s}" in result]
+    for ax, qn in zip(axes[0], QUANTITIES):
+        points = list(sweep_points(result, final[qn], {"x"}))
+        for k, (sel, label) in enumerate(points):
+            colour, point = f"C{k % 10}", f", {label}" if len(points) > 1 else ""
+            ax.plot(final["x"], final[qn].isel(sel), "-", color=colour, lw=1.4, label=f"kinetic{point}")
+            for s in refs:
+                style, name = styles[s]
+                ax.plot(final["x"], final[f"{qn}_{s}"].isel(sel), style, color=colour, lw=1, label=name + point)
+        ax.set_title(result[qn].attrs.get("long_name", qn), fontsize=9)
+
+
+def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
+    """profiles.png: rho, u, T at the final time against x, kinetic and the references (Euler dashed,
+    Navier-Stokes dotted). With collision.kn swept: a curve per Kn coloured by Kn, a row per point of the
+    other sweep keys; otherwise a curve per sweep point."""
+    if "rho" not in result:
+        return []
+    final = result.isel(t=-1)
+    swept_kn = KN in result.dims and result.sizes[KN] > 1
+    n_rows = len(list(sweep_points(result, final["rho"], {"x", KN}))) if swept_kn else 1
+    fig, axes = subplots(n_rows, 3, panel=(4.0, 3.0), sharex=True)
+    if swept_kn:
+        _by_kn(result, final, axes, fig)
+    else:
+        _by_point(result, final, axes)
+    for ax, qn in zip(axes.flat, QUANTITIES * n_rows):
+        if not np.isfinite([line.get_ydata() for line in ax.lines if len(line.get_ydata())]).any():
+            no_data_note(ax)
+        ax.set_ylabel(attrs_label(result[qn]))
+        ax.grid(True, alpha=0.3)
+    legend(axes[0, -1], loc="best")
     for ax in axes[-1]:
-        ax.set_xlabel("x")
+        ax.set_xlabel(attrs_label(result["x"], "x"))
     t_end = float(result["t"].values[-1])
-    fig.suptitle(f"{result.attrs.get('title', 'bgk')}: profiles at t = {t_end:g}")
-    return [save_figure(fig, outdir / "profiles.png", dpi=110)]
+    title(fig, result_title(result, f"profiles at t = {value_text(t_end, result['t'].attrs.get('units', '1'))}"))
+    return [save_figure(fig, outdir / "profiles.png")]
 
 
 class BGKAnalysis(Analysis):

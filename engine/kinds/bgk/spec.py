@@ -22,6 +22,8 @@ from engine.spec.errors import FieldError
 from solvers.bgk import PhaseGrid, cfl_limit, initial
 from solvers.bgk.errors import TOO_NARROW, NonPositiveState, VelocityGridError
 
+from .memory import peak_memory
+
 RIEMANN_KINDS = ("sod", "riemann")
 RANDOM_KINDS = ("random_wave", "random_mix")
 _NAMES = {"rho": "density", "T": "temperature"}
@@ -141,6 +143,10 @@ class BGKSpec(ProblemSpec):
             raise FieldError("references", f"repeated entries in {self.references}", "each reference once")
         _check_initial(self)
         return self
+
+    def memory_estimate(self):
+        """See :mod:`.memory`."""
+        return peak_memory(self)
 
 
 def phase_grid(spec: BGKSpec) -> PhaseGrid:

@@ -53,6 +53,10 @@ class BGKClosure(Kind):
     warmup_function = ".run:warmup"
     analysis_class = ".analysis:BGKClosureAnalysis"
     template_sweep = ("moments.n_extra", [2, 4, 6])
+    # the defaults are the paper's sizes (minutes to hours); the template runs in 12-20 s on 2 cores
+    template_values = {"kinetic.grid.n_x": 64, "kinetic.velocity.n_v": 80, "data.n_initial": 12,
+                       "data.samples_per_run": 400, "learner.steps": 500, "active_learning.candidates": 4,
+                       "evaluation.n_initial": 1}
     resumable = True
     smoke_overrides = ("kinetic.grid.n_x=32", "data.n_initial=4", "data.samples_per_run=200", "learner.steps=30",
                        "learner.ae_steps=30", "learner.ensemble=2", "active_learning.rounds=1",

@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from engine.figures import save_figure
+from engine.figures import attrs_label, legend, log_if_wide, result_title, save_figure, subplots, title
+from engine.figures import label as label_of
 from engine.kind import Analysis
+from engine.report import sweep_points
 
 
 class BGKClosureAnalysis(Analysis):
@@ -50,43 +52,83 @@ class BGKClosureAnalysis(Analysis):
         return "\n".join(lines)
 
     def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:
-        """error_vs_kn.png (mean error vs Kn per model, log-log) and profiles.png (learned/kinetic/Euler/NS)."""
-        import matplotlib.pyplot as plt
+        """error_vs_kn.png (mean error vs Kn, log-log: the learned model per sweep point, Euler and NS) and
+        profiles.png (final profiles of the first successful point: learned / kinetic / Euler / NS)."""
+        if "mean_rel_error" not in result:
+            return []
+        return [_error_figure(result, outdir), _profiles_figure(result, outdir)]
 
-        extra = [d for d in result["mean_rel_error"].dims if d not in ("kn", "family", "model", "quantity")]
-        res = result.isel({d: 0 for d in extra}) if extra else result
-        mre = res["mean_rel_error"]
-        fams = list(mre["family"].values)
-        models, quantities = list(mre["model"].values), list(mre["quantity"].values)
-        styles = {"learned": ("o-", "C0"), "euler": ("s--", "k"), "navier_stokes": ("^:", "C3")}
-        fig, axes = plt.subplots(len(fams), 3, figsize=(12, 3.2 * len(fams)), squeeze=False)
-        for row, fam in zip(axes, fams):
-            for ax, q in zip(row, quantities):
-                for m in models:
-                    mk, col = styles[m]
-                    ax.loglog(mre["kn"], mre.sel(family=fam, model=m, quantity=q), mk, color=col, label=m)
-                ax.set_title(f"{fam}: {q}", fontsize=9)
-                ax.grid(True, which="both", alpha=0.3)
-            row[0].set_ylabel("relative L2 error")
-        for ax in axes[-1]:
-            ax.set_xlabel("Kn")
-        axes[0, 0].legend(fontsize=7)
-        paths = [save_figure(fig, outdir / "error_vs_kn.png", dpi=110)]
 
-        kns = list(res["kn"].values)
-        fam = fams[0]
-        fig, axes = plt.subplots(len(kns), 3, figsize=(12, 2.6 * len(kns)), squeeze=False, sharex=True)
-        for row, kn in zip(axes, kns):
-            sub = res.sel(kn=kn, family=fam)
-            for ax, q in zip(row, quantities):
-                ax.plot(res["x"], sub["profile_kinetic"].sel(quantity=q), "-", color="0.6", lw=3, label="kinetic")
-                for m in models:
-                    mk, col = styles[m]
-                    ax.plot(res["x"], sub["profile"].sel(model=m, quantity=q), mk[1:] or "-", color=col, lw=1, label=m)
-                ax.set_title(f"{fam}, Kn = {kn:g}: {q}", fontsize=9)
-                ax.grid(True, alpha=0.3)
-        axes[0, 0].legend(fontsize=7)
-        for ax in axes[-1]:
-            ax.set_xlabel("x")
-        paths.append(save_figure(fig, outdir / "profiles.png", dpi=110))
-        return paths
+#: (marker and line style, colour) of each reduced model.
+STYLES = {"learned": ("o-", None), "euler": ("s--", "k"), "navier_stokes": ("^:", "C3")}
+#: Axis names of the evaluated quantities.
+QUANTITIES = {"rho": "density ρ", "m": "momentum density m", "T": "temperature T"}
+OWN_DIMS = ("kn", "family", "model", "quantity")
+
+
+def _sweep_points(result: xr.Dataset) -> list[tuple[dict, str]]:
+    """(selection, label) of every sweep point of the result (the dims of mean_rel_error that are not its own)."""
+    return list(sweep_points(result, result["mean_rel_error"], set(OWN_DIMS)))
+
+
+def _first_ok(result: xr.Dataset) -> tuple[dict, str]:
+    """The first sweep point whose evaluation has a finite error (the first point when none has)."""
+    points = _sweep_points(result)
+    return next(((sel, label) for sel, label in points
+                 if np.isfinite(result["mean_rel_error"].isel(sel).values).any()), points[0])
+
+
+def _error_figure(result: xr.Dataset, outdir: Path) -> Path:
+    """error_vs_kn.png: a row per family, a panel per quantity; the learned model per sweep point (colour),
+    Euler and Navier-Stokes (of the first successful point: they do not depend on the learned model)."""
+    mre = result["mean_rel_error"]
+    fams, quantities = list(mre["family"].values), list(mre["quantity"].values)
+    points, (ref_sel, _) = _sweep_points(result), _first_ok(result)
+    fig, axes = subplots(len(fams), len(quantities), panel=(3.9, 3.0), sharex=True)
+    for row, fam in zip(axes, fams):
+        for ax, q in zip(row, quantities):
+            for k, (sel, label) in enumerate(points):
+                ax.plot(mre["kn"], mre.isel(sel).sel(family=fam, model="learned", quantity=q), STYLES["learned"][0],
+                        color=f"C{k % 10}", ms=4, label="learned" + ("" if label == "run" else f", {label}"))
+            for m in ("euler", "navier_stokes"):
+                if m in mre["model"].values:
+                    mk, col = STYLES[m]
+                    ax.plot(mre["kn"], mre.isel(ref_sel).sel(family=fam, model=m, quantity=q), mk, color=col, ms=4,
+                            label=m.replace("_", "-"))
+            ax.set_xscale("log")
+            log_if_wide(ax, mre.sel(family=fam, quantity=q).values)
+            ax.set_title(f"family {fam}: {QUANTITIES.get(q, q)}", fontsize=9)
+            ax.set_ylabel(label_of("mean relative L2 error", "1"))
+            ax.grid(True, which="both", alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel(label_of("Knudsen number Kn", "1"))
+    legend(axes[0, -1])
+    title(fig, result_title(result, "error of the reduced models at t_final against the kinetic solution"))
+    return save_figure(fig, outdir / "error_vs_kn.png")
+
+
+def _profiles_figure(result: xr.Dataset, outdir: Path) -> Path:
+    """profiles.png: a row per Kn, a panel per quantity; kinetic (grey), learned, Euler and NS at t_final of
+    the first evaluation case of the first family, at the first successful sweep point."""
+    sel, label = _first_ok(result)
+    res = result.isel(sel)
+    kns, fam = list(res["kn"].values), res["family"].values[0]
+    quantities, models = list(res["quantity"].values), list(res["model"].values)
+    fig, axes = subplots(len(kns), len(quantities), panel=(3.9, 2.6), sharex=True)
+    for row, kn in zip(axes, kns):
+        sub = res.sel(kn=kn, family=fam)
+        for ax, q in zip(row, quantities):
+            ax.plot(res["x"], sub["profile_kinetic"].sel(quantity=q), "-", color="0.6", lw=3, label="kinetic")
+            for m in models:
+                mk, col = STYLES[m]
+                ax.plot(res["x"], sub["profile"].sel(model=m, quantity=q), mk[1:], color=col or "C0", lw=1,
+                        label=m.replace("_", "-"))
+            ax.set_title(f"Kn = {kn:g}", fontsize=9)
+            ax.set_ylabel(label_of(QUANTITIES.get(q, q), "1"))
+            ax.grid(True, alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel(attrs_label(res["x"], "x"))
+    legend(axes[0, -1])
+    point = "" if label == "run" else f", {label}"
+    title(fig, result_title(result, f"profiles at t_final, family {fam}, case 0{point}"))
+    return save_figure(fig, outdir / "profiles.png")

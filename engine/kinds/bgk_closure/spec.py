@@ -21,6 +21,7 @@ from solvers import bgk
 from solvers.bgk.errors import TOO_NARROW, VelocityGridError
 
 from .families import FIXED_CASES, draw_initial
+from .memory import peak_memory
 
 KN_CELLS = 20.0  # the kinetic grid resolves a mean free path down to dx / KN_CELLS
 
@@ -154,6 +155,10 @@ class BGKClosureSpec(ProblemSpec):
             _check_model_file(self)
         return self
 
+    def memory_estimate(self):
+        """See :mod:`.memory`."""
+        return peak_memory(self)
+
 
 def _check_lists(spec: BGKClosureSpec) -> None:
     for path, values in (("data.families", spec.data.families), ("evaluation.families", spec.evaluation.families),
@@ -185,8 +190,16 @@ def _check_kn(spec: BGKClosureSpec) -> None:
                 raise FieldError(path, f"Kn = {value!r} is outside the kinetic grid's validity", expect)
 
 
+#: Most values n_x n_v of the distributions the family check draws: validation stays small whatever the grid.
+CHECK_VALUES = 2 ** 22
+
+
 def _check_grid_holds_families(spec: BGKClosureSpec) -> None:
-    grid = phase_grid(spec)
+    """Draw each family on the velocity grid (on at most :data:`CHECK_VALUES` // n_v cells in x, at least 16:
+    the velocity grid must hold the family's profiles, whose extremes a coarser x grid samples closely)."""
+    g, v = spec.kinetic.grid, spec.kinetic.velocity
+    cells = min(g.n_x, max(16, CHECK_VALUES // v.n_v))
+    grid = bgk.PhaseGrid(g.x_min, g.x_max, cells, v.v_max, v.n_v, dim=1, boundary="periodic")
     rng = np.random.default_rng(spec.seed)
     for fam in sorted(set(spec.data.families) | set(spec.evaluation.families)):
         try:

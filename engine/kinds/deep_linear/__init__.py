@@ -17,7 +17,8 @@ Variables of a run (all nondimensional, units "1"):
 - ``loss(step)``: R every ``output.every`` steps; ``sigma_min(step)``: the
   smallest singular value of P;
 - ``iterations_to_tol`` (-1 if not reached), ``converged`` (0/1),
-  ``final_loss``, ``sigma_min_final``, ``invariant_drift`` =
+  ``final_loss``, ``steps_done`` (the step of ``final_loss``: where the run
+  stopped), ``sigma_min_final``, ``invariant_drift`` =
   ||W_{L+1}^T W_{L+1} - Theta_L Theta_L^T + I||_F with Theta_L = I + W_L
   (0 along the gradient flow from ZAS), ``loss_floor`` (R*), ``lr_effective``
   (the step size used), ``target_norm`` (||Phi||_2), ``tol_effective`` (the
@@ -40,7 +41,7 @@ class DeepLinear(Kind):
     """Gradient descent on deep linear residual networks (ZAS initialization)."""
 
     kind = "deep_linear"
-    version = "1"
+    version = "2"  # 2: steps_done
     summary = "GD on deep linear residual networks, ZAS vs near-identity/Xavier init (arXiv:1911.00645)"
     spec_class = ".spec:DeepLinearSpec"
     run_function = ".run:run"

@@ -10,6 +10,8 @@ from pydantic import Field, model_validator
 from engine.spec.base import ProblemSpec, Section, quantity
 from engine.spec.errors import FieldError
 
+from .memory import peak_memory
+
 #: Target kinds that need out_dim == dim.
 SQUARE_TARGETS = ("negative_identity", "orthogonal", "negative_definite", "positive_definite", "diagonal")
 #: Default init.noise per scheme (0 for the others).
@@ -130,3 +132,7 @@ class DeepLinearSpec(ProblemSpec):
             raise FieldError("backend", "the numba backend runs in float64 on the CPU",
                              "backend: torch for float32 or cuda")
         return self
+
+    def memory_estimate(self):
+        """See :mod:`.memory`."""
+        return peak_memory(self)

@@ -9,18 +9,23 @@ error of its slope.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from engine.figures import save_figure
+from engine.figures import attrs_label, legend, log_if_wide, result_title, save_figure, subplots, ticks_at, title
+from engine.figures import label as label_of
 from engine.kind import Analysis
 from engine.report import sweep_points
 
 SEED = "seed"
 #: (sweep key, short name, symbol) of the axes a rate is fitted along
 AXES = (("data.n", "n", "n"), ("model.width", "m", "m"))
+#: Axis labels of the rate keys, and the ends of their figures' file names.
+AXIS_NAMES = {"data.n": "training points n", "model.width": "width m"}
+FILE_NAMES = {"data.n": "n", "model.width": "width"}
 NORMS = ("rkhs_norm", "path_norm", "weighted_path_norm")
 #: (error variable, prefix of its rate variables)
 ERRORS = (("test_mse", "rate"), ("discretization_error", "discretization_rate"))
@@ -99,9 +104,9 @@ def report(result: xr.Dataset) -> str:
     mse, spread = _seed_stats(result["test_mse"])
     means = {n: _seed_stats(result[n])[0] for n in norms}
     seeds = f" over {result.sizes[SEED]} seeds" if SEED in result.dims else ""
-    lines = [f"test_mse (mean +- std{seeds}) and the model's norm:"]
+    lines = [f"test_mse (mean +- std{seeds}) and the model's norm:" if seeds else "test_mse and the model's norm:"]
     for label, value, sel in _groups(result, mse, set()):
-        text = f"  {label}: {float(value):.3e} +- {float(spread.isel(sel)):.1e}"
+        text = f"  {label}: {float(value):.3e}" + (f" +- {float(spread.isel(sel)):.1e}" if seeds else "")
         for name in norms:
             norm = float(means[name].isel(sel))
             if np.isfinite(norm):
@@ -115,10 +120,22 @@ def report(result: xr.Dataset) -> str:
     return "\n".join(lines)
 
 
-def _error_figure(result: xr.Dataset, key: str, symbol: str, outdir: Path) -> Path:
-    import matplotlib.pyplot as plt
+def _swept_numbers(result: xr.Dataset) -> list[str]:
+    """The numeric sweep keys with more than one value, other than the seed and the index of sweep.cases:
+    data.n and model.width first."""
+    if "test_mse" not in result:
+        return []
+    dims = [d for d in result["test_mse"].dims if d not in (SEED, "case") and result.sizes[d] > 1 and d in result.coords
+            and result[d].dtype.kind in "iuf"]
+    return sorted(dims, key=lambda d: [a[0] for a in AXES].index(d) if d in [a[0] for a in AXES] else len(AXES))
 
-    fig, ax = plt.subplots(figsize=(5.4, 4.0))
+
+def _error_figure(result: xr.Dataset, key: str, outdir: Path) -> Path:
+    """test_error_vs_<key>.png: test MSE (and the discretization error) against ``key``, mean and range over
+    seeds, a line per other sweep point, the fitted slope in the label and a key^(-1/2) guide."""
+    symbol = next((short for k, short, _ in AXES if k == key), None)
+    fig, axes = subplots(1, 1, panel=(5.6, 4.2))
+    ax = axes[0, 0]
     x = result[key].values.astype(float)
     first = None
     for error, style in (("test_mse", "o-"), ("discretization_error", "s--")):
@@ -128,53 +145,106 @@ def _error_figure(result: xr.Dataset, key: str, symbol: str, outdir: Path) -> Pa
         rate = result.get(f"{'rate' if error == 'test_mse' else 'discretization_rate'}_{symbol}")
         for label, line, sel in _groups(result, mean, {key}):
             b = float(rate.isel({d: i for d, i in sel.items() if d in rate.dims})) if rate is not None else np.nan
-            name = f"{label}" + (f" (slope {b:.2f})" if np.isfinite(b) else "")
+            name = ("test MSE" if label == "run" else label) + (f" (slope {b:.2f})" if np.isfinite(b) else "")
             if error != "test_mse":
-                name = f"discretization, {name}"
+                name = f"discretization error, {name}"
             yerr = np.abs(np.stack([line.values - low.isel(sel).values, high.isel(sel).values - line.values]))
             ax.errorbar(x, line.values, yerr=yerr, fmt=style, ms=3, capsize=2, label=name)
-            if first is None and np.isfinite(line.values[0]):
-                first = float(line.values[0])
+            finite = np.isfinite(line.values)
+            if first is None and symbol is not None and finite.any():
+                first = (x[finite][0], float(line.values[finite][0]))
     if first is not None:
-        ax.loglog(x, first * (x / x[0]) ** -0.5, "k:", label=f"{symbol}^(-1/2)")
-    ax.set_xscale("log")
+        ax.plot(x, first[1] * (x / first[0]) ** -0.5, "k:", label=f"{symbol}^(-1/2) guide")
+    if symbol is not None:
+        ax.set_xscale("log")                 # a rate is a slope on log-log axes
+    else:
+        log_if_wide(ax, x, "x")
+    if ax.get_xscale() == "log":
+        ticks_at(ax.xaxis, x)
     ax.set_yscale("log")
-    ax.set_xlabel(f"{symbol} ({key})")
-    ax.set_ylabel("test MSE")
+    ax.set_xlabel(attrs_label(result[key], AXIS_NAMES.get(key, key.rpartition(".")[2])))
+    ax.set_ylabel(label_of("mean squared error", "1"))
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=6)
-    ax.set_title(f"{result.attrs.get('title', 'function_learning')}", fontsize=8)
-    return save_figure(fig, outdir / f"test_error_vs_{'n' if symbol == 'n' else 'width'}.png", dpi=120)
+    spread = f"mean and range over {result.sizes[SEED]} seeds" if SEED in result["test_mse"].dims else "one seed"
+    legend(ax, title=spread)
+    title(fig, result_title(result, f"test error vs {key}"))
+    return save_figure(fig, outdir / f"test_error_vs_{FILE_NAMES.get(key, key.rpartition('.')[2])}.png")
+
+
+def _errors_by_point(result: xr.Dataset, outdir: Path) -> Path:
+    """errors.png: train and test MSE of each sweep point (of the one run) as horizontal bars, mean and range
+    over seeds."""
+    errors = [e for e in ("train_mse", "test_mse") if e in result]
+    points = list(_groups(result, _seed_stats(result["test_mse"])[0], set()))
+    names = ["\n".join(textwrap.wrap(label, 40)) for label, _, _ in points]
+    lines = max(name.count("\n") + 1 for name in names)
+    fig, axes = subplots(1, 1, panel=(8.0, 1.2 + 0.28 * lines * len(points)))
+    ax = axes[0, 0]
+    pos = np.arange(len(points))
+    height = 0.8 / len(errors)
+    for k, error in enumerate(errors):
+        mean, (low, high) = _seed_stats(result[error])[0], _seed_range(result[error])
+        values = np.array([float(mean.isel(sel)) for _, _, sel in points])
+        bounds = np.array([[float(low.isel(sel)), float(high.isel(sel))] for _, _, sel in points]).T
+        xerr = np.abs(bounds - values) if SEED in result[error].dims else None
+        ax.barh(pos + (k - (len(errors) - 1) / 2) * height, values, height, xerr=xerr, capsize=2,
+                label=result[error].attrs.get("long_name", error).split(" (")[0].split(" E(")[0])
+    ax.set_yticks(pos, names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_ylabel("sweep point" if len(points) > 1 else "the run")
+    values = np.concatenate([result[e].values.ravel() for e in errors])
+    if log_if_wide(ax, values, "x"):             # an interpolant's training error is rounding: 12 decades at most
+        ax.set_xlim(left=max(float(np.nanmin(values[values > 0])), float(np.nanmax(values)) * 1e-12) / 2)
+    ax.set_xlabel(label_of("mean squared error", "1"))
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+    legend(ax, title=f"mean and range over {result.sizes[SEED]} seeds" if SEED in result.dims else None,
+           loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    title(fig, result_title(result, "training and test error"))
+    return save_figure(fig, outdir / "errors.png")
 
 
 def _curves_figure(result: xr.Dataset, outdir: Path) -> Path:
-    import matplotlib.pyplot as plt
+    """loss_curves.png: training (solid) and test (dashed) loss against the step, a colour per sweep point
+    (the first seed)."""
+    import matplotlib
+    from matplotlib.lines import Line2D
 
-    fig, ax = plt.subplots(figsize=(5.8, 4.0))
+    fig, axes = subplots(1, 1, panel=(6.0, 4.2))
+    ax = axes[0, 0]
     train, test = result["train_loss"], result["test_loss"]
     if SEED in train.dims:
         train, test = train.isel({SEED: 0}), test.isel({SEED: 0})
     groups = list(_groups(result, train, {"step"}))
-    colors = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20")
+    colors = matplotlib.colormaps["tab10" if len(groups) <= 10 else "tab20"]
     for k, (label, line, sel) in enumerate(groups):
         color = colors(k % colors.N)
-        ax.plot(result["step"], line, color=color, label=label)
+        ax.plot(result["step"], line, color=color, label=label if len(groups) > 1 else None)
         ax.plot(result["step"], test.isel(sel), color=color, ls="--")
+    handles = [Line2D([], [], color="k", label="train"), Line2D([], [], color="k", ls="--", label="test")]
+    style_legend = ax.legend(handles=handles, loc="upper right", fontsize=8)
+    if len(groups) > 1:
+        ax.add_artist(style_legend)
+        legend(ax, loc="lower left", ncol=2 if len(groups) > 6 else 1)
     ax.set_yscale("log")
-    ax.set_xlabel("training step")
-    ax.set_ylabel("loss R (solid: train, dashed: test)")
+    ax.set_xlabel(label_of("training step", "1"))
+    ax.set_ylabel(label_of("loss R", "1"))
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=6)
-    return save_figure(fig, outdir / "loss_curves.png", dpi=120)
+    seed = " (seed 0)" if SEED in result["train_loss"].dims else ""
+    title(fig, result_title(result, f"training and test loss{seed}"))
+    return save_figure(fig, outdir / "loss_curves.png")
 
 
 def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
-    """test_error_vs_n.png / test_error_vs_width.png (log-log, mean and range over seeds, the
-    n^(-1/2) line) when n / width is swept; loss_curves.png for iterative methods."""
-    paths = []
-    for key, short, symbol in AXES:
-        if key in result.dims and result.sizes[key] > 1 and "test_mse" in result:
-            paths.append(_error_figure(result, key, short, outdir))
+    """test_error_vs_n.png / test_error_vs_width.png (log-log, mean and range over seeds, the n^(-1/2) line)
+    when n / width is swept (else against the first other numeric sweep key); errors.png (train and test
+    error per point) when no number is swept; loss_curves.png for iterative methods."""
+    if "test_mse" not in result:
+        return []
+    keys = _swept_numbers(result)
+    rate_keys = [k for k in keys if k in [a[0] for a in AXES]] or keys[:1]
+    paths = [_error_figure(result, key, outdir) for key in rate_keys]
+    if not paths:
+        paths.append(_errors_by_point(result, outdir))
     if "train_loss" in result and "step" in result.dims:
         paths.append(_curves_figure(result, outdir))
     return paths

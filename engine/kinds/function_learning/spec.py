@@ -13,6 +13,8 @@ from pydantic import Field, model_validator
 from engine.spec.base import ProblemSpec, Section, quantity
 from engine.spec.errors import FieldError
 
+from .memory import peak_memory
+
 #: fit methods each model has an estimator for
 METHODS = {
     "random_features": ("min_norm", "ridge", "gd", "adam", "spectral"),
@@ -140,6 +142,10 @@ class FunctionLearningSpec(ProblemSpec):
         if self.target.kind == "feature_integral" and self.data.d != 2:
             raise FieldError("data.d", f"target feature_integral is defined on S^1, got d = {self.data.d}", "d = 2")
         return self
+
+    def memory_estimate(self):
+        """See :mod:`.memory`."""
+        return peak_memory(self)
 
     @property
     def hidden_dim(self) -> int:

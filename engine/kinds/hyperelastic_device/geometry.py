@@ -1,7 +1,11 @@
 """Kind ``hyperelastic_device``: from a spec to the device, grids, source and receivers, with the spec checks.
 
-Everything here is geometry (metres) and host properties; :func:`build` is called by the spec's model
-validator (through :func:`check`, which turns the problems it finds into ``FieldError``) and by the run.
+Everything here is geometry (metres) and host properties. :func:`check` is called by the spec's model
+validator and raises ``FieldError`` for the problems it finds; :func:`build` (the run) does the same checks
+and also builds the homogeneous run's grid. Validation stays cheap whatever the grid spacing: it never
+builds a grid, and its material probes are bounded in number (:data:`PROBE` x :data:`PROBE` points in the
+box, at most :data:`SOURCE_PROBES` along the source); :func:`node_counts` gives the grids' sizes for the
+memory estimate by the same bounded probes.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ TAU_CYCLES = 1.5          # default wavelet envelope tau = 1.5 / f0
 SPONGE_WAVELENGTHS = 3.0  # default absorber width
 SIGMA_PER_F0 = 10.0       # default sigma_max = 10 f0
 PROBE = 200               # material probe points per side (resolution and absorber checks)
+SOURCE_PROBES = 100_000   # most material probe points along a line source (the source check)
 UNDEFORMED = 1e-6         # |F - I| below which material counts as undeformed (e.g. the tails of a gaussian phi)
 
 
@@ -245,8 +250,24 @@ def _receiver_line(device, points, pos, e, lam0) -> tuple[np.ndarray, np.ndarray
     return pos + shift - lam0 * normal, pos + shift + lam0 * normal
 
 
-def build(spec) -> Setup:
-    """Resolve the spec (raises FieldError for impossible setups)."""
+@dataclass(frozen=True)
+class _Checked:
+    """What :func:`check` finds on the way: the device, the device grid, the source (points, position
+    [m], unit direction), the host wavelength lambda0 [m], absorber width [m] and sigma_max [1/s], c_min [m/s]."""
+
+    device: devices.Device
+    grid: Grid
+    points: tuple
+    position: np.ndarray
+    direction: np.ndarray
+    wavelength: float
+    absorber: tuple[float, float]
+    c_min: float
+
+
+def _checked(spec) -> _Checked:
+    """Resolve and check the spec's device, grid spacing, absorber and source (FieldError for impossible
+    setups), at a cost that does not grow with the number of grid nodes."""
     src = spec.source
     lam0 = host_speed(spec) / src.frequency
     width = SPONGE_WAVELENGTHS * lam0 if spec.absorber.width is None else spec.absorber.width
@@ -260,19 +281,47 @@ def build(spec) -> Setup:
     grid = _grid(x0, x1, y0, y1, h)
     points, pos, e = _source_geometry(spec, lo, hi, width, lam0)
     _check_source(device, points, grid)
+    return _Checked(device, grid, points, pos, e, lam0, (width, sigma), c_min)
+
+
+def _in_strip(device) -> bool:
+    """Whether the homogeneous run is a strip of its own (the virtual body of a bend or slab), on a grid
+    that covers chi^-1 of the device grid."""
     virtual = device.reference
-    in_strip = isinstance(virtual, PiecewiseAffine) and virtual.exterior == "void"
-    ref_grid = _reference_grid(device, grid, points) if in_strip else grid
+    return isinstance(virtual, PiecewiseAffine) and virtual.exterior == "void"
+
+
+def build(spec) -> Setup:
+    """Resolve the spec for a run (raises FieldError for impossible setups)."""
+    c = _checked(spec)
+    src = spec.source
+    ref_grid = _reference_grid(c.device, c.grid, c.points) if _in_strip(c.device) else c.grid
     tau = TAU_CYCLES / src.frequency if src.tau is None else src.tau
     t0 = 3.0 * tau if src.delay is None else src.delay
-    return Setup(device, grid, ref_grid, src.type, points, (src.frequency, tau, t0), (width, sigma),
-                 _receiver_line(device, points, pos, e, lam0), lam0, c_min)
+    return Setup(c.device, c.grid, ref_grid, src.type, c.points, (src.frequency, tau, t0), c.absorber,
+                 _receiver_line(c.device, c.points, c.position, c.direction, c.wavelength), c.wavelength, c.c_min)
+
+
+def node_counts(spec) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Nodes (nx, ny) of the device grid and of the homogeneous run's grid, without building either: for a
+    strip, the box of chi^-1 of :data:`PROBE` x :data:`PROBE` points of the device grid's box (the run
+    maps every node; the two boxes differ by about one probe spacing)."""
+    c = _checked(spec)
+    g = c.grid
+    if not _in_strip(c.device):
+        return (g.nx, g.ny), (g.nx, g.ny)
+    lo, hi = np.array([g.x0, g.y0]), np.array([g.x0, g.y0]) + g.h * (np.array([g.nx, g.ny]) - 1)
+    ref = c.device.field.inverse(_probe_points(lo, hi))
+    ref = np.concatenate([ref[np.isfinite(ref[:, 0])], np.array(c.points)])
+    span = ref.max(axis=0) - ref.min(axis=0) + 4 * g.h
+    return (g.nx, g.ny), tuple(int(math.ceil(s / g.h)) + 2 for s in span)
 
 
 def _check_source(device, points, grid) -> None:
     """The source must lie in solid, undeformed material."""
     if len(points) == 2:
-        pts, _, _ = sources.line_points(points[0], points[1], grid.h)
+        length = float(np.linalg.norm(np.subtract(points[1], points[0])))
+        pts, _, _ = sources.line_points(points[0], points[1], max(grid.h, 4.0 * length / SOURCE_PROBES))
     else:
         pts = np.array(points)
     index, table, solid = device.field.tabulated(pts)
@@ -299,5 +348,5 @@ def _reference_grid(device, grid: Grid, points) -> Grid:
 
 
 def check(spec) -> None:
-    """Raise FieldError for a spec that cannot run (see :func:`build`)."""
-    build(spec)
+    """Raise FieldError for a spec that cannot run (the checks of :func:`build`, without its grids)."""
+    _checked(spec)

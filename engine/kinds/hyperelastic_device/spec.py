@@ -1,5 +1,6 @@
 """The spec of kind ``hyperelastic_device``: host material, grid, device, source, absorber, time span and
-comparison runs; the validator builds the run's geometry (:mod:`.geometry`) to reject impossible setups."""
+comparison runs; the validator checks the run's geometry (:mod:`.geometry`, without building a grid) to
+reject impossible setups, and :mod:`.memory` estimates a run's peak memory."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from engine.spec.base import ProblemSpec, SavedTimes, Section, quantity
 from engine.spec.errors import FieldError
 
 from .geometry import check
+from .memory import peak_memory
 
 
 class Grid(Section):
@@ -154,3 +156,7 @@ class HyperelasticDeviceSpec(ProblemSpec):
                              "compare: [homogeneous, bare]")
         check(self)
         return self
+
+    def memory_estimate(self):
+        """See :mod:`.memory`."""
+        return peak_memory(self)

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from engine.figures import save_figure
+from engine.figures import label as label_of
+from engine.figures import result_title, save_figure, subplots, title
 from engine.kind import Analysis
 from engine.report import sweep_points
 
@@ -72,14 +73,16 @@ class HyperelasticInterfaceAnalysis(Analysis):
     def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:
         """reflection.png: R(θ) and |r|(θ) for every sweep point; simulated |r| (and |r|²) as points on the
         analytic curves."""
-        import matplotlib.pyplot as plt
-
+        if "R" not in result:
+            return []
         points = list(_points(result))
-        fig, (ax_R, ax_r) = plt.subplots(1, 2, figsize=(12, 4.6 + 0.2 * len(points)), sharex=True)
+        fig, axes = subplots(1, 2, panel=(5.6, 4.2 + 0.15 * len(points)), sharex=True)
+        ax_R, ax_r = axes[0]
         angle = result["angle"].values
         for k, (sel, label) in enumerate(points):
             colour, style = f"C{k % 10}", LINESTYLES[k % len(LINESTYLES)]   # styles keep coinciding curves visible
-            ax_R.plot(angle, _at(result, sel, "R"), style, color=colour, lw=1.5, label=label)
+            name = label if len(points) > 1 else "analytic"
+            ax_R.plot(angle, _at(result, sel, "R"), style, color=colour, lw=1.5, label=name)
             ax_r.plot(angle, _at(result, sel, "r_abs"), style, color=colour, lw=1.5)
             if "r_abs_simulated" in result:
                 sim = _at(result, sel, "r_abs_simulated").values
@@ -88,15 +91,15 @@ class HyperelasticInterfaceAnalysis(Analysis):
                 ax_R.plot(a_sim, sim**2, "o", color=colour, mfc="none", ms=7)
         if "r_abs_simulated" in result:
             ax_R.plot([], [], "ko", mfc="none", label="simulated")
-        for ax, name in ((ax_R, "energy reflection R"), (ax_r, "|r| (displacement)")):
-            ax.set_xlabel("incidence angle θ [°]")
-            ax.set_ylabel(name)
+        for ax, name in ((ax_R, "energy reflection coefficient R"), (ax_r, "|r| (displacement amplitude ratio)")):
+            ax.set_xlabel(label_of("incidence angle θ", "°"))
+            ax.set_ylabel(label_of(name, "1"))
             ax.set_xlim(angle.min(), max(angle.max(), angle.min() + 1e-9))
+            ax.set_ylim(-0.02, 1.02)          # both lie in [0, 1]: rounding-level values (1e-14) stay at zero
             ax.grid(True, alpha=0.3)
-        ax_R.set_ylim(-0.02, 1.02)
-        fig.suptitle(f"{result.attrs.get('title', 'hyperelastic_interface')}: reflection at the undeformed / "
-                     f"pre-deformed interface")
+        ax_R.set_title("reflected / incident energy flux", fontsize=9)
+        ax_r.set_title("reflected / incident displacement", fontsize=9)
+        title(fig, result_title(result, "reflection at the pre-deformed interface against the incidence angle"))
         handles, labels = ax_R.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
-        legend_height = 0.02 + 0.028 * ((len(labels) + 1) // 2)
-        return [save_figure(fig, outdir / "reflection.png", 110, rect=(0, legend_height, 1, 1))]
+        fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8, frameon=False)
+        return [save_figure(fig, outdir / "reflection.png")]

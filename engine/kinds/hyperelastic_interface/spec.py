@@ -14,6 +14,8 @@ from engine.spec.errors import FieldError
 from solvers.hyperelastic import modes
 from solvers.hyperelastic.material import as_3d, is_plane
 
+from .memory import peak_memory
+
 
 class Material(Section):
     """Compressible neo-Hookean material (undeformed host and deformed half-space)."""
@@ -132,6 +134,10 @@ class HyperelasticInterfaceSpec(ProblemSpec):
                 raise FieldError("simulation.enabled", "the time-domain verification simulates SH waves only",
                                  "wave: sh with simulation")
         return self
+
+    def memory_estimate(self):
+        """See :mod:`.memory`."""
+        return peak_memory(self, deformation_gradient(self)[0])
 
 
 def deformation_gradient(spec: HyperelasticInterfaceSpec) -> tuple[np.ndarray, float]:

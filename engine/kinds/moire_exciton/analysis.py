@@ -3,8 +3,8 @@
 Figures: ``msd.png`` (msd(t), a panel per twist, a line per other sweep point), ``msd_by_density.png``
 (a panel per peak density, a line per twist), ``diffusion_length.png``
 (L_msd against the peak density, a line per twist), ``populations.png`` (populations over time),
-``linecuts.png`` (line cuts of the first point), ``d_eff.png`` (method cell: D_eff/D against the first
-sweep key).
+``linecuts.png`` (line cuts of the first successful point, coloured by time), ``d_eff.png``
+(points of method cell: D_eff/D against the first sweep key).
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from engine.figures import (attrs_label, has_data, legend, log_if_wide, result_title, save_figure, sequential_colors,
+                            subplots, title)
+from engine.figures import label as label_of
 from engine.kind import Analysis
 from engine.report import sweep_points
 
@@ -54,110 +57,139 @@ def report(result: xr.Dataset) -> str:
     return "\n".join(lines)
 
 
-def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+def _curve_label(label: str, default: str) -> str:
+    return default if label == "run" else label
 
 
 def _msd_figure(result: xr.Dataset, panel_dim: str, name: str, outdir: Path) -> Path:
     """msd(t) with a panel per value of ``panel_dim`` (one panel if it is not a dim), a line per other point."""
-    import matplotlib.pyplot as plt
-
-    unit = result["msd"].attrs.get("units", "")
-    panels = ([(f"{panel_dim} = {v:g}", {panel_dim: i}) for i, v in enumerate(result[panel_dim].values)]
-              if panel_dim in result.dims else [("", {})])
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False, sharey=True)
-    for ax, (title, sel0) in zip(axes[0], panels):
+    panels = ([(f"{panel_dim.rpartition('.')[2]} = {v:g}", {panel_dim: i})
+               for i, v in enumerate(result[panel_dim].values)] if panel_dim in result.dims else [("", {})])
+    fig, axes = subplots(1, len(panels), panel=(3.8, 3.4), sharey=True)
+    for ax, (head, sel0) in zip(axes[0], panels):
         sub = result.isel(sel0)
         for sel, label in sweep_points(sub, sub["msd"], {"t"}):
-            ax.plot(sub["t"], sub["msd"].isel(sel), "-", lw=1.2, label=label)
-        ax.set_xlabel("t [ns]")
-        ax.set_title(title, fontsize=9)
+            if has_data(sub["msd"].isel(sel)):       # points of method cell or failed runs have no msd
+                ax.plot(sub["t"], sub["msd"].isel(sel), "-", lw=1.2, label=_curve_label(label, "Gaussian-fit msd"))
+        ax.set_xlabel(attrs_label(result["t"], "t"))
+        if head:
+            ax.set_title(head, fontsize=9)
         ax.grid(True, alpha=0.3)
-    axes[0, 0].set_ylabel(f"msd = sigma^2(t) - sigma^2(0) [{unit}]")
-    axes[0, -1].legend(fontsize=6)
-    return _save(fig, outdir / name)
+    axes[0, 0].set_ylabel(label_of("msd = σ²(t) − σ²(0)", result["msd"].attrs.get("units", "1")))
+    legend(axes[0, -1])
+    title(fig, result_title(result, "mean squared displacement after the pump"))
+    return save_figure(fig, outdir / name)
 
 
 def _populations_figure(result: xr.Dataset, outdir: Path) -> Path:
-    """populations.png: a panel per species and one for the total, N/N_total(0); colour by twist, line style
-    by peak density (solid: lowest), one line per other sweep point."""
-    import matplotlib.pyplot as plt
-
+    """populations.png: N/N_total(0) over time, a panel per species and one for the total when there are
+    several species; colour by twist, line style by peak density (solid: lowest), a line per sweep point."""
     pop = result["population"]
     species = list(result["species"].values)
-    fig, axes = plt.subplots(1, len(species) + 1, figsize=(3.6 * (len(species) + 1), 3.4), squeeze=False,
-                             sharey=True)
+    panels = species + ["total"] if len(species) > 1 else ["total"]
+    fig, axes = subplots(1, len(panels), panel=(3.8, 3.4), sharey=True)
     styles = ["-", "--", "-.", ":"]
     labelled = set()
     for sel, label in sweep_points(result, pop, {"t", "species"}):
         p = pop.isel(sel)
+        if not has_data(p):
+            continue
         n0 = float(p.isel(t=0).sum())
         colour = f"C{sel.get(TWIST, 0) % 10}"
         style = styles[sel.get(DENSITY, 0) % len(styles)]
-        key = f"twist {float(result[TWIST][sel[TWIST]]):g} deg" if TWIST in sel else label
+        key = f"twist {float(result[TWIST][sel[TWIST]]):g}°" if TWIST in sel else _curve_label(label, "population")
         lab = None if key in labelled else key
         labelled.add(key)
-        for ax, s in zip(axes[0], species):
-            ax.semilogy(result["t"], p.sel(species=s) / n0, style, color=colour, lw=1, label=lab)
-        axes[0, -1].semilogy(result["t"], p.sum("species") / n0, style, color=colour, lw=1)
-    for ax, title in zip(axes[0], species + ["total"]):
-        ax.set_title(title + (" (line style: density, solid lowest)" if DENSITY in result.dims else ""), fontsize=8)
-        ax.set_xlabel("t [ns]")
-        ax.grid(True, alpha=0.3)
-    axes[0, 0].set_ylabel("population / N(0)")
+        curves = [p.sel(species=s) for s in species] if len(species) > 1 else []
+        for ax, curve in zip(axes[0], [*curves, p.sum("species")]):
+            ax.plot(result["t"], curve / n0, style, color=colour, lw=1, label=lab)
+    for ax, head in zip(axes[0], panels):
+        ax.set_title(head + (" (line style: density, solid lowest)" if DENSITY in result.dims else ""), fontsize=8)
+        ax.set_xlabel(attrs_label(result["t"], "t"))
+        ax.grid(True, which="both", alpha=0.3)
+    log_if_wide(axes[0, 0], (pop.sum("species") / pop.isel(t=0).sum("species")).values)
+    axes[0, 0].set_ylabel(label_of("population N(t) / N(0)", "1"))
     if len(labelled) <= 12:
-        axes[0, 0].legend(fontsize=6)
-    return _save(fig, outdir / "populations.png")
+        legend(axes[0, 0])
+    title(fig, result_title(result, "exciton populations after the pump"))
+    return save_figure(fig, outdir / "populations.png")
+
+
+def _linecuts_figure(result: xr.Dataset, outdir: Path) -> Path:
+    """linecuts.png: the density along y = 0 of the first successful sweep point, a curve per saved time
+    coloured by time (colorbar); log density when it spans decades."""
+    fig, axes = subplots(1, 1, panel=(5.4, 3.8))
+    ax = axes[0, 0]
+    lc_all = result["linecut"]
+    points = list(sweep_points(result, lc_all, {"t", "x"}))
+    sel, label = next(((s, lab) for s, lab in points if np.isfinite(lc_all.isel(s).values).any()), points[0])
+    lc = lc_all.isel(sel)
+    times = result["t"].values
+    colours = sequential_colors(fig, ax, times, attrs_label(result["t"], "time after the pump"))
+    for k, colour in enumerate(colours):
+        ax.plot(result["x"], lc.isel(t=k), lw=0.9, color=colour)
+    if log_if_wide(ax, lc.values):                # down to a tenth of the latest cut's peak (8 decades at most)
+        peaks = np.nanmax(lc.values, axis=lc.dims.index("x"))
+        top = float(np.nanmax(peaks))
+        ax.set_ylim(max(float(np.nanmin(peaks[peaks > 0])) / 10, top * 1e-8), top * 2)
+    ax.set_xlabel(attrs_label(result["x"], "x"))
+    ax.set_ylabel(attrs_label(lc, "density along y = 0"))
+    ax.grid(True, which="both", alpha=0.3)
+    title(fig, result_title(result, "line cuts of the density" + ("" if label == "run" else f", {label}")))
+    return save_figure(fig, outdir / "linecuts.png")
+
+
+def _d_eff_figure(result: xr.Dataset, outdir: Path) -> Path:
+    """d_eff.png (cell method): D_eff/D per species against the first sweep key, or as bars for one run."""
+    da = result["D_eff_ratio"]
+    dims = [d for d in da.dims if d != "species"]
+    fig, axes = subplots(1, 1, panel=(5.0, 3.6))
+    ax = axes[0, 0]
+    if dims:
+        key = dims[0]
+        for sel, label in sweep_points(result, da, {key}):
+            if has_data(da.isel(sel)):
+                ax.plot(result[key].values, da.isel(sel).values, "o-", label=label)
+        ax.set_xlabel(attrs_label(result[key], key.rpartition(".")[2]))
+        legend(ax)
+    else:
+        ax.bar(list(result["species"].values), da.values)
+        ax.set_xlabel("species")
+    ax.set_ylabel(label_of("D_eff / D", "1"))
+    ax.grid(True, axis="y", alpha=0.3)
+    title(fig, result_title(result, "homogenized diffusivity (cell problem)"))
+    return save_figure(fig, outdir / "d_eff.png")
+
+
+def _diffusion_length_figure(result: xr.Dataset, outdir: Path) -> Path:
+    """diffusion_length.png: L_msd against the peak density (log), a line per other sweep point."""
+    fig, axes = subplots(1, 1, panel=(5.0, 3.6))
+    ax = axes[0, 0]
+    da = result["L_msd"]
+    for sel, label in sweep_points(result, da, {DENSITY}):
+        ax.plot(result[DENSITY].values, da.isel(sel).values, "o-", label=_curve_label(label, "L_msd"))
+    ax.set_xscale("log")
+    ax.set_xlabel(label_of("peak density", "cm^-2"))
+    ax.set_ylabel(label_of("diffusion length √msd(t_end)", da.attrs.get("units", "1")))
+    legend(ax)
+    ax.grid(True, which="both", alpha=0.3)
+    title(fig, result_title(result, "diffusion length against the pump density"))
+    return save_figure(fig, outdir / "diffusion_length.png")
 
 
 def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
-    """Write the figures that the result's variables allow."""
-    import matplotlib.pyplot as plt
-
+    """Write the figures that the result's variables allow (see the module docstring)."""
     paths = []
-    if "D_eff_ratio" in result and "alpha" not in result:
-        da = result["D_eff_ratio"]
-        dims = [d for d in da.dims if d != "species"]
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        if dims:
-            key = dims[0]
-            for sel, label in sweep_points(result, da, {key}):
-                ax.plot(result[key].values, da.isel(sel).values, "o-", label=label)
-            ax.set_xlabel(key)
-            ax.legend(fontsize=7)
-        else:
-            ax.bar(list(result["species"].values), da.values)
-        ax.set_ylabel("D_eff / D")
-        ax.set_title("homogenized diffusivity (cell problem)")
-        paths.append(_save(fig, outdir / "d_eff.png"))
+    if "D_eff_ratio" in result and has_data(result["D_eff_ratio"]):
+        paths.append(_d_eff_figure(result, outdir))
+    if "msd" not in result or not has_data(result["msd"]):
         return paths
     paths.append(_msd_figure(result, TWIST, "msd.png", outdir))
     if DENSITY in result.dims:
         paths.append(_msd_figure(result, DENSITY, "msd_by_density.png", outdir))
-        fig, ax = plt.subplots(figsize=(5, 3.6))
-        da = result["L_msd"]
-        for sel, label in sweep_points(result, da, {DENSITY}):
-            ax.semilogx(result[DENSITY].values, da.isel(sel).values, "o-", label=label)
-        ax.set_xlabel("peak density [cm^-2]")
-        ax.set_ylabel(f"diffusion length sqrt(msd(t_end)) [{da.attrs.get('units', '')}]")
-        ax.legend(fontsize=7)
-        ax.grid(True, alpha=0.3)
-        paths.append(_save(fig, outdir / "diffusion_length.png"))
+        paths.append(_diffusion_length_figure(result, outdir))
     paths.append(_populations_figure(result, outdir))
-    fig, ax = plt.subplots(figsize=(5, 3.6))
-    first = {d: 0 for d in result["linecut"].dims if d not in ("t", "x")}
-    lc = result["linecut"].isel(first)
-    for k in range(result.sizes["t"]):
-        ax.plot(result["x"], lc.isel(t=k), lw=0.8, color=plt.cm.viridis(k / max(result.sizes["t"] - 1, 1)))
-    ax.set_xlabel(f"x [{result['x'].attrs.get('units', '')}]")
-    ax.set_ylabel(f"{lc.attrs.get('long_name', '')} [{lc.attrs.get('units', '')}]", fontsize=7)
-    ax.set_title("line cuts (dark: early)", fontsize=9)
-    paths.append(_save(fig, outdir / "linecuts.png"))
+    paths.append(_linecuts_figure(result, outdir))
     return paths
 
 

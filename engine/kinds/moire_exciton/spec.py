@@ -15,6 +15,7 @@ from engine.spec.base import FloatOrInfinity, ProblemSpec, SavedTimes, Section, 
 from engine.spec.errors import FieldError
 from solvers.moire import geometry
 
+from .memory import peak_memory
 from .parameters import Parameters, parameters
 
 METHODS = ("resolved", "cell", "continuum", "kmc")
@@ -112,6 +113,12 @@ class ResolvedGrid(Section):
     cells_y: int = quantity(14, units="1", description="Supercells along y.", ge=1)
     dt_ps: float | None = quantity(None, units="ps", description="Fixed time step (default: 0.9 × the explicit "
                                    "stability bound).", gt=0)
+    time_stepping: Literal["explicit", "implicit", "auto"] = Field(
+        "auto", description="explicit: forward Euler; implicit: sparse-LU TR-BDF2 after an explicit start over "
+        "a_M²/(4 D); auto: the cheaper of the two by the cost model (docs/kinds/moire.md).")
+    implicit_dt_ps: float | None = quantity(None, units="ps", description="Step of the implicit path (default: "
+                                            "a_M²/(2 D_max), at most 0.2 / the fastest decay or exchange rate and "
+                                            "5e-4/(γ n_max)).", gt=0)
 
 
 class CellGrid(Section):
@@ -205,6 +212,10 @@ class MoireExcitonSpec(ProblemSpec):
         elif self.method == "kmc":
             _check_kmc(self, par)
         return self
+
+    def memory_estimate(self):
+        """See :mod:`.memory`."""
+        return peak_memory(self, parameters(self))
 
 
 def _check_resolved(spec: MoireExcitonSpec, par: Parameters) -> None:

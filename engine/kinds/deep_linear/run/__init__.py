@@ -58,6 +58,7 @@ def run(spec: DeepLinearSpec, ctx: RunContext) -> xr.Dataset:
             "iterations_to_tol": variable(np.int64(steps if converged else -1),
                                           "GD steps to reach tol (-1: not reached)"),
             "converged": variable(np.int8(converged), "1 if the excess loss reached tol"),
+            "steps_done": variable(np.int64(steps), "GD steps taken (the step of final_loss)"),
             "final_loss": variable(final_loss + floor, "training loss at the last step"),
             "sigma_min_final": variable(sig_final, "smallest singular value of P at the last step"),
             "invariant_drift": variable(dl.invariant_drift(gd.w_hidden, gd.w_out),

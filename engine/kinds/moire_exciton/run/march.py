@@ -61,18 +61,17 @@ class SavedTimes(Model):
 
 
 class DensityMarch(SavedTimes):
-    """An explicit density system (:class:`solvers.moire.sg.Resolved` or
-    :class:`solvers.moire.continuum.Continuum`) from densities ``n`` (n_s, n_y, n_x) with time step ``dt``
-    in the system's time unit, ``per_ns`` of them per ns (1e3 for ps, 1 for ns); ``observer(n)`` gives
-    the observations."""
+    """A density system from densities ``n`` (n_s, n_y, n_x): ``advance(n, t0, t1)`` returns n advanced from
+    t0 to t1 [ns] (:func:`explicit_advance`, or the implicit path of the resolved method); ``observer(n)``
+    gives the observations."""
 
-    def __init__(self, t: np.ndarray, system: sg.Resolved | continuum.Continuum, n: np.ndarray, dt: float,
-                 per_ns: float, observer: Callable[[np.ndarray], dict]):
+    def __init__(self, t: np.ndarray, advance: Callable[[np.ndarray, float, float], np.ndarray], n: np.ndarray,
+                 observer: Callable[[np.ndarray], dict]):
         super().__init__(t)
-        self.system, self.n, self.dt, self.per_ns, self.observer = system, n, dt, per_ns, observer
+        self.advance_density, self.n, self.observer = advance, n, observer
 
     def step(self, t0: float, t1: float, k: int) -> None:
-        n = self.system.advance(self.n, (t1 - t0) * self.per_ns, self.dt)
+        n = self.advance_density(self.n, t0, t1)
         if not np.all(np.isfinite(n)) or n.min() < -1e-9 * max(float(np.abs(n).max()), 1e-300):
             raise RunFailed(f"non-finite or negative density at t = {t1:.4g} ns; lower the time step")
         self.n = n
@@ -85,6 +84,13 @@ class DensityMarch(SavedTimes):
 
     def load_fields(self, fields: dict[str, np.ndarray]) -> None:
         self.n = fields["n"]
+
+
+def explicit_advance(system: sg.Resolved | continuum.Continuum, dt: float, per_ns: float):
+    """advance(n, t0, t1) of an explicit system (:class:`solvers.moire.sg.Resolved` or
+    :class:`solvers.moire.continuum.Continuum`) with time step ``dt`` in the system's time unit, ``per_ns`` of
+    them per ns (1e3 for ps, 1 for ns)."""
+    return lambda n, t0, t1: system.advance(n, (t1 - t0) * per_ns, dt)
 
 
 #: The arrays of a :class:`solvers.moire.kmc.Lattice` that make its state, besides ``n``, ``t``, ``events``.

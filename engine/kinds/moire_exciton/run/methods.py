@@ -9,11 +9,11 @@ import numpy as np
 
 from engine.kind import RunContext, variable
 from engine.loop import save_times, simulate
-from solvers.moire import observables
+from solvers.moire import implicit, observables
 
 from ..parameters import CM2_TO_NM2, CM2_TO_UM2, CM2S_TO_NM2PS, Parameters
 from . import model
-from .march import DensityMarch, KmcMarch
+from .march import DensityMarch, KmcMarch, explicit_advance
 from .trace import Trace
 
 DT_SAFETY = 0.9  # default time step as a fraction of the explicit stability bound
@@ -29,12 +29,36 @@ def _time_step(fixed: float | None, bound: float) -> float:
     return fixed if fixed is not None else DT_SAFETY * bound
 
 
+def _resolved_advance(spec, par: Parameters, system, n0: np.ndarray, ctx: RunContext):
+    """(advance(n, t0, t1) over ns, time step [ps], the stepping used) of the resolved method: explicit, or
+    TR-BDF2 after an explicit start (:mod:`solvers.moire.implicit`); ``auto`` takes the cheaper of the two by
+    :func:`solvers.moire.implicit.costs`."""
+    g = spec.grid.resolved
+    n_max = float(n0.sum(axis=0).max())
+    explicit_dt = _time_step(g.dt_ps, system.stable_dt(n_max))
+    dt, relax = implicit.default_steps(system, par.a_m, n_max)
+    dt = g.implicit_dt_ps if g.implicit_dt_ps is not None else dt
+    used = g.time_stepping
+    if used == "auto":
+        cost = implicit.costs(system, spec.time.t_final_ns * 1e3, explicit_dt, dt, relax)
+        used = "implicit" if cost["implicit"] < cost["explicit"] else "explicit"
+        ctx.log.info("time stepping auto: explicit %.3g, implicit %.3g cell-updates -> %s", cost["explicit"],
+                     cost["implicit"], used)
+    if used == "explicit":
+        ctx.log.info("time stepping explicit: forward Euler, dt = %.4g ps", explicit_dt)
+        return explicit_advance(system, explicit_dt, 1e3), explicit_dt, used
+    ctx.log.info("time stepping implicit: TR-BDF2, dt = %.4g ps after forward Euler (dt = %.4g ps) up to %.4g ps",
+                 dt, explicit_dt, relax)
+    stepper = implicit.Implicit(system, dt, explicit_dt, relax)
+    return (lambda n, t0, t1: stepper.advance(n, t0 * 1e3, (t1 - t0) * 1e3)), dt, used
+
+
 def run_resolved(spec, par: Parameters, ctx: RunContext) -> Trace:
     """The moiré-resolved drift–diffusion run (nm, ps); line cut = density averaged over y."""
     system = model.resolved_system(spec, par)
     x, y, hx, hy = model.resolved_grid(spec, par)
     n0 = model.resolved_initial(spec, par)
-    dt = _time_step(spec.grid.resolved.dt_ps, system.stable_dt(float(n0.sum(axis=0).max())))
+    advance, dt, used = _resolved_advance(spec, par, system, n0, ctx)
 
     def observe(n: np.ndarray) -> dict:
         tot = n.sum(axis=0)
@@ -43,7 +67,7 @@ def run_resolved(spec, par: Parameters, ctx: RunContext) -> Trace:
                 "pop": n.sum(axis=(1, 2)) * hx * hy}
 
     t = _saved_times(spec)
-    march = DensityMarch(t, system, n0, dt, 1e3, observe)
+    march = DensityMarch(t, advance, n0, observe)
     simulate(march, ctx)
     rec = march.records()
     lin, s2, pop = rec["lin"], rec["s2"], rec["pop"]
@@ -56,7 +80,10 @@ def run_resolved(spec, par: Parameters, ctx: RunContext) -> Trace:
                              spec.grid.resolved.points_per_period, False)[0]
     tr.extra["D_cell_grid"] = variable(ratio * par.diffusion[0], "D_xx of the cell problem on the same grid "
                                        "(what D_late tends to)", units="cm^2/s")
-    tr.extra["time_step"] = variable(dt, "time step", units="ps")
+    dims, value, attrs = variable(dt, "time step (implicit: of TR-BDF2)", units="ps")
+    tr.extra["time_step"] = (dims, value, {**attrs, "time_stepping_used": used})
+    tr.extra["time_stepping_implicit"] = variable(int(used == "implicit"), "time stepping used: 1 implicit "
+                                                  "(TR-BDF2), 0 explicit (forward Euler)")
     return tr
 
 
@@ -104,7 +131,7 @@ def run_continuum(spec, par: Parameters, ctx: RunContext) -> Trace:
                 "pop": n.sum(axis=(1, 2)) * area}
 
     t = _saved_times(spec)
-    march = DensityMarch(t, system, n0, dt, 1.0, observe)
+    march = DensityMarch(t, explicit_advance(system, dt, 1.0), n0, observe)
     simulate(march, ctx)
     rec = march.records()
     tr = Trace(t, x, "um", rec["lin"], rec["s2"], rec["pop"], "cm^-2", "density along y = 0")
