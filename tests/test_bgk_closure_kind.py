@@ -46,7 +46,8 @@ def test_learned_model_beats_euler_at_kn_1(trained):
     assert set(ds["reduced_status"].sel(family="sod", case=1).values) == {-1}  # Sod is one case
     assert ds["weight_function"].dims == ("moment", "v") and ds.sizes["moment"] == 4
     assert np.all(np.isfinite(ds["ae_val_loss"])) and ds["ae_val_loss"][-1] < ds["ae_val_loss"][0]
-    assert ds["n_training_runs"] >= 12 and ds["wall_reduced"] > 0
+    assert ds["n_training_runs"] >= 12
+    assert not {"speedup", "wall_kinetic", "wall_reduced", "time_training"} & set(ds.variables)  # no timings
 
 
 def test_model_file_and_reuse_give_the_same_evaluation(trained, run_spec):
@@ -56,7 +57,7 @@ def test_model_file_and_reuse_give_the_same_evaluation(trained, run_spec):
     assert data["meta"]["n_extra"] == 4 and "closure_1" in data
     result, again = run_spec(QUICK.read_text(), *_sets(SMALL + [f"learner.checkpoint={models[0]}"]))
     assert result.code == 0
-    assert float(again["time_training"]) == 0.0
+    assert int(again["n_training_runs"]) == 0  # nothing trained: the networks came from the file
     np.testing.assert_array_equal(again["rel_error"].sel(model="learned"), ds["rel_error"].sel(model="learned"))
 
 

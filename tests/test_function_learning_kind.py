@@ -39,10 +39,9 @@ def test_min_norm_random_features_interpolate_and_every_variable_has_units(run_s
     assert float(ds["train_mse"]) <= 1e-20
     assert 0 < float(ds["test_mse"]) < float(ds["test_mse"]) / float(ds["test_rel_mse"])   # better than the mean
     assert int(ds["n_params"]) == 400 and float(ds["lam"]) == 0.0 and float(ds["target_barron_norm"]) == 1.0
-    assert "train_loss" not in ds and float(ds["wall_time"]) > 0
+    assert "train_loss" not in ds and "wall_time" not in ds  # timings stay out of results
     for name, var in ds.variables.items():
         assert var.attrs["units"] and var.attrs["long_name"], name
-    assert ds["wall_time"].attrs["units"] == "s"
 
 
 def test_wide_random_features_approach_the_kernel_interpolant(run_spec):

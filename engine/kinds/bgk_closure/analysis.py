@@ -44,11 +44,6 @@ class BGKClosureAnalysis(Analysis):
                 nh = first["nonhyperbolic_fraction"].sel(family=fam)
                 lines.append(f"    learned system at t_final: characteristic speeds up to {float(sp.max()):.2f} "
                              f"sqrt(T), complex eigenvalues in {100 * float(nh.mean()):.1f} % of the cells")
-        if "speedup" in result:
-            sp = np.atleast_1d(result["speedup"].values).ravel()[0]
-            wk = np.atleast_1d(result["wall_kinetic"].values).ravel()[0]
-            wr = np.atleast_1d(result["wall_reduced"].values).ravel()[0]
-            lines.append(f"wall time per run: kinetic {wk:.3g} s, reduced {wr:.3g} s (speed-up {sp:.3g})")
         return "\n".join(lines)
 
     def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:

@@ -37,8 +37,7 @@ def run(spec: BGKClosureSpec, ctx: RunContext) -> xr.Dataset:
     device, dtype = device_and_dtype(spec)
     if spec.learner.checkpoint is not None:
         weights, nets, _ = lc.load_model(spec.learner.checkpoint, dtype)
-        record = {"ae": None, "closure": [], "flagged": [], "n_runs": 0, "n_samples": 0,
-                  "times": {"data": 0.0, "training": 0.0, "active_learning": 0.0}}
+        record = {"ae": None, "closure": [], "flagged": [], "n_runs": 0, "n_samples": 0}
         model_file = spec.learner.checkpoint
     else:
         weights, nets, record = train_everything(spec, ctx, device, dtype)
@@ -51,5 +50,5 @@ def run(spec: BGKClosureSpec, ctx: RunContext) -> xr.Dataset:
     closure = export_closure(weights, nets, spec)
     clock = time.perf_counter()
     ds = evaluate(spec, closure, (weights, nets), ctx)
-    record["times"]["evaluation"] = time.perf_counter() - clock
+    ctx.log.info("evaluation: %.1f s", time.perf_counter() - clock)
     return assemble(ds, spec, closure, record, model_file)

@@ -3,12 +3,11 @@
 :func:`evaluate` solves held-out initial data at each ``evaluation.kn`` with the kinetic solver
 (the truth, on an ``evaluation.refine`` times finer x grid and averaged back), the learned moment
 system, Euler and Navier-Stokes (:mod:`solvers.bgk.continuum`), the models on the kinetic x grid,
-and returns the errors, final profiles and wall times as a dataset.
+and returns the errors and final profiles as a dataset (timings: benchmarks/bench_bgk_closure.py).
 """
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
@@ -101,27 +100,20 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
     prof_kin = np.full((nk, nf, len(QUANTITIES), nx), np.nan)
     prof = np.full((nk, nf, len(MODELS), len(QUANTITIES), nx), np.nan)
     t = np.array([0.0, spec.data.t_final])
-    wall = {"kinetic": 0.0, "reduced": 0.0}
-    n_solved = 0
     kinetic = dict(transport=sch.transport, limiter=sch.limiter, relaxation=sch.relaxation, cfl=sch.cfl)
     for fi, fam in enumerate(fams):
         grid, fine, f0, f_fine = _initial(spec, fam, ctx)
         nc = f0.shape[0]
         KN = np.repeat(kns, nc)
         F0 = _per_kn(f0, nk)
-        clock = time.perf_counter()
         same_grid = _conserved_final(bgk.solve(F0, grid, KN, t, **kinetic), 1)
-        wall["kinetic"] += time.perf_counter() - clock
         if ev.refine == 1:
             truth_U = same_grid
         else:
             truth_U = _conserved_final(bgk.solve(_per_kn(f_fine, nk), fine, KN, t, **kinetic), ev.refine)
         V0 = initial_moments(F0, closure)
-        clock = time.perf_counter()
         out, st, _, _ = bgk_moments.solve_moments(V0, closure, grid.dx, KN, t, cfl=red.cfl, c_max=red.c_max,
                                                   boundary=grid.boundary)
-        wall["reduced"] += time.perf_counter() - clock
-        n_solved += nk * nc
         ok = np.flatnonzero(st == 0)
         if ok.size:
             ki, c = np.divmod(ok, nc)
@@ -169,11 +161,6 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
             "profile_kinetic": variable(prof_kin, "kinetic solution (the truth) at t_final, case 0",
                                         ("kn", "family", "quantity", "x")),
             "profile": variable(prof, "model solution at t_final, case 0", ("kn", "family", "model", "quantity", "x")),
-            "wall_kinetic": variable(wall["kinetic"] / n_solved, "wall time per evaluation run of the kinetic solve "
-                                     "on the models' grid", units="s"),
-            "wall_reduced": variable(wall["reduced"] / n_solved, "reduced solve wall time per evaluation run",
-                                     units="s"),
-            "speedup": variable(wall["kinetic"] / max(wall["reduced"], 1e-12), "kinetic / reduced wall time"),
         },
         coords={
             "kn": ("kn", kns, {"units": "1", "long_name": "Knudsen number"}),

@@ -49,7 +49,5 @@ def assemble(ds: xr.Dataset, spec: BGKClosureSpec, closure: bgk_moments.Closure,
                                     {"units": "1", "long_name": "active learning round"}))
     ds["n_training_runs"] = variable(np.int64(record["n_runs"]), "kinetic runs in the training data")
     ds["n_training_samples"] = variable(np.int64(record["n_samples"]), "pointwise samples (with augmentation)")
-    for key, value in record["times"].items():
-        ds[f"time_{key}"] = variable(float(value), f"wall time of the {key.replace('_', ' ')} stage", units="s")
     ds.attrs["model_file"] = model_file
     return ds

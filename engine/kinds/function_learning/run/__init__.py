@@ -4,7 +4,6 @@ compiles the numba arc-cosine kernel (:mod:`learners.function_learning.features`
 
 from __future__ import annotations
 
-import time
 
 import torch
 import xarray as xr
@@ -25,7 +24,6 @@ __all__ = ["run", "warmup"]
 def run(spec: FunctionLearningSpec, ctx: RunContext) -> xr.Dataset:
     """The dataset of one run; :class:`RunFailed` when the device is missing, training diverges or
     the fitted model's predictions are not finite."""
-    start = time.perf_counter()
     try:
         where = device(spec.backend.device)
     except NoDevice:
@@ -40,4 +38,4 @@ def run(spec: FunctionLearningSpec, ctx: RunContext) -> xr.Dataset:
     if not (torch.isfinite(out.f_test).all() and torch.isfinite(out.f_train).all()):
         raise RunFailed("the fitted model has non-finite predictions (ill-conditioned solve: try fit.method "
                         "ridge with a small fit.lam, or backend.dtype float64)")
-    return dataset(data, out, time.perf_counter() - start)
+    return dataset(data, out)

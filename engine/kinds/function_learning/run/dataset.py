@@ -27,16 +27,15 @@ def _mse(f: torch.Tensor, g: torch.Tensor) -> float:
     return float(torch.mean(r * r))
 
 
-def dataset(data: Data, out: Fitted, wall: float) -> xr.Dataset:
-    """Errors, norms, the regularization and step size used, the wall time [s] and the loss curves
-    (dims ``step``) of the fit ``out`` of ``data``."""
+def dataset(data: Data, out: Fitted) -> xr.Dataset:
+    """Errors, norms, the regularization and step size used and the loss curves (dims ``step``) of the fit
+    ``out`` of ``data`` (no timings: benchmarks/bench_function_learning.py measures them)."""
     test_mse = _mse(out.f_test, data.f_test)
     variance = float(torch.var(data.f_test, unbiased=False))
     values = {
         "test_mse": variable(test_mse, "test mean squared error E(f - f*)^2 over the test set"),
         "train_mse": variable(_mse(out.f_train, data.y), "training mean squared error (1/n) sum (f(x_i) - y_i)^2"),
         "lam": variable(out.lam, "regularization weight used (0: none)"),
-        "wall_time": variable(wall, "wall time of the run", units="s"),
     }
     if variance > 0:
         values["test_rel_mse"] = variable(test_mse / variance, "test_mse / Var(f*) on the test set")
