@@ -22,6 +22,7 @@ from benchmarks import (  # noqa: E402
     bench_deep_linear_step,
     bench_engine_overhead,
     bench_function_learning,
+    bench_graph_learning,
     bench_hyperelastic,
     bench_moire,
     bench_threads,
@@ -160,7 +161,7 @@ def main() -> None:
     cli = bench_cli.measure()
     engine = bench_engine_overhead.measure()
     kinds = [bench.section(bench.measure()) for bench in (bench_threads, bench_bgk, bench_bgk_closure, bench_hyperelastic,
-                                                       bench_moire, bench_function_learning)]
+                                                       bench_moire, bench_function_learning, bench_graph_learning)]
     DOC.write_text(render(step, peak_all, engine, cli, kinds))
     print(DOC.read_text())
 

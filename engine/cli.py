@@ -118,6 +118,7 @@ def cmd_run(args) -> int:
     _start_forkserver(args, resolved)
     from engine import sweep
     from engine.report import scalar_table
+    from engine.names import spec_view
     from engine.store import open_result
 
     report = sweep.run(resolved, Path(args.outputs), executor=args.executor, workers=args.workers,
@@ -129,7 +130,7 @@ def cmd_run(args) -> int:
     if report.result is not None:
         print(f"result: {report.result}")
     if not args.quiet and report.result is not None:
-        ds = open_result(report.result)
+        ds = spec_view(open_result(report.result))
         text = resolved.kind.analysis.report(ds) or scalar_table(ds)
         if text:
             print(text)
@@ -196,11 +197,11 @@ def write_figures(path: str, outdir: str | None = None) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
+    from engine.names import spec_view
     from engine.plan import kind_named
-
     from engine.store import open_result
 
-    ds = open_result(_result_file(path))
+    ds = spec_view(open_result(_result_file(path)))
     kind = kind_named(ds.attrs.get("engine_kind", "?"), path)
     folder = Path(outdir) if outdir else Path(path).parent / "figures"
     with writing(folder):

@@ -158,8 +158,6 @@ class Kind:
     #: Whether runs go through a loop that checkpoints and resumes (:func:`engine.loop.simulate`, or a
     #: training loop of ``learners``), so that a run killed after a checkpoint resumes to the same result.
     resumable: ClassVar[bool] = False
-    #: Variables that hold wall-clock measurements: not reproducible, so left out of bitwise comparisons.
-    wall_clock: ClassVar[frozenset[str]] = frozenset()
     #: Float variables that may hold NaN/inf in a valid run (all others are checked).
     allow_nonfinite: ClassVar[frozenset[str]] = frozenset()
     #: The sweep shown, commented, in ``engine new``: (dotted key, values).

@@ -18,6 +18,9 @@ import engine
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when PyYAML has it (faster)
 
+#: The CF version the files follow (``Conventions``); ``compliance-checker --test cf:1.8`` checks them.
+CONVENTIONS = "CF-1.8"
+
 PACKAGES = ("numpy", "scipy", "numba", "torch", "xarray", "netCDF4", "pydantic", "PyYAML")
 
 
@@ -71,17 +74,23 @@ def spec_yaml(spec: dict) -> str:
 def attributes(kind, spec: dict, title: str, env: dict[str, str] | None = None) -> dict:
     """The CF and ``engine_`` global attributes of a file that ``kind`` (a :class:`engine.kind.Kind`)
     wrote from ``spec`` (the resolved spec, JSON mode): conventions, title, source, the spec as YAML,
-    seed, creation time and :func:`environment` (or ``env``, the client's, for a worker's file)."""
+    seed, creation time and :func:`environment` (or ``env``, the client's, for a worker's file).
+
+    ``Conventions`` is :data:`CONVENTIONS`, the version the files are checked against
+    (``compliance-checker --test cf:1.8``); ``history`` is the creation time and the command; ``comment``
+    (the spec's description) is left out when empty, as CF asks of it."""
     env = env or environment()
+    created = utc_now()
     return {
-        "Conventions": "CF-1.11",
+        "Conventions": CONVENTIONS,
         "title": title,
+        "history": f"{created.replace('+00:00', 'Z')} {env['engine_command']}",
         "source": f"specengine {env['engine_version']}, kind {kind.kind} {kind.version}",
-        "comment": spec.get("description", ""),
+        "comment": spec.get("description") or None,
         **env,
         "engine_kind": kind.kind,
         "engine_kind_version": kind.version,
         "engine_spec": spec_yaml(spec),
         "engine_seed": spec.get("seed"),
-        "engine_created": utc_now(),
+        "engine_created": created,
     }

@@ -10,6 +10,8 @@ from pathlib import Path
 import netCDF4
 import numpy as np
 
+from engine.names import SPEC_PATH_ATTR
+
 
 @dataclass(frozen=True)
 class Variable:
@@ -45,13 +47,17 @@ def header_of(nc: netCDF4.Dataset) -> Header:
 
 
 def describe_variables(header: Header) -> list[str]:
-    """One line per coordinate and variable: name, dims, units, long name."""
+    """One line per coordinate and variable: name, dims, units, long name; a sweep coordinate also its
+    spec path (the dotted key ``--set`` takes), where it differs from the name."""
     lines = ["dimensions: " + (", ".join(f"{d} ({n})" for d, n in header.sizes.items()) or "none (a single run)")]
     for title, group in (("coordinates", header.coords), ("variables", header.data_vars)):
         lines.append(f"{title}:")
         for name, var in group.items():
             dims = f"({', '.join(var.dims)})"
-            lines.append(f"  {name:<22} {dims:<34} [{var.attrs.get('units', '?')}]  {var.attrs.get('long_name', '')}")
+            path = _spec_path(header, name)
+            spec_path = f"  (spec path {path})" if path != name else ""
+            lines.append(f"  {name:<22} {dims:<34} [{var.attrs.get('units', '?')}]  {var.attrs.get('long_name', '')}"
+                         + spec_path)
     return lines
 
 
@@ -68,13 +74,20 @@ def provenance_lines(attrs: dict) -> list[str]:
     ]
 
 
+def _spec_path(header: Header, name: str) -> str:
+    """The spec path of the coordinate ``name`` (its :data:`~engine.names.SPEC_PATH_ATTR`), else ``name``."""
+    var = header.coords.get(name)
+    return var.attrs.get(SPEC_PATH_ATTR, name) if var is not None else name
+
+
 def _point_label(nc: netCDF4.Dataset, header: Header, position: dict[str, int]) -> str:
     """``key=value, ...`` of one sweep point: every coordinate along each sweep dimension (the ``case``
-    index only where the case sets no other key); "run" for a result without sweep dimensions."""
+    index only where the case sets no other key), named by its spec path (as ``--set`` takes it); "run"
+    for a result without sweep dimensions."""
     parts = []
     for dim, i in position.items():
         names = [c for c, v in header.coords.items() if v.dims == (dim,) and c != "case"] or [dim]
-        parts += [f"{name}={nc.variables[name][i]}" for name in names]
+        parts += [f"{_spec_path(header, name)}={nc.variables[name][i]}" for name in names]
     return ", ".join(parts) or "run"
 
 

@@ -45,19 +45,45 @@ def sanitize_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _masked_integer(var: xr.Variable) -> dict:
-    """The stored integer dtype and ``_FillValue`` of a variable held as floats with NaN for its missing
-    points (set by :func:`combine`, or read back from such a file), else nothing."""
-    stored = np.dtype(var.encoding.get("dtype", var.dtype))
-    if "_FillValue" not in var.encoding or stored.kind not in "iu":
+#: The type an int64 variable is stored as when its values fit it (CF 1.8 has no 64-bit integers).
+NARROW_INTEGER = np.dtype(np.int32)
+
+
+def _fits(values: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether every finite value of ``values`` (integers, or floats with NaN for missing points) is in the
+    range of the integer ``dtype``."""
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    info = np.iinfo(dtype)
+    return finite.size == 0 or (info.min < finite.min() and finite.max() <= info.max)
+
+
+def _integer_encoding(var: xr.Variable) -> dict:
+    """The stored integer type (and ``_FillValue``) of an integer variable: int64 becomes
+    :data:`NARROW_INTEGER` when its values fit (its minimum stays free for the fill value), else stays
+    int64. A variable held as floats with NaN for its missing points (set by :func:`combine`, or read back
+    from such a file) keeps its stored integer type and ``_FillValue`` (narrowed likewise); a
+    variable that is not an integer gets nothing."""
+    masked = "_FillValue" in var.encoding and np.dtype(var.encoding.get("dtype", var.dtype)).kind in "iu"
+    stored = np.dtype(var.encoding["dtype"] if masked else var.dtype)
+    if stored.kind not in "iu":
         return {}
+    narrow = stored == np.dtype(np.int64) and _fits(np.asarray(var.values), NARROW_INTEGER)
+    if not masked:
+        return {"dtype": NARROW_INTEGER} if narrow else {}
+    if narrow:
+        return {"dtype": NARROW_INTEGER, "_FillValue": np.iinfo(NARROW_INTEGER).min}
     return {"dtype": stored, "_FillValue": var.encoding["_FillValue"]}
 
 
 def _encoding(ds: xr.Dataset) -> dict[str, dict]:
+    """The netCDF encoding of every variable of ``ds``: :func:`_integer_encoding`, compression of
+    numeric arrays of more than 16 values, and no ``_FillValue`` on coordinates (CF forbids one on a
+    coordinate variable; xarray adds one to floats unless told)."""
     enc = {}
     for name, var in ds.variables.items():
-        enc[name] = _masked_integer(var)
+        enc[name] = _integer_encoding(var)
+        if name in ds.coords and "_FillValue" not in enc[name]:
+            enc[name]["_FillValue"] = None
         if var.ndim >= 1 and var.dtype.kind in "fiu" and var.size > 16:
             enc[name].update(zlib=True, complevel=4, shuffle=True)
     return {name: e for name, e in enc.items() if e}

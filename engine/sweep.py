@@ -28,6 +28,7 @@ from engine.spec.base import field_at, field_units
 from engine.plan import Resolved
 from engine.spec.errors import SpecError
 from engine.combine import combine, sweep_coords
+from engine.names import SPEC_PATH_ATTR, to_file_names
 from engine.store import move_aside, remove_stale_tmp, run_file_problem, write_atomic, write_text_atomic
 
 
@@ -249,7 +250,8 @@ def _run_files(resolved: Resolved, folder: Path, failed: set[str]) -> tuple[dict
 
 def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
     """Combine the run files of every point into ``folder/result.nc`` (read one at a time); the points
-    without one are missing values, their status in ``run_status``."""
+    without one are missing values, their status in ``run_status``. The kind's sweep summary sees the
+    sweep keys as dotted spec paths; the file names them :func:`engine.names.to_file_names`."""
     failed = {o.run_id: o for o in report.failures}
     files, status = _run_files(resolved, folder, set(failed))
     dims = [a.dim for a in resolved.axes]
@@ -264,7 +266,7 @@ def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
         for key in axis.keys:
             info = field_at(model, key)
             ds[key].attrs.update(units=field_units(model, key), long_name=info.title or key.rpartition(".")[2],
-                                 description=f"{info.description or key} (sweep key {key})")
+                                 description=f"{info.description or key} (sweep key {key})", **{SPEC_PATH_ATTR: key})
     if "case" in ds.coords:
         ds["case"].attrs.update(units="1", long_name="index of the case in sweep.cases")
     summary = resolved.kind.analysis.sweep_summary(ds) if files else None
@@ -283,4 +285,4 @@ def write_result(resolved: Resolved, folder: Path, report: SweepReport) -> Path:
     }
     if not dims and files:
         ds.attrs["engine_run_id"] = resolved.points[0].run_id
-    return write_atomic(ds, folder / "result.nc")
+    return write_atomic(to_file_names(ds), folder / "result.nc")

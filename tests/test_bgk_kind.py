@@ -74,7 +74,7 @@ def test_dataset_variables_carry_units_and_the_distribution_when_asked(run_spec)
                    "output: {distribution: true}\n")
     result, ds = run_spec(text)
     assert result.code == 0, result.err
-    for name in ("rho", "u", "T", "p", "m", "E", "q", "mass", "momentum", "energy", "H", "rho_euler", "u_euler",
+    for name in ("rho", "u", "temperature", "p", "m", "E", "q", "mass", "momentum", "energy", "H", "rho_euler", "u_euler",
                  "T_euler", "rho_ns", "u_ns", "T_ns", "l2_rho_euler", "l2_m_ns", "l1_T_euler", "f", "f_b"):
         assert name in ds, name
     for name, var in ds.variables.items():

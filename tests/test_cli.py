@@ -52,7 +52,7 @@ def test_show_prints_dimensions_units_provenance_and_failures(cli, write_spec, t
     out = result.out
     assert "kind: toy_decay (version 1), status partial" in out
     assert "dimensions: case (2), t (5)" in out
-    assert "[1/s]" in out and "Decay rate." in out          # units of the sweep coordinate decay.rate
+    assert "[1/s]  rate  (spec path decay.rate)" in out  # the sweep coordinate decay_rate: units, name, key
     assert "failed or not run: 1 point(s)" in out   # each listed with its sweep coordinates and reason
     assert "\n  decay.rate=1.0, fail=raise: ValueError: asked to fail (run " in out
     assert "numba" in out and "git" in out

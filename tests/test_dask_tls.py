@@ -84,6 +84,6 @@ def test_a_sweep_runs_on_a_tls_cluster_and_a_client_without_certificate_is_refus
             proc.kill()
             proc.wait()
     result = open_result(tmp_path / "out" / "tls" / "result.nc")
-    rates = result["decay.rate"].values
+    rates = result["decay_rate"].values
     assert (result["run_status"] == "ok").all()
     np.testing.assert_allclose(result["y_end"].values, np.exp(-rates * 1.0), rtol=1e-12)  # y0 = 1, t_end = 1 s

@@ -95,9 +95,9 @@ def test_depth_exponent_summary_per_init(run_spec):
     result, ds = run_spec(text)
     assert result.code == 0
     exponent = ds["depth_exponent"]
-    assert exponent.dims == ("init.scheme",)
-    zas = float(exponent.sel({"init.scheme": "zas"}))
-    iters = ds["iterations_to_tol"].sel({"init.scheme": "zas"}).values.astype(float)
+    assert exponent.dims == ("init_scheme",) and ds["init_scheme"].attrs["spec_path"] == "init.scheme"
+    zas = float(exponent.sel(init_scheme="zas"))
+    iters = ds["iterations_to_tol"].sel(init_scheme="zas").values.astype(float)
     expected = np.polyfit(np.log([2, 4, 8, 16]), np.log(iters), 1)[0]
     assert zas == pytest.approx(expected) and 0 < zas < 3
-    assert int(ds["depth_exponent_runs"].sel({"init.scheme": "zas"})) == 4
+    assert int(ds["depth_exponent_runs"].sel(init_scheme="zas")) == 4

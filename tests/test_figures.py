@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from engine.cli import main
+from engine.names import spec_view
 from engine.registry import get_kind, known_kinds
 from engine.spec.introspect import template
 from engine.store import open_result
@@ -36,7 +37,8 @@ SHAPES = ("single", "sweep_1d", "sweep_2d", "some_failed")
 
 
 def _run(kind, folder, name: str, extra: str, sets: list[str]):
-    """``engine run`` of the kind's template (+ ``extra`` YAML) with its smoke overrides; the result, loaded."""
+    """``engine run`` of the kind's template (+ ``extra`` YAML) with its smoke overrides; the result, loaded
+    as the engine hands it to the kind's analysis (sweep dimensions named by their spec keys)."""
     key, values = kind.template_sweep
     spec = folder / f"{name}.yaml"
     spec.write_text(template(kind.Spec, kind.kind, key, values) + extra)
@@ -44,7 +46,7 @@ def _run(kind, folder, name: str, extra: str, sets: list[str]):
     for override in [*kind.smoke_overrides, *sets]:
         args += ["--set", override]
     assert main(args) == 0, f"{kind.kind} {name} failed"
-    return open_result(folder / "smoke" / "result.nc")
+    return spec_view(open_result(folder / "smoke" / "result.nc"))
 
 
 def _fail_first_point(result, dim: str):
@@ -206,7 +208,7 @@ def test_a_sweep_whose_every_run_failed_plots_without_raising(name, tmp_path, mo
     resolved = resolve_text(text, "<template>", list(kind.smoke_overrides))
     failed = [RunOutcome(t.run_id, False, t.path, 0.0, "ValueError: asked to fail", label=t.label)
               for t in unique_tasks(resolved, tmp_path)]
-    result = open_result(write_result(resolved, tmp_path, SweepReport(tmp_path, failed)))
+    result = spec_view(open_result(write_result(resolved, tmp_path, SweepReport(tmp_path, failed))))
     for fig in _plot(kind, result, tmp_path, monkeypatch):
         _check(fig, f"{name} all failed")
 

@@ -99,7 +99,7 @@ def test_twist_density_spec_shows_the_qualitative_targets(cli, tmp_path):
                  "--executor", "serial", "--quiet", "--outputs", str(tmp_path / "out"))
     assert result.code == 0, result.err
     ds = open_result(tmp_path / "out" / "twist_density" / "result.nc")
-    length = ds["L_msd"].transpose("twist_deg", "initial.peak_density_cm2").values
+    length = ds["L_msd"].transpose("twist_deg", "initial_peak_density_cm2").values
     assert np.all(np.diff(length, axis=1) > 0)  # longer at higher density, at every twist
     assert np.all(ds["alpha"].values < 0.9)  # sub-linear msd
     assert np.ptp(length[:4, 0]) > 0  # depends on twist

@@ -205,3 +205,16 @@ def test_an_invalid_name_in_the_spec_says_what_a_name_may_hold(cli, write_spec, 
     for command in ("validate", "run"):
         assert len(_one_error(cli(command, path), pattern)) == 1
     assert not (tmp_path / "outputs").exists()
+
+
+def test_sweep_keys_that_would_share_a_name_in_result_nc_are_refused():
+    from engine.spec.errors import SpecError
+    from engine.spec.loader import load_spec_text
+    from engine.spec.sweep import sweep_axes
+
+    tree, pos = load_spec_text("sweep:\n  grid:\n    a.b_c: [1, 2]\n    a_b.c: [3]\n", "s.yaml")
+    with pytest.raises(SpecError) as err:
+        sweep_axes(tree["sweep"], pos, lambda key: None)  # every key taken as a field
+    assert [str(i) for i in err.value.issues] == [
+        "s.yaml:4:5: sweep.grid.a_b.c: sweep keys 'a.b_c' and 'a_b.c' would both be named 'a_b_c' in result.nc "
+        "(dots become underscores) (expected sweep keys that differ in more than '.' against '_')"]

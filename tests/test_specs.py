@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.names import cf_name
 from engine.plan import resolve
 from engine.store import open_result
 
@@ -24,4 +25,4 @@ def test_example_spec_runs_at_reduced_size(engine_cmd, tmp_path, spec):
     ds = open_result(tmp_path / "out" / resolved.spec.name / "result.nc")
     assert ds.attrs["engine_status"] == "complete"
     assert set(ds["run_status"].values.ravel()) == {"ok"}
-    assert [ds.sizes[a.dim] for a in resolved.axes] == [len(a) for a in resolved.axes]
+    assert [ds.sizes[cf_name(a.dim)] for a in resolved.axes] == [len(a) for a in resolved.axes]

@@ -45,6 +45,12 @@ class Axis:
         return len(self.settings)
 
 
+
+def cf_name(key: str) -> str:
+    """The name of the sweep key ``key`` in result.nc, as CF allows (letters, digits, underscores): dots become
+    underscores (``init.scheme`` -> ``init_scheme``)."""
+    return key.replace(".", "_")
+
 def _dotted(path: tuple) -> str:
     return ".".join(str(p) for p in path)
 
@@ -84,7 +90,7 @@ def sweep_axes(sweep: dict, pos: Positions, check_path: Callable[[str], str | No
         keys = tuple(dict.fromkeys(k for case in cases for k in case))
         axes.append(Axis("case", keys, settings))
 
-    issues, owner = [], {}
+    issues, owner, file_names = [], {}, {}
     for axis in axes:
         for key in axis.keys:
             where = axis.settings[0][key].where[:-1] if axis.dim != "case" else next(
@@ -97,6 +103,11 @@ def sweep_axes(sweep: dict, pos: Positions, check_path: Callable[[str], str | No
             elif key in owner and owner[key] is not axis:
                 issues.append(SpecIssue(source, line, col, _dotted(where),
                                         f"sweep key '{key}' is set by two sweep blocks", "each key in one block"))
+            elif file_names.setdefault(cf_name(key), key) != key:
+                issues.append(SpecIssue(source, line, col, _dotted(where),
+                                        f"sweep keys '{file_names[cf_name(key)]}' and '{key}' would both be named "
+                                        f"'{cf_name(key)}' in result.nc (dots become underscores)",
+                                        "sweep keys that differ in more than '.' against '_'"))
             owner.setdefault(key, axis)
     if issues:
         raise SpecError.from_issues(issues)

@@ -29,7 +29,7 @@ class BGK(Kind):
     """The kinetic BGK equation, with Euler and Navier-Stokes references on the same grid."""
 
     kind = "bgk"
-    version = "1"
+    version = "2"  # 2: the temperature is named `temperature` (`T` clashed with the time `t` in CF)
     summary = "kinetic BGK flow in 1-D (1D1V / reduced 1D3V), Euler to free molecular, with continuum references"
     spec_class = ".spec:BGKSpec"
     run_function = ".run:run"

@@ -32,7 +32,8 @@ def report(result: xr.Dataset) -> str:
     return "\n".join(lines)
 
 
-QUANTITIES = ("rho", "u", "T")
+#: The profiles drawn: kinetic variable -> the prefix of its references' names (``T_euler``, ``T_ns``).
+QUANTITIES = {"rho": "rho", "u": "u", "temperature": "T"}
 
 
 def _by_kn(result: xr.Dataset, final: xr.Dataset, axes, fig) -> None:
@@ -43,18 +44,18 @@ def _by_kn(result: xr.Dataset, final: xr.Dataset, axes, fig) -> None:
     rows = list(sweep_points(result, final["rho"], {"x", KN}))
     for row, (sel, label) in zip(axes, rows):
         sub = final.isel(sel)
-        for ax, qn in zip(row, QUANTITIES):
+        for ax, (qn, ref) in zip(row, QUANTITIES.items()):
             for k, colour in enumerate(colours):
                 ax.plot(sub["x"], sub[qn].isel({KN: k}), "-", color=colour, lw=1.3)
-                if f"{qn}_ns" in sub:
-                    ax.plot(sub["x"], sub[f"{qn}_ns"].isel({KN: k}), ":", color=colour, lw=1)
-            if f"{qn}_euler" in sub:
-                euler = sub[f"{qn}_euler"]
+                if f"{ref}_ns" in sub:
+                    ax.plot(sub["x"], sub[f"{ref}_ns"].isel({KN: k}), ":", color=colour, lw=1)
+            if f"{ref}_euler" in sub:
+                euler = sub[f"{ref}_euler"]
                 ok = [k for k in range(len(kns)) if np.isfinite(euler.isel({KN: k}).values).any()]
                 if ok:
                     ax.plot(sub["x"], euler.isel({KN: ok[0]}), "k--", lw=1, label="Euler")
             ax.plot([], [], "-", color="0.4", label="kinetic (colour: Kn)")
-            if f"{qn}_ns" in sub:
+            if f"{ref}_ns" in sub:
                 ax.plot([], [], ":", color="0.4", label="Navier-Stokes")
             ax.set_title(result[qn].attrs.get("long_name", qn) + ("" if label == "run" else f", {label}"),
                          fontsize=9)
@@ -64,14 +65,14 @@ def _by_point(result: xr.Dataset, final: xr.Dataset, axes) -> None:
     """One row; in each panel a kinetic profile per sweep point (legend) and its references."""
     styles = {"euler": ("--", "Euler"), "ns": (":", "Navier-Stokes")}
     refs = [s for s in styles if f"rho_{s}" in result]
-    for ax, qn in zip(axes[0], QUANTITIES):
+    for ax, (qn, ref) in zip(axes[0], QUANTITIES.items()):
         points = list(sweep_points(result, final[qn], {"x"}))
         for k, (sel, label) in enumerate(points):
             colour, point = f"C{k % 10}", f", {label}" if len(points) > 1 else ""
             ax.plot(final["x"], final[qn].isel(sel), "-", color=colour, lw=1.4, label=f"kinetic{point}")
             for s in refs:
                 style, name = styles[s]
-                ax.plot(final["x"], final[f"{qn}_{s}"].isel(sel), style, color=colour, lw=1, label=name + point)
+                ax.plot(final["x"], final[f"{ref}_{s}"].isel(sel), style, color=colour, lw=1, label=name + point)
         ax.set_title(result[qn].attrs.get("long_name", qn), fontsize=9)
 
 
@@ -89,7 +90,7 @@ def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
         _by_kn(result, final, axes, fig)
     else:
         _by_point(result, final, axes)
-    for ax, qn in zip(axes.flat, QUANTITIES * n_rows):
+    for ax, qn in zip(axes.flat, list(QUANTITIES) * n_rows):
         if not np.isfinite([line.get_ydata() for line in ax.lines if len(line.get_ydata())]).any():
             no_data_note(ax)
         ax.set_ylabel(attrs_label(result[qn]))

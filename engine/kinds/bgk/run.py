@@ -142,7 +142,7 @@ def _kinetic_variables(sol: bgk.Solution) -> dict:
     tx = ("t", "x")
     return {
         "rho": variable(sol.rho[0], "density", tx), "u": variable(sol.u[0], "bulk velocity", tx),
-        "T": variable(sol.T[0], "temperature", tx), "p": variable(sol.p[0], "pressure rho T", tx),
+        "temperature": variable(sol.T[0], "temperature", tx), "p": variable(sol.p[0], "pressure rho T", tx),
         "m": variable(sol.m[0], "momentum density rho u", tx), "E": variable(sol.E[0], "total energy density", tx),
         "q": variable(sol.q[0], "heat flux 1/2 int (v-u)^3 f", tx),
         "mass": variable(sol.mass[0], "total mass", ("t",)),

@@ -34,7 +34,7 @@ class Potential(Section):
     """Three-cosine moiré potential U = 2V Σ cos(G_j·r + ψ), V < 0, of the K–K (or only) species."""
 
     depth_meV: float = quantity(30.0, units="meV", description="Peak-to-peak depth Δ = max U − min U.", ge=0)
-    phase_deg: float = quantity(0.0, units="deg", description="Phase ψ (0: one deep site per cell; 30: "
+    phase_deg: float = quantity(0.0, units="degree", description="Phase ψ (0: one deep site per cell; 30: "
                                 "Keller–Dykhne symmetric; 60: honeycomb).")
     quantum_smoothing: Literal["none", "feynman_hibbs"] = Field(
         "none", description="none, or feynman_hibbs: every Fourier component (and the trap binding energy) times "
@@ -185,7 +185,7 @@ class MoireExcitonSpec(ProblemSpec):
     method: Literal["resolved", "cell", "continuum", "kmc"] = Field(
         "continuum", description="resolved: moiré-resolved drift–diffusion (nm, ps); cell: homogenized D_eff; "
         "continuum: µm-scale spot with D(n); kmc: Monte Carlo on moiré sites.")
-    twist_deg: float = quantity(0.0, units="deg", description="Twist angle θ (near 60°: H stacking, "
+    twist_deg: float = quantity(0.0, units="degree", description="Twist angle θ (near 60°: H stacking, "
                                 "period of 60° − θ).", ge=0, le=60)
     lattice: Lattice = Field(default_factory=Lattice, description="Lattice constants.")
     potential: Potential = Field(default_factory=Potential, description="Moiré potential.")

@@ -8,6 +8,7 @@ and returns the errors and final profiles as a dataset (timings: benchmarks/benc
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -23,6 +24,16 @@ from ..spec import BGKClosureSpec, phase_grid
 
 MODELS = ("learned", "euler", "navier_stokes")
 QUANTITIES = ("rho", "m", "T")
+#: ``reduced_status`` of a (family, case) that has no such case (Sod is one case).
+NO_CASE = -1
+
+
+def _status_flags() -> dict:
+    """CF flag attributes of ``reduced_status``: its values (int32, like the variable) and one word per
+    value (:data:`NO_CASE`, then :data:`solvers.bgk_moments.STATUS` with spaces as underscores)."""
+    words = ["no_such_case"] + ["_".join(re.findall(r"[A-Za-z0-9]+", reason)) for reason in bgk_moments.STATUS]
+    return {"flag_values": np.arange(NO_CASE, len(bgk_moments.STATUS), dtype=np.int32),
+            "flag_meanings": " ".join(words)}
 
 
 def initial_moments(f0: np.ndarray, closure) -> np.ndarray:
@@ -94,7 +105,7 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
     n_case = ev.n_initial
     nk, nf, nx = kns.size, len(fams), spec.kinetic.grid.n_x
     err = np.full((nk, nf, n_case, len(MODELS), len(QUANTITIES)), np.nan)
-    status = np.full((nk, nf, n_case), -1, dtype=np.int64)
+    status = np.full((nk, nf, n_case), NO_CASE, dtype=np.int32)
     grid_err = np.full((nk, nf, n_case, len(QUANTITIES)), np.nan)
     speed, nonhyp = np.full((nk, nf, n_case), np.nan), np.full((nk, nf, n_case), np.nan)
     prof_kin = np.full((nk, nf, len(QUANTITIES), nx), np.nan)
@@ -143,7 +154,6 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
     with warnings.catch_warnings():  # all-NaN slices (failed solves, missing Sod cases) give NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(err, axis=2)
-    reasons = "; ".join(f"{k}: {r}" for k, r in enumerate(bgk_moments.STATUS))
     ds = xr.Dataset(
         {
             "rel_error": variable(err, "relative L2 error at t_final against the kinetic solution", dims),
@@ -157,7 +167,7 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
                                                "has complex eigenvalues", ("kn", "family", "case")),
             "reduced_status": (("kn", "family", "case"), status,
                                {"units": "1", "long_name": "status of the reduced solve (-1: no such case)",
-                                "flag_meanings": reasons}),
+                                **_status_flags()}),
             "profile_kinetic": variable(prof_kin, "kinetic solution (the truth) at t_final, case 0",
                                         ("kn", "family", "quantity", "x")),
             "profile": variable(prof, "model solution at t_final, case 0", ("kn", "family", "model", "quantity", "x")),
