@@ -22,7 +22,7 @@ paper's "feature sharing" (reconstructed; it costs no parameters). The auxiliary
 initialised) give the rain layer at 1/4 and 1/2 scale for the multi-scale auxiliary loss.
 
 :func:`train` fits the network to rainy/background pairs with Adam in the shared training loop
-(:func:`learners.interaction_network.fit_adam`) on the objective of :mod:`learners.derain_losses`;
+(:func:`learners.training.fit_adam`) on the objective of :mod:`learners.derain_losses`;
 :func:`derain` applies it to numpy images; :func:`psnr` and :func:`ssim` score a derained image against
 the true background (scikit-image, data range 1).
 """
@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from learners.derain_losses import LossWeights, objective
-from learners.interaction_network import Curves, fit_adam
+from learners.training import Curves, fit_adam
 
 __all__ = ["DerainOutput", "DerainNet", "multiply_adds", "train", "derain", "psnr", "ssim"]
 

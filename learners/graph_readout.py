@@ -25,7 +25,7 @@ import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn import GINConv, global_add_pool, global_mean_pool
 
-from learners.interaction_network import Curves, fit_adam
+from learners.training import Curves, fit_adam
 
 __all__ = ["POOLS", "graph_data", "to_batch", "GraphRegressor", "train", "r_squared"]
 

@@ -33,7 +33,6 @@ acceleration with velocity Verlet; :func:`evaluate` compares it with the numba t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -41,7 +40,7 @@ import numpy as np
 import torch
 from torch_geometric.nn import MessagePassing
 
-from learners.training import train_loop
+from learners.training import Curves, fit_adam
 from solvers import springs
 
 __all__ = ["SpringSystem", "InteractionNetwork", "Curves", "fit_adam", "train", "rollout", "evaluate",
@@ -116,52 +115,6 @@ class InteractionNetwork(MessagePassing):
             return self.edge_model(torch.cat([d, length, extension], dim=1))
         weights = self.edge_model(torch.cat([length, extension], dim=1))
         return (weights[:, :, None] * (d / length)[:, None, :]).reshape(len(d), -1)
-
-
-@dataclass
-class Curves:
-    """Objective recorded every ``record_every`` steps: ``step`` (k,), ``train`` (mean objective of the
-    steps since the previous record; NaN at step 0) and ``held_out`` (k,) (NaN without a held-out set)."""
-
-    step: np.ndarray
-    train: np.ndarray
-    held_out: np.ndarray
-
-
-def fit_adam(objective: Callable[[int], torch.Tensor], parameters: list[torch.nn.Parameter], steps: int,
-             lr: float, record_every: int, held_out: Callable[[], torch.Tensor] | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Curves:
-    """Minimise ``objective(step)`` (a 0-d tensor, e.g. on the minibatch of that step) over
-    ``parameters`` by Adam with step ``lr`` decaying as a cosine to lr/100, in the shared training loop.
-    Raises FloatingPointError naming the step when the objective stops being finite."""
-    optimizer = torch.optim.Adam(parameters, lr=lr)
-    n_records = math.ceil(steps / record_every) + 1
-    recorded_steps = np.minimum(np.arange(n_records) * record_every, steps)
-    train_curve, held_curve = np.full(n_records, np.nan), np.full(n_records, np.nan)
-
-    def step(s: int) -> torch.Tensor:
-        for group in optimizer.param_groups:
-            group["lr"] = lr * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * s / steps)))
-        loss = objective(s)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return loss.detach()
-
-    def record(done: int, objectives: list[torch.Tensor]) -> None:
-        slot = math.ceil(done / record_every)
-        if objectives:
-            values = torch.stack(objectives).cpu().numpy()
-            if not np.all(np.isfinite(values)):
-                bad = done - len(values) + int(np.flatnonzero(~np.isfinite(values))[0])
-                raise FloatingPointError(f"training objective not finite at step {bad} (lr {lr:g})")
-            train_curve[slot] = values.mean()
-        if held_out is not None:
-            with torch.no_grad():
-                held_curve[slot] = held_out().item()
-
-    train_loop(step, steps, record_every, record, progress=progress)
-    return Curves(recorded_steps, train_curve, held_curve)
 
 
 def _relative_error(predicted: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
