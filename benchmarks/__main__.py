@@ -18,6 +18,7 @@ from pathlib import Path  # noqa: E402
 from benchmarks import (  # noqa: E402
     bench_bgk,
     bench_bgk_closure,
+    bench_cf_tracking,
     bench_cli,
     bench_deep_linear_step,
     bench_engine_overhead,
@@ -161,7 +162,8 @@ def main() -> None:
     cli = bench_cli.measure()
     engine = bench_engine_overhead.measure()
     kinds = [bench.section(bench.measure()) for bench in (bench_threads, bench_bgk, bench_bgk_closure, bench_hyperelastic,
-                                                       bench_moire, bench_function_learning, bench_graph_learning)]
+                                                       bench_moire, bench_function_learning, bench_graph_learning,
+                                                       bench_cf_tracking)]
     DOC.write_text(render(step, peak_all, engine, cli, kinds))
     print(DOC.read_text())
 

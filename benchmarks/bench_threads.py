@@ -104,8 +104,8 @@ def section(result: dict) -> list[str]:
         "",
         "One run of each case, computed as the serial executor computes it (thread choice, the kind's run, its "
         "checks; no file), with `threads` 1, 2 or `auto` (the default; `engine/threads.py`: one thread for a run "
-        "whose estimated memory is under 256 KiB, else the idle cores when the run starts, read from /proc/stat "
-        "over 40 ms). 'one core busy': a Python busy loop pinned to one core, started a second before. Best "
+        "whose estimated memory is under 1 MiB, else the idle cores when the run starts, read from /proc/stat "
+        "over 20 ms). 'one core busy': a Python busy loop pinned to one core, started a second before. Best "
         f"wall time of {result['turns']} interleaved turns; the threads auto chose in each turn in brackets. "
         f"Cores: {result['cores']}; load average (1, 5, 15 min) before/after: {load}.",
         "",

@@ -27,9 +27,9 @@ from pathlib import Path
 THREADS_ENV = "ENGINE_THREADS"
 AUTO = "auto"
 #: Below this estimated peak memory [bytes] a run gets one thread under ``auto``.
-SMALL_RUN_BYTES = 1 << 18
+SMALL_RUN_BYTES = 1 << 20
 #: How long ``/proc/stat`` is watched to count idle cores [s].
-IDLE_SAMPLE_S = 0.04
+IDLE_SAMPLE_S = 0.02
 #: How long a count of idle cores is reused before it is measured again [s].
 IDLE_REUSE_S = 1.0
 #: A core counts as idle when at least this fraction of it was idle during the sample.

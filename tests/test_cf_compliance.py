@@ -5,20 +5,17 @@ written before the rename (dotted dimension names)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
 from compliance_checker.runner import CheckSuite
-from test_kinds_conformance import _template, kind, smoke  # noqa: F401  (the conformance suite's fixtures)
+from test_kinds_conformance import all_failed_sweep, kind, smoke  # noqa: F401  (the conformance suite's fixtures)
 
 from engine.names import SPEC_PATH_ATTR, spec_view, to_file_names
-from engine.plan import resolve_text
-from engine.runtime import RunOutcome
 from engine.store import open_result
-from engine.sweep import SweepReport, run, unique_tasks, write_result
+from engine.sweep import run
 
 CF_TEST = "cf:1.8"
 
@@ -64,23 +61,11 @@ def _assert_cf_clean(path: Path) -> None:
         assert _has_string_dimension_coordinate(path), f"{path}: {sorted(raised)} without a string coordinate"
 
 
-def _all_failed_sweep(kind, tmp_path: Path) -> Path:
-    """result.nc of a sweep over the template's sweep key in which every point failed (no run computed):
-    its sweep coordinates and status variables."""
-    key, values = kind.template_sweep
-    text = _template(kind) + f"sweep:\n  grid:\n    {key}: {json.dumps(values)}\n"
-    resolved = resolve_text(text, f"<{kind.kind} template>", list(kind.smoke_overrides))
-    folder = tmp_path / "all_failed"
-    failed = [RunOutcome(t.run_id, False, t.path, 0.0, "ValueError: asked to fail", label=t.label)
-              for t in unique_tasks(resolved, folder)]
-    return write_result(resolved, folder, SweepReport(folder, failed))
-
-
 def test_every_kinds_smoke_result_and_run_file_and_sweep_file_pass_the_cf_checker(kind, smoke, tmp_path):
     report = run(smoke, tmp_path / "outputs", executor="serial", quiet=True)
     assert report.result is not None and not report.failures, [o.reason for o in report.failures]
     run_file = report.folder / "runs" / f"{smoke.points[0].run_id}.nc"
-    sweep_file = _all_failed_sweep(kind, tmp_path)
+    sweep_file, _ = all_failed_sweep(kind, tmp_path)
     for path in (report.result, run_file, sweep_file):
         _assert_cf_clean(path)
     key = kind.template_sweep[0]

@@ -129,12 +129,10 @@ def test_schema_command_prints_the_models_schema(kind, cli):
     assert {"kind", "name", "seed", "sweep"} <= set(schema["properties"])
 
 
-def test_report_and_sweep_summary_of_a_sweep_whose_every_run_failed(kind, tmp_path):
-    """A result.nc in which every point of a sweep over the template's sweep key failed (written by
-    the engine from failed outcomes): the kind's report and sweep summary answer without raising."""
-    from engine.names import spec_view
+def all_failed_sweep(kind, tmp_path) -> tuple:
+    """result.nc of a sweep over the template's sweep key in which every point failed (written by the engine
+    from failed outcomes; no run computed), and how many points it has."""
     from engine.runtime import RunOutcome
-    from engine.store import open_result
     from engine.sweep import SweepReport, unique_tasks, write_result
 
     key, values = kind.template_sweep
@@ -143,8 +141,18 @@ def test_report_and_sweep_summary_of_a_sweep_whose_every_run_failed(kind, tmp_pa
     folder = tmp_path / "all_failed"
     failed = [RunOutcome(t.run_id, False, t.path, 0.0, "ValueError: asked to fail", label=t.label)
               for t in unique_tasks(resolved, folder)]
-    result = spec_view(open_result(write_result(resolved, folder, SweepReport(folder, failed))))
-    assert set(result["run_status"].values.ravel()) == {"failed"} and len(resolved.points) >= 2
+    return write_result(resolved, folder, SweepReport(folder, failed)), len(resolved.points)
+
+
+def test_report_and_sweep_summary_of_a_sweep_whose_every_run_failed(kind, tmp_path):
+    """A sweep in which every run failed (:func:`all_failed_sweep`): the kind's report and sweep summary
+    answer without raising."""
+    from engine.names import spec_view
+    from engine.store import open_result
+
+    path, n_points = all_failed_sweep(kind, tmp_path)
+    result = spec_view(open_result(path))
+    assert set(result["run_status"].values.ravel()) == {"failed"} and n_points >= 2
     report = kind.analysis.report(result)
     assert report is None or isinstance(report, str)
     summary = kind.analysis.sweep_summary(result)
