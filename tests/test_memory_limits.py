@@ -217,3 +217,22 @@ def test_the_bgk_estimate_is_close_to_the_memory_a_run_takes(tmp_path):
     measured = got["peaks"][1] - got["peaks"][0]
     estimated = got["estimates"][1] - got["estimates"][0]
     assert 0.3 * estimated < measured < 3.0 * estimated, (measured / 2**20, estimated / 2**20)
+
+
+def test_a_fixed_moire_time_step_on_a_huge_grid_is_refused_for_memory_without_building_it(validate):
+    """With ``dt_ps`` fixed, validation checks it against the stability bound of the solver system it builds,
+    but only for a run of at most 256 MiB: a larger grid is never built while validating (the memory check
+    refuses this one), and a run of it checks the step when it starts."""
+    text = ("kind: moire_exciton\nmethod: resolved\ngrid:\n  resolved:\n    cells_x: 3000\n    cells_y: 3000\n"
+            "    dt_ps: 1.0e-6\n")
+    _refused(validate(text), 6, 14, "grid.resolved.cells_y", *MACHINE)
+
+
+def test_a_fixed_time_step_above_the_stability_bound_fails_the_run_that_checks_it():
+    from engine.kind import RunFailed
+    from engine.kinds.moire_exciton.run.methods import _time_step
+
+    assert _time_step(None, 2.0, "grid.resolved.dt_ps", "ps") < 2.0
+    assert _time_step(1.0, 2.0, "grid.resolved.dt_ps", "ps") == 1.0
+    with pytest.raises(RunFailed, match=r"grid\.resolved\.dt_ps: dt_ps = 3 is above the explicit stability bound 2 ps"):
+        _time_step(3.0, 2.0, "grid.resolved.dt_ps", "ps")

@@ -232,18 +232,35 @@ def _check_resolved(spec: MoireExcitonSpec, par: Parameters) -> None:
         if sigma_nm > half / 3.0:
             raise FieldError("initial.sigma_um", f"the spot (σ₀ = {sigma_nm:.4g} nm) does not fit the periodic "
                              f"domain of half-width {half:.4g} nm", f"sigma_um <= {half / 3e3:.3g}")
-    if g.dt_ps is not None:
+    if g.dt_ps is not None and _small_enough_to_build(spec, par):
         from .run.model import resolved_system  # numba: imported only for a fixed time step
 
         _check_dt("grid.resolved.dt_ps", g.dt_ps, resolved_system(spec, par).stable_dt(par.n_peak_nm2), "ps")
 
 
+#: Validation builds the solver system to check a fixed time step against its stability bound only for a run
+#: whose memory estimate is under this [bytes]; a larger run checks it when it starts (validation never builds
+#: a large grid: the memory check may refuse the run first).
+VALIDATION_BUILD_BYTES = 256 * 2**20
+
+
+def _small_enough_to_build(spec: MoireExcitonSpec, par: Parameters) -> bool:
+    return peak_memory(spec, par).nbytes <= VALIDATION_BUILD_BYTES
+
+
+def stability_problem(field: str, dt: float, bound: float, unit: str) -> tuple[str, str] | None:
+    """(problem, expected) when a time step fixed by the user exceeds the explicit scheme's stability bound."""
+    if dt <= bound:
+        return None
+    name = field.rsplit(".", 1)[-1]
+    return f"{name} = {dt:g} is above the explicit stability bound {bound:.4g} {unit}", f"{name} <= {bound:.4g}"
+
+
 def _check_dt(field: str, dt: float, bound: float, unit: str) -> None:
     """A time step fixed by the user must not exceed the explicit scheme's stability bound."""
-    if dt > bound:
-        name = field.rsplit(".", 1)[-1]
-        raise FieldError(field, f"{name} = {dt:g} is above the explicit stability bound {bound:.4g} {unit}",
-                         f"{name} <= {bound:.4g}")
+    problem = stability_problem(field, dt, bound, unit)
+    if problem is not None:
+        raise FieldError(field, *problem)
 
 
 def _check_continuum(spec: MoireExcitonSpec, par: Parameters) -> None:
@@ -254,7 +271,7 @@ def _check_continuum(spec: MoireExcitonSpec, par: Parameters) -> None:
     if g.extent_um < 4.0 * spec.initial.sigma_um:
         raise FieldError("grid.continuum.extent_um", f"extent_um = {g.extent_um:g} holds less than 4 σ₀ of the "
                          f"spot (σ₀ = {spec.initial.sigma_um:g} µm)", f"extent_um >= {4 * spec.initial.sigma_um:g}")
-    if g.dt_ns is not None:
+    if g.dt_ns is not None and _small_enough_to_build(spec, par):
         from .run.model import continuum_system  # numba: imported only for a fixed time step
 
         _check_dt("grid.continuum.dt_ns", g.dt_ns, continuum_system(spec, par).stable_dt(par.n_peak_um2), "ns")

@@ -7,11 +7,12 @@ import math
 
 import numpy as np
 
-from engine.kind import RunContext, variable
+from engine.kind import RunContext, RunFailed, variable
 from engine.loop import save_times, simulate
 from solvers.moire import implicit, observables
 
 from ..parameters import CM2_TO_NM2, CM2_TO_UM2, CM2S_TO_NM2PS, Parameters
+from ..spec import stability_problem
 from . import model
 from .march import DensityMarch, KmcMarch, explicit_advance
 from .trace import Trace
@@ -25,8 +26,15 @@ def _saved_times(spec) -> np.ndarray:
     return save_times(spec.time.t_final_ns, spec.time.save_every_ns, default_intervals=SAVES)
 
 
-def _time_step(fixed: float | None, bound: float) -> float:
-    return fixed if fixed is not None else DT_SAFETY * bound
+def _time_step(fixed: float | None, bound: float, field: str, unit: str) -> float:
+    """The fixed step ``fixed`` (checked against the stability ``bound`` here for a run too large for
+    validation to build, :data:`engine.kinds.moire_exciton.spec.VALIDATION_BUILD_BYTES`), else ``DT_SAFETY`` x ``bound``."""
+    if fixed is None:
+        return DT_SAFETY * bound
+    problem = stability_problem(field, fixed, bound, unit)
+    if problem is not None:
+        raise RunFailed(f"{field}: {problem[0]} (expected {problem[1]})")
+    return fixed
 
 
 def _resolved_advance(spec, par: Parameters, system, n0: np.ndarray, ctx: RunContext):
@@ -35,7 +43,7 @@ def _resolved_advance(spec, par: Parameters, system, n0: np.ndarray, ctx: RunCon
     :func:`solvers.moire.implicit.costs`."""
     g = spec.grid.resolved
     n_max = float(n0.sum(axis=0).max())
-    explicit_dt = _time_step(g.dt_ps, system.stable_dt(n_max))
+    explicit_dt = _time_step(g.dt_ps, system.stable_dt(n_max), "grid.resolved.dt_ps", "ps")
     dt, relax = implicit.default_steps(system, par.a_m, n_max)
     dt = g.implicit_dt_ps if g.implicit_dt_ps is not None else dt
     used = g.time_stepping
@@ -116,7 +124,8 @@ def run_continuum(spec, par: Parameters, ctx: RunContext) -> Trace:
     grid = model.continuum_grid(spec)
     pos, area = grid[0], grid[5]
     n0 = model.continuum_initial(spec, par)
-    dt = _time_step(spec.grid.continuum.dt_ns, system.stable_dt(float(n0.sum(axis=0).max())))
+    dt = _time_step(spec.grid.continuum.dt_ns, system.stable_dt(float(n0.sum(axis=0).max())), "grid.continuum.dt_ns",
+                    "ns")
     radial = spec.grid.continuum.geometry == "radial"
     x = np.concatenate([-pos[::-1], pos]) if radial else pos
     mid = pos.size // 2
