@@ -107,3 +107,61 @@ def test_karate_on_cuda_gives_the_cpu_accuracy_within_one_member():
     cuda = run_point(KARATE + "backend: {device: cuda}\n")
     assert abs(float(cuda["accuracy"].sel({"method": "gcn"})) - float(cpu["accuracy"].sel({"method": "gcn"}))) <= 1 / 32
     assert float(cuda["accuracy"].sel({"method": "gcn"})) >= 0.9
+
+
+REGRESSION = ("kind: graph_learning\nname: reg\ntask: {kind: batched_regression}\n"
+              "regression: {count: 96, held_out: 64, hidden: 16, layers: 2, steps: 120, record_every: 40}\n")
+SPRINGS = ("kind: graph_learning\nname: spr\ntask: {kind: learned_springs}\n"
+           "springs: {n: 32, states: 8, steps: 300, record_every: 100, horizon: 60}\n")
+
+
+@pytest.mark.parametrize("extra, pattern", [
+    ("task: {kind: batched_regression}\nregression: {p: [-0.1, 0.5]}",
+     r"regression\.p: \(-0\.1, 0\.5\) is not an ordered \(min, max\) pair with each value in \[0, 1\] "
+     r"\(expected min <= max, each in \[0, 1\]\)"),
+    ("task: {kind: batched_regression}\nregression: {p: [0.2, 1.5]}", r"regression\.p: .*\[0, 1\]"),
+    ("task: {kind: batched_regression}\nregression: {nodes: [10, 5]}", r"regression\.nodes: \(10, 5\) is not"),
+    ("task: {kind: batched_regression}\nregression: {radius: [0.0, 0.5]}", r"regression\.radius: .* > 0"),
+    ("task: {kind: batched_regression}\nregression: {target: ising_ground_energy, nodes: [6, 15]}",
+     r"regression\.nodes: the Ising ground energy .* up to 15 nodes \(expected max nodes <= 14\)"),
+    ("task: {kind: batched_regression}\nregression: {graph_kinds: []}", r"regression\.graph_kinds: no graph kind"),
+    ("task: {kind: learned_springs}\nsprings: {n: 10, radius: 0.001}",
+     r"springs\.radius: radius 0\.001 gives no edges among the 10 nodes"),
+    ("task: {kind: learned_springs}\nsprings: {graph: lattice, lattice: [1, 5]}",
+     r"springs\.lattice: a lattice of 1 x 5 nodes \(expected nx >= 2 and ny >= 2\)"),
+    ("task: {kind: learned_springs}\nsprings: {dt: 0.0}", r"springs\.dt: 0(\.0)? is out of range"),
+])
+def test_bad_task_options_are_rejected_with_the_field_named(rejects, extra, pattern):
+    rejects("kind: graph_learning\nname: g\n" + extra + "\n", pattern)
+
+
+def test_batched_regression_beats_the_mean_predictor_through_the_engine(run_spec, tmp_path):
+    result, stored = run_spec(REGRESSION)
+    assert result.code == 0, result.err
+    ds = spec_view(stored)
+    assert float(ds["baseline_r_squared"]) < 0.05   # the training mean: R^2 about 0 on held-out graphs
+    assert float(ds["r_squared"]) > 0.7 and float(ds["mse"]) < 0.3 * float(ds["baseline_mse"])
+    held = ds["target"].values
+    assert np.all(held == np.round(held)) and held.max() > held.min()   # exact triangle counts, varied
+    assert list(ds["step"].values) == [0, 40, 80, 120] and ds["held_out_loss"].values[-1] < 0.3
+    analysis = get_kind("graph_learning").analysis
+    assert analysis.report(ds).splitlines()[1].startswith("  run: R^2=0.")
+    [figure] = analysis.plot(ds, tmp_path)
+    assert figure.name == "regression.png" and figure.stat().st_size > 10_000
+
+
+def test_learned_springs_rollout_beats_constant_velocity_through_the_engine(run_spec, tmp_path):
+    result, stored = run_spec(SPRINGS)
+    assert result.code == 0, result.err
+    ds = spec_view(stored)
+    np.testing.assert_allclose(ds["rollout_time"].values, 0.02 * np.arange(61))
+    assert ds["rollout_time"].attrs["long_name"].startswith("rollout time")
+    error, baseline = ds["position_error"].values, ds["baseline_error"].values
+    assert error[0] == 0.0 and baseline[0] == 0.0
+    assert error[-1] < 0.1 * baseline[-1], (error[-1], baseline[-1])
+    assert float(ds["one_step_error"]) < 0.05
+    assert np.max(np.abs(ds["truth_energy_drift"].values)) < 1e-3 and ds["energy_drift"].values[0] == 0.0
+    analysis = get_kind("graph_learning").analysis
+    assert "constant-velocity=" in analysis.report(ds)
+    [figure] = analysis.plot(ds, tmp_path)
+    assert figure.name == "rollout_error.png" and figure.stat().st_size > 10_000

@@ -1,4 +1,5 @@
-"""Report and figures of ``graph_learning`` results (:class:`GraphLearningAnalysis`).
+"""Report and figures of ``graph_learning`` results (:class:`GraphLearningAnalysis`); those of the
+``batched_regression`` and ``learned_springs`` tasks in :mod:`.task_analysis`.
 
 The score of a method is its ``accuracy`` on the karate club and its ``overlap`` on an sbm; with ``seed``
 swept, the report and the figures show the mean over seeds (and its standard error in the figures).
@@ -14,6 +15,8 @@ import xarray as xr
 from engine.figures import attrs_label, legend, result_title, save_figure, subplots, sweep_key_label, title
 from engine.kind import Analysis
 from engine.report import point_label, sweep_points
+
+from . import task_analysis
 
 SEED = "seed"
 DIFFERENCE = "graph.c_difference"
@@ -35,6 +38,10 @@ def _mean_over_seeds(da: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray | Non
 
 class GraphLearningAnalysis(Analysis):
     def report(self, result: xr.Dataset) -> str | None:
+        if "r_squared" in result:
+            return task_analysis.regression_report(result)
+        if "position_error" in result:
+            return task_analysis.springs_report(result)
         if "accuracy" not in result or "method" not in result.dims:
             return None
         name = score_name(result)
@@ -50,6 +57,10 @@ class GraphLearningAnalysis(Analysis):
         return "\n".join(lines)
 
     def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:
+        if "r_squared" in result:
+            return [task_analysis.regression_figure(result, outdir)]
+        if "position_error" in result:
+            return [task_analysis.springs_figure(result, outdir)]
         if "overlap" not in result or "method" not in result.dims:
             return []
         if DIFFERENCE in result.dims and result.sizes[DIFFERENCE] > 1:

@@ -1,6 +1,7 @@
-"""One run of ``graph_learning`` (task ``node_classification``): generate the graph and pick the labelled nodes
-(:mod:`solvers.graphs`), run the baselines, train every model (:mod:`learners.gnn`) and score them on the
-unlabelled nodes.
+"""One run of ``graph_learning``, dispatched by task: ``batched_regression`` (:mod:`.regression_task`),
+``learned_springs`` (:mod:`.springs_task`), and ``node_classification`` here: generate the graph and pick the
+labelled nodes (:mod:`solvers.graphs`), run the baselines, train every model (:mod:`learners.gnn`) and score
+them on the unlabelled nodes.
 
 Random streams of the run's seed: ``graph`` (the sbm), ``labels`` (random labelled nodes), ``features``
 (random features), ``init:<model>`` (the model's initial weights and dropout masks).
@@ -19,6 +20,7 @@ from learners import gnn
 from learners.training import NoDevice, device, torch_threads
 from solvers import graphs
 
+from . import regression_task, springs_task
 from .spec import GraphLearningSpec
 
 BASELINES = ("fiedler", "label_propagation", "bethe_hessian")
@@ -73,11 +75,20 @@ def input_features(spec: GraphLearningSpec, graph: graphs.Graph, ctx: RunContext
 
 
 def run(spec: GraphLearningSpec, ctx: RunContext) -> xr.Dataset:
-    """The dataset of one run (variables in the package docstring)."""
+    """The dataset of one run of the spec's task (variables in the package docstring)."""
     try:
         where = device(spec.backend.device)
     except NoDevice:
         raise RunFailed("backend.device is cuda but torch sees no CUDA device (use device: auto or cpu)") from None
+    if spec.task.kind == "node_classification":
+        return node_classification(spec, ctx, where)
+    task = regression_task if spec.task.kind == "batched_regression" else springs_task
+    with torch_threads(1):  # small graphs: intra-op threads only synchronize
+        return task.run(spec, ctx, where)
+
+
+def node_classification(spec: GraphLearningSpec, ctx: RunContext, where: torch.device) -> xr.Dataset:
+    """The dataset of one node-classification run."""
     graph = make_graph(spec, ctx)
     labelled = graphs.labelled_nodes(graph, spec.labels.per_block, spec.labels.choice, ctx.rng("labels"))
     unlabelled = np.setdiff1d(np.arange(graph.n), labelled)

@@ -17,14 +17,19 @@ from .memory import peak_memory
 
 KARATE_NODES, KARATE_BLOCK = 34, 17  # Zachary's club: 34 members, 17 on each side of the split
 MAX_IDENTITY_NODES = 20_000  # identity features are an (n, n) dense matrix
+ISING_MAX_NODES = 14  # brute-force ground state (solvers.graph_targets.ISING_MAX_NODES)
 
 
 class Task(Section):
     """What is learned."""
 
-    kind: Literal["node_classification"] = Field(
+    kind: Literal["node_classification", "batched_regression", "learned_springs"] = Field(
         "node_classification", description="node_classification: the block of every unlabelled node from a few "
-        "labelled ones, by every model and by the spectral and label-propagation baselines.")
+        "labelled ones, by every model and by the spectral and label-propagation baselines (sections graph, "
+        "labels, features, training, label_propagation); batched_regression: a graph-level target of many small "
+        "random graphs by a GIN readout trained on one block-diagonal batch (section regression); "
+        "learned_springs: an interaction network learns a spring-mass network's accelerations from the numba "
+        "truth and rolls out (section springs).")
 
 
 class Graph(Section):
@@ -100,6 +105,66 @@ class LabelPropagation(Section):
     iterations: int = quantity(50, units="1", description="Propagation steps.", ge=1, le=10**5)
 
 
+class Regression(Section):
+    """Task batched_regression: random graphs, their exact target, the GIN readout and its full-batch training."""
+
+    graph_kinds: list[Literal["gnp", "geometric"]] = Field(
+        ["gnp", "geometric"], description="Kinds drawn uniformly per graph: gnp (G(n, p)), geometric (points in "
+        "the unit square joined closer than the radius).")
+    nodes: list[int] = Field([6, 14], min_length=2, max_length=2,
+                             description="(min, max) number of nodes of a graph, inclusive.")
+    p: list[float] = Field([0.1, 0.6], min_length=2, max_length=2,
+                           description="(min, max) edge probability of gnp graphs, in [0, 1].")
+    radius: list[float] = Field([0.2, 0.6], min_length=2, max_length=2,
+                                description="(min, max) radius of geometric graphs (unit square), > 0.")
+    count: int = quantity(256, units="1", description="Training graphs (one batch).", ge=2, le=10**6)
+    held_out: int = quantity(200, units="1", description="Held-out graphs scored by R^2 and MSE.", ge=2,
+                             le=10**6)
+    target: Literal["triangles", "algebraic_connectivity", "ising_ground_energy"] = Field(
+        "triangles", description="Exact per-graph target: number of triangles; second-smallest Laplacian "
+        "eigenvalue; ground-state energy of the unit antiferromagnetic Ising model (brute force, n <= 14).")
+    pool: Literal["add", "mean"] = Field("add", description="Readout over a graph's nodes.")
+    hidden: int = quantity(32, units="1", description="Width of the GIN layers and the head.", ge=1)
+    layers: int = quantity(3, units="1", description="GIN layers.", ge=1, le=64)
+    steps: int = quantity(200, units="1", description="Full-batch Adam steps.", ge=1, le=10**6)
+    lr: float = quantity(3e-3, units="1", description="Adam's initial step size (cosine decay to lr/100).", gt=0)
+    record_every: int = quantity(20, units="1", description="Record the losses every this many steps.", ge=1)
+
+
+class Springs(Section):
+    """Task learned_springs: a 2-D spring-mass network (numba Verlet truth), training states, the interaction
+    network and its rollout. Lengths in units of the mean node spacing (radius) or of the lattice spacing."""
+
+    graph: Literal["radius", "lattice"] = Field(
+        "radius", description="radius: n nodes uniform in a square of side sqrt(n) joined closer than `radius`; "
+        "lattice: a braced square lattice of `lattice` = (nx, ny) nodes.")
+    n: int = quantity(64, units="1", description="Nodes of the radius graph.", ge=2, le=100_000)
+    radius: float = quantity(1.5, units="1", description="Spring range of the radius graph (mean spacing 1).",
+                             gt=0)
+    lattice: list[int] = Field([8, 8], min_length=2, max_length=2,
+                               description="(nx, ny) nodes of the lattice, each >= 2.")
+    k: float = quantity(1.0, units="1", description="Spring constant of every spring (force/length).", gt=0)
+    m: float = quantity(1.0, units="1", description="Mass of every node.", gt=0)
+    dt: float = quantity(0.02, units="1", description="Verlet time step (time unit of k and m).", gt=0)
+    displacement: float = quantity(0.05, units="1", description="Standard deviation of the initial "
+                                   "displacement from rest, per coordinate (length).", gt=0)
+    speed: float = quantity(0.05, units="1", description="Standard deviation of the initial velocity per "
+                            "coordinate (length/time).", ge=0)
+    states: int = quantity(16, units="1", description="Training trajectories (random initial states).", ge=1,
+                           le=10**5)
+    trajectory_steps: int = quantity(200, units="1", description="Verlet steps of every training trajectory.",
+                                     ge=1)
+    save_every: int = quantity(20, units="1", description="A training state every this many steps.", ge=1)
+    hidden: int = quantity(32, units="1", description="Hidden units of the edge and node models.", ge=1)
+    message: int = quantity(8, units="1", description="Message channels.", ge=1)
+    steps: int = quantity(600, units="1", description="Adam steps on minibatches of states.", ge=1, le=10**6)
+    lr: float = quantity(1e-2, units="1", description="Adam's initial step size (cosine decay to lr/100).", gt=0)
+    batch: int = quantity(8, units="1", description="States per minibatch.", ge=1)
+    record_every: int = quantity(100, units="1", description="Record the losses every this many steps.", ge=1)
+    horizon: int = quantity(100, units="1", description="Rollout steps from a held-out initial state.", ge=1,
+                            le=10**6)
+
+
 class Backend(Section):
     """Torch device."""
 
@@ -117,10 +182,16 @@ class GraphLearningSpec(ProblemSpec):
     training: Training = Field(default_factory=Training, description="Learned models and their training.")
     label_propagation: LabelPropagation = Field(default_factory=LabelPropagation,
                                                 description="Label-propagation baseline.")
+    regression: Regression = Field(default_factory=Regression, description="Task batched_regression.")
+    springs: Springs = Field(default_factory=Springs, description="Task learned_springs.")
     backend: Backend = Field(default_factory=Backend, description="Torch device.")
 
     @model_validator(mode="after")
     def _consistent(self) -> "GraphLearningSpec":
+        if self.task.kind == "batched_regression":
+            _check_regression(self.regression)
+        if self.task.kind == "learned_springs":
+            _check_springs(self.springs, self.seed)
         if self.graph.kind == "sbm":
             _check_sbm(self.graph)
         block = KARATE_BLOCK if self.graph.kind == "karate" else self.graph.n // 2
@@ -167,3 +238,45 @@ def _check_sbm(graph: Graph) -> None:
         if c > graph.n:
             raise FieldError(field, f"{name} = {c:g} makes the edge probability {name} / n = {c / graph.n:g} > 1",
                              f"{name} <= n = {graph.n}")
+
+
+def _check_range(field: str, pair: list[float], low: float, high: float, bound: str) -> None:
+    """``pair`` = (min, max) with low <= min <= max <= high, else a FieldError naming ``field``."""
+    if not low <= pair[0] <= pair[1] <= high:
+        raise FieldError(field, f"({pair[0]:g}, {pair[1]:g}) is not an ordered (min, max) pair with each value {bound}",
+                         f"min <= max, each {bound}")
+
+
+def _check_regression(regression: Regression) -> None:
+    """Node, probability and radius ranges in bounds; the Ising target's brute force limited to n <= 14."""
+    _check_range("regression.nodes", regression.nodes, 2, 10**4, "in [2, 10000]")
+    _check_range("regression.p", regression.p, 0.0, 1.0, "in [0, 1]")
+    _check_range("regression.radius", regression.radius, 1e-12, float("inf"), "> 0")
+    if not regression.graph_kinds:
+        raise FieldError("regression.graph_kinds", "no graph kind to draw from", "one or more of gnp, geometric")
+    if regression.target == "ising_ground_energy" and regression.nodes[1] > ISING_MAX_NODES:
+        raise FieldError("regression.nodes", f"the Ising ground energy is found by enumerating 2^(n-1) states; "
+                         f"graphs of up to {regression.nodes[1]} nodes", f"max nodes <= {ISING_MAX_NODES}")
+
+
+def _check_springs(springs: Springs, seed: int) -> None:
+    """A lattice of at least 2 x 2 nodes; a radius graph (the run's, built from ``seed``) with edges."""
+    if springs.graph == "lattice":
+        if min(springs.lattice) < 2:
+            raise FieldError("springs.lattice", f"a lattice of {springs.lattice[0]} x {springs.lattice[1]} nodes",
+                             "nx >= 2 and ny >= 2")
+        return
+    from .spring_graph import spring_network  # builds only the (small) graph: numpy, scipy, numba
+
+    try:
+        spring_network(springs, graph_stream(seed))
+    except ValueError:
+        raise FieldError("springs.radius", f"radius {springs.radius:g} gives no edges among the {springs.n} "
+                         "nodes of the run's graph (mean spacing 1)", "a radius of order 1 or more") from None
+
+
+def graph_stream(seed: int):
+    """The run's ``graph`` random stream (:meth:`engine.kind.RunContext.rng`) of ``seed``."""
+    from engine.kind import RunContext
+
+    return RunContext(seed=seed, run_id="spec-check").rng("graph")
