@@ -20,6 +20,11 @@ the shortest of ``repeat`` calls (3 up to 10^6 edges, 1 above). Expected: the pe
 with |E|/|V| (the per-edge messages are |E| D floats, the fused output |V| D; the fused path keeps O(|E|)
 scalars: GAT's attention (|E|, heads), the transposed adjacency of the backward product).
 
+The width sweep: GCN at 2 x 10^5 edges with D = 64, 256 and 1024 features and |E|/|V| = 5 to 40. The ratio
+follows |E|/|V| where the feature tensors outweigh the O(|E|) scalars of the adjacency, i.e. where
+4 D bytes per node is large against those scalars' bytes per edge times |E|/|V|: the wider the features, the
+further (D = 1024 is the regime of the paper's O(|V| D) against O(|E| D)).
+
 Run: ``python -m benchmarks.bench_graph_learning``.
 """
 
@@ -34,11 +39,13 @@ import time
 
 import numpy as np
 
-FEATURES, GAT_HEADS, GAT_WIDTH = 64, 2, 32
+FEATURES, GAT_HEADS = 64, 2
 #: address space a measuring process may add after its imports [bytes]: a path that needs more fails
 MEMORY_CAP = 4 * 2**30
 #: (mean degree |E|/|V|, directed edges |E|) of the graphs
 GRAPHS = [(10, 10**4), (10, 10**5), (10, 10**6), (50, 10**6), (50, 10**7)]
+#: the width sweep (GCN): directed edges, feature widths D, mean degrees |E|/|V|
+WIDTH_EDGES, WIDTHS, WIDTH_DEGREES = 2 * 10**5, (64, 256, 1024), (5, 10, 20, 40)
 LAYERS, PATHS = ("gcn", "gat"), ("per_edge", "fused")
 SAMPLE_SECONDS = 5e-4
 CHILD_TIMEOUT = 600
@@ -68,20 +75,20 @@ class PeakSampler(threading.Thread):
         return max(self.peak, _rss())
 
 
-def _layer(layer: str, path: str):
+def _layer(layer: str, path: str, features: int):
     from torch_geometric.nn import GATConv, GCNConv
 
     from learners.gnn import FusedGATConv
 
     if layer == "gcn":
-        return GCNConv(FEATURES, FEATURES, cached=True)
+        return GCNConv(features, features, cached=True)
     cls = FusedGATConv if path == "fused" else GATConv
-    return cls(FEATURES, GAT_WIDTH, heads=GAT_HEADS, add_self_loops=False)
+    return cls(features, features // GAT_HEADS, heads=GAT_HEADS, add_self_loops=False)
 
 
-def measure_one(layer: str, path: str, degree: int, edges: int) -> dict:
+def measure_one(layer: str, path: str, degree: int, edges: int, features: int = FEATURES) -> dict:
     """{"seconds", "peak_bytes", "edges", "nodes"} of forward + backward of ``layer`` on ``path`` (in this
-    process)."""
+    process), ``features`` input and output features."""
     import torch
 
     from learners.gnn import sparse_adjacency
@@ -95,8 +102,8 @@ def measure_one(layer: str, path: str, degree: int, edges: int) -> dict:
     edge_index = torch.as_tensor(edge_index)
     adjacency = sparse_adjacency(edge_index, n) if path == "fused" else edge_index
     torch.manual_seed(0)
-    conv = _layer(layer, path)
-    x = torch.randn(n, FEATURES, requires_grad=True)
+    conv = _layer(layer, path, features)
+    x = torch.randn(n, features, requires_grad=True)
     conv(x, adjacency)   # warm-up: GCN's normalized adjacency is computed here and cached
     times, peak = [], 0
     for _ in range(3 if edges <= 10**6 else 1):
@@ -114,8 +121,9 @@ def measure_one(layer: str, path: str, degree: int, edges: int) -> dict:
     return {"seconds": min(times), "peak_bytes": peak, "edges": int(edge_index.shape[1]), "nodes": n}
 
 
-def _child(layer: str, path: str) -> None:
-    """Measure every graph for (layer, path) and print one JSON line per graph (a failure as its message)."""
+def _child(layer: str, path: str, cases: list) -> None:
+    """Measure every case (mean degree, edges, features) for (layer, path) and print one JSON line per case (a
+    failure as its message)."""
     import importlib
     import resource
 
@@ -127,33 +135,40 @@ def _child(layer: str, path: str) -> None:
     with open("/proc/self/status") as f:
         mapped = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
     resource.setrlimit(resource.RLIMIT_AS, (mapped + MEMORY_CAP, resource.RLIM_INFINITY))
-    for degree, edges in GRAPHS:
+    for degree, edges, features in cases:
         try:
-            result = measure_one(layer, path, degree, edges)
+            result = measure_one(layer, path, degree, edges, features)
         except (MemoryError, RuntimeError) as exc:
             message = str(exc).splitlines()[0]
             result = {"error": "out of memory" if "allocate" in message or isinstance(exc, MemoryError)
                       else message[:120]}
-        print(json.dumps({"degree": degree, "target_edges": edges, **result}), flush=True)
+        print(json.dumps({"degree": degree, "target_edges": edges, "features": features, **result}), flush=True)
+
+
+def _measure_cases(layer: str, path: str, cases: list[tuple[int, int, int]]) -> list[dict]:
+    """The rows of :func:`_child` for ``cases``, measured in a fresh process (a case it did not reach, the
+    process killed, as an error row)."""
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1"}
+    code = f"from benchmarks.bench_graph_learning import _child; _child({layer!r}, {path!r}, {cases!r})"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT)
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 and len(lines) < len(cases):   # killed (out of memory): the rest is missing
+        reason = (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1][:120]
+        lines += [{"degree": d, "target_edges": e, "features": f, "error": reason} for d, e, f in cases[len(lines):]]
+    return [{"layer": layer, "path": path, **line} for line in lines]
 
 
 def measure() -> dict:
-    """{"rows": [{layer, path, degree, target_edges, seconds, peak_bytes, edges, nodes} or {..., error}],
-    "load": (before, after) 1-minute load averages, "seconds": total wall time}."""
+    """{"rows": [{layer, path, degree, target_edges, features, seconds, peak_bytes, edges, nodes} or {...,
+    error}], "width_rows": the same for the width sweep (GCN), "load": (before, after) 1-minute load averages,
+    "seconds": total wall time}."""
     start, load_before = time.perf_counter(), os.getloadavg()[0]
-    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1"}
-    rows = []
-    for layer in LAYERS:
-        for path in PATHS:
-            code = f"from benchmarks.bench_graph_learning import _child; _child({layer!r}, {path!r})"
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                                 timeout=CHILD_TIMEOUT)
-            lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-            if out.returncode != 0 and len(lines) < len(GRAPHS):   # killed (out of memory): the rest is missing
-                reason = (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1][:120]
-                lines += [{"degree": d, "target_edges": e, "error": reason} for d, e in GRAPHS[len(lines):]]
-            rows += [{"layer": layer, "path": path, **line} for line in lines]
-    return {"rows": rows, "load": (load_before, os.getloadavg()[0]), "seconds": time.perf_counter() - start}
+    rows = [row for layer in LAYERS for path in PATHS
+            for row in _measure_cases(layer, path, [(d, e, FEATURES) for d, e in GRAPHS])]
+    width_cases = [(d, WIDTH_EDGES, f) for f in WIDTHS for d in WIDTH_DEGREES]
+    width_rows = [row for path in PATHS for row in _measure_cases("gcn", path, width_cases)]
+    return {"rows": rows, "width_rows": width_rows, "load": (load_before, os.getloadavg()[0]),
+            "seconds": time.perf_counter() - start}
 
 
 def _row(rows: list[dict], layer: str, path: str, degree: int, edges: int) -> dict:
@@ -168,7 +183,7 @@ def section(measured: dict) -> list[str]:
         "## graph_learning: PyG's per-edge message path against its fused sparse path (GCN, GAT)",
         "",
         f"One layer forward + backward, {FEATURES} input features (GCN {FEATURES} outputs, GAT {GAT_HEADS} heads x "
-        f"{GAT_WIDTH}), two-block SBM graphs, one torch thread, each (layer, path) in its own process; peak "
+        f"{FEATURES // GAT_HEADS}), two-block SBM graphs, one torch thread, each (layer, path) in its own process; peak "
         "memory = highest resident set size sampled every 0.5 ms during the call minus the resident set before "
         f"it; each process may map {MEMORY_CAP / 2**30:.0f} GiB more than its imports (more: out of memory). "
         f"Load average {measured['load'][0]:.1f} before and {measured['load'][1]:.1f} after (1 minute, "
@@ -189,6 +204,34 @@ def section(measured: dict) -> list[str]:
                           f"{vb * scale:{fmt}}" if vb is not None else f"failed: {b['error']}"]
                 cells.append(f"{va / vb:.2f}" if va is not None and vb is not None and vb > 0 else "-")
             lines.append("| " + " | ".join(cells) + " |")
+    return lines + ["", *_width_section(measured["width_rows"])]
+
+
+def _width_section(rows: list[dict]) -> list[str]:
+    """Markdown lines of the width sweep: the per-edge/fused memory ratio of GCN against |E|/|V|, per width."""
+    lines = [
+        f"GCN, forward + backward at {WIDTH_EDGES:.0e} directed edges, D input and output features: per-edge / "
+        "fused peak memory at each |E|/|V|, and the least-squares line ratio = slope |E|/|V| + intercept with the "
+        "largest relative deviation of a measured ratio from it.",
+        "",
+        "| D | " + " | ".join(f"ratio at \\|E\\|/\\|V\\| = {d}" for d in WIDTH_DEGREES)
+        + " | slope | intercept | largest deviation from the line |",
+        "|---|" + "---|" * (len(WIDTH_DEGREES) + 3),
+    ]
+    for features in WIDTHS:
+        ratios = []
+        for degree in WIDTH_DEGREES:
+            a, b = (next(r for r in rows if (r["path"], r["degree"], r["features"]) == (path, degree, features))
+                    for path in PATHS)
+            ratios.append(a["peak_bytes"] / b["peak_bytes"] if "peak_bytes" in a and "peak_bytes" in b else None)
+        cells = [f"{r:.2f}" if r else "-" for r in ratios]
+        if all(ratios):
+            slope, intercept = np.polyfit(WIDTH_DEGREES, ratios, 1)
+            line = slope * np.asarray(WIDTH_DEGREES) + intercept
+            cells += [f"{slope:.3f}", f"{intercept:.2f}", f"{np.max(np.abs(np.asarray(ratios) / line - 1)):.1%}"]
+        else:
+            cells += ["-"] * 3
+        lines.append(f"| {features} | " + " | ".join(cells) + " |")
     return lines + [""]
 
 

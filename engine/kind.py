@@ -155,6 +155,9 @@ class Kind:
     analysis_class: ClassVar[str | None] = None
     #: ``--set`` overrides that shrink any spec of this kind to a quick smoke run (tests, conformance).
     smoke_overrides: ClassVar[tuple[str, ...]] = ()
+    #: Further smoke configurations, name -> ``--set`` overrides applied after ``smoke_overrides``: the tasks or
+    #: modes of a kind that its one smoke run does not reach (the shared suites run each of them too).
+    smoke_variants: ClassVar[dict[str, tuple[str, ...]]] = {}
     #: Whether runs go through a loop that checkpoints and resumes (:func:`engine.loop.simulate`, or a
     #: training loop of ``learners``), so that a run killed after a checkpoint resumes to the same result.
     resumable: ClassVar[bool] = False

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 from compliance_checker.runner import CheckSuite
-from test_kinds_conformance import all_failed_sweep, kind, smoke  # noqa: F401  (the conformance suite's fixtures)
+from test_kinds_conformance import all_failed_sweep, smoke, smoke_case  # noqa: F401  (the conformance suite's fixtures)
 
 from engine.names import SPEC_PATH_ATTR, spec_view, to_file_names
 from engine.store import open_result
@@ -61,7 +61,8 @@ def _assert_cf_clean(path: Path) -> None:
         assert _has_string_dimension_coordinate(path), f"{path}: {sorted(raised)} without a string coordinate"
 
 
-def test_every_kinds_smoke_result_and_run_file_and_sweep_file_pass_the_cf_checker(kind, smoke, tmp_path):
+def test_every_kinds_smoke_result_and_run_file_and_sweep_file_pass_the_cf_checker(smoke, tmp_path):
+    kind = smoke.kind
     report = run(smoke, tmp_path / "outputs", executor="serial", quiet=True)
     assert report.result is not None and not report.failures, [o.reason for o in report.failures]
     run_file = report.folder / "runs" / f"{smoke.points[0].run_id}.nc"

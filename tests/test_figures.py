@@ -3,7 +3,8 @@
 For each registered kind, its smoke configuration (the ``engine new`` template with the kind's
 ``smoke_overrides``) is run through ``engine run`` as a single run, as a 1-D sweep over the kind's
 template sweep key, as a 2-D sweep (that key x sweep.cases with one empty case: dimensions 2 x 1, no new
-run), and as that 1-D sweep with its first point failed.
+run), and as that 1-D sweep with its first point failed; each of its ``smoke_variants`` (its other tasks) as a
+single run and as the 1-D sweep.
 ``kind.analysis.plot`` is called on each result while every matplotlib Figure it saves is captured; each
 figure is then checked through matplotlib's objects (the rules of :mod:`engine.figures`).
 """
@@ -23,6 +24,7 @@ from engine.names import spec_view
 from engine.registry import get_kind, known_kinds
 from engine.spec.introspect import template
 from engine.store import open_result
+from test_kinds_conformance import variants
 
 matplotlib.use("Agg")
 
@@ -62,23 +64,25 @@ def _fail_first_point(result, dim: str):
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    """``results(kind_name, shape) -> dataset``, each computed once (a kind's sweeps reuse its runs)."""
+    """``results(kind_name, shape, variant='') -> dataset``, each computed once (a kind's sweeps reuse its runs);
+    ``variant`` one of the kind's ``smoke_variants``."""
     cache, folders = {}, {}
 
-    def get(name: str, shape: str):
-        if (name, shape) not in cache:
+    def get(name: str, shape: str, variant: str = ""):
+        if (name, shape, variant) not in cache:
             kind = get_kind(name)
             key, values = kind.template_sweep
             folder = folders.setdefault(name, tmp_path_factory.mktemp(name))
             one_d = f"sweep:\n  grid:\n    {key}: {json.dumps(values[:2])}\n"
+            sets, label = list(kind.smoke_variants.get(variant, ())), f"{shape}_{variant}"
             if shape == "single":
-                cache[name, shape] = _run(kind, folder, shape, "", [f"{key}={json.dumps(values[0])}"])
+                cache[name, shape, variant] = _run(kind, folder, label, "", [f"{key}={json.dumps(values[0])}", *sets])
             elif shape == "some_failed":
-                cache[name, shape] = _fail_first_point(get(name, "sweep_1d"), key)
+                cache[name, shape, variant] = _fail_first_point(get(name, "sweep_1d", variant), key)
             else:                                   # the 2-D sweep: the same runs x one empty case
                 cases = "  cases:\n    - {}\n" if shape == "sweep_2d" else ""
-                cache[name, shape] = _run(kind, folder, shape, one_d + cases, [])
-        return cache[name, shape]
+                cache[name, shape, variant] = _run(kind, folder, label, one_d + cases, sets)
+        return cache[name, shape, variant]
 
     return get
 
@@ -173,6 +177,18 @@ def test_every_result_shape_gets_figures_with_labels_units_colorbars_and_titles(
     assert figures, f"{name}: no figure for a {shape} result"
     for fig in figures:
         _check(fig, f"{name} {shape} {fig.get_suptitle() or fig.axes[0].get_title()!r}")
+
+
+@pytest.mark.parametrize("shape", ("single", "sweep_1d"))
+@pytest.mark.parametrize("name,variant", [pytest.param(name, variant, id=f"{name}-{variant}") for name in KINDS
+                                          for variant in variants(name)])
+def test_the_other_smoke_configurations_of_a_kind_get_checked_figures_too(name, variant, shape, results, tmp_path,
+                                                                          monkeypatch):
+    kind = get_kind(name)
+    figures = _plot(kind, results(name, shape, variant), tmp_path, monkeypatch)
+    assert figures, f"{name} {variant}: no figure for a {shape} result"
+    for fig in figures:
+        _check(fig, f"{name} {variant} {shape} {fig.get_suptitle() or fig.axes[0].get_title()!r}")
 
 
 def test_a_converged_deep_linear_curve_ends_at_its_final_step_below_the_tolerance(tmp_path, monkeypatch):

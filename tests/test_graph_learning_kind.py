@@ -30,6 +30,18 @@ SBM = "kind: graph_learning\nname: g\ngraph: {kind: sbm, n: 100, mean_degree: 4.
     ("graph: {kind: sbm, n: 100, mean_degree: 3.0, c_difference: 1.0}\nlabels: {per_block: 50}",
      r"labels\.per_block: .* block of 50"),
     ("labels: {per_block: 0}", r"labels\.per_block: 0 is out of range"),
+    ("labels: {choice: nodes, nodes: [1, 2, 21]}",
+     r"labels\.nodes: \[1, 2, 21\] label no node of block 'Officer': a split that leaves a block disconnected from "
+     r"every label \(expected at least one node of each block \(karate\)\)"),
+    ("graph: {kind: sbm, n: 100, mean_degree: 3.0, c_difference: 1.0}\nlabels: {choice: nodes, nodes: [60, 70]}",
+     r"labels\.nodes: \[60, 70\] label no node of block '0'"),
+    ("labels: {choice: nodes, nodes: [0, 34]}", r"labels\.nodes: \[34\] are not nodes of a graph of 34 "
+     r"\(expected 0 <= node <= 33\)"),
+    ("labels: {choice: nodes, nodes: [0, 33, 0]}", r"labels\.nodes: a node is listed twice"),
+    ("labels: {choice: nodes}", r"labels\.choice: choice nodes with nodes None \(expected choice: nodes together"),
+    ("labels: {nodes: [0, 33]}", r"labels\.nodes: choice random with nodes \[0, 33\]"),
+    ("labels: {choice: nodes, nodes: [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 16, 17, 19, 21, 33]}",
+     r"labels\.nodes: 17 labelled nodes of block 'Mr\. Hi' leave no unlabelled node in a block of 17"),
     ("graph: {kind: sbm, n: 30000, mean_degree: 3.0, c_difference: 1.0}",
      r"features\.kind: identity features of 30000 nodes"),
     ("features: {kind: spectral, dimension: 34}", r"features\.dimension: 34 eigenvectors of a graph of 34 nodes"),
@@ -50,6 +62,25 @@ def run_point(text: str, seed: int = 0):
 
 KARATE = ("kind: graph_learning\ngraph: {kind: karate}\nlabels: {per_block: 1, choice: hubs}\n"
           "training: {models: [gcn], epochs: 60}\n")
+
+
+def test_karate_blocks_of_the_spec_are_the_clubs_of_networkx():
+    import networkx as nx
+
+    from engine.kinds.graph_learning.spec import KARATE_MR_HI
+
+    graph = nx.karate_club_graph()
+    assert KARATE_MR_HI == {v for v in graph if graph.nodes[v]["club"] == "Mr. Hi"}
+
+
+def test_labelled_nodes_given_as_a_list_are_the_ones_labelled():
+    """Nodes 0 and 33 by list are karate's hubs: the same run; nodes 1 and 32 change what is labelled."""
+    hubs = run_point(KARATE)
+    listed = run_point(KARATE.replace("choice: hubs", "choice: nodes, nodes: [33, 0]"))
+    other = run_point(KARATE.replace("choice: hubs", "choice: nodes, nodes: [1, 32]"))
+    assert float(listed["accuracy"].sel({"method": "gcn"})) == float(hubs["accuracy"].sel({"method": "gcn"}))
+    np.testing.assert_array_equal(listed["train_loss"].values, hubs["train_loss"].values)
+    assert not np.array_equal(other["train_loss"].values, hubs["train_loss"].values)
 
 
 def test_karate_gcn_with_one_label_per_side_is_above_90_percent_over_20_seeds():

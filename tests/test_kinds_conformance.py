@@ -3,7 +3,8 @@
 
 For each kind: its ``engine new`` template validates as written, writes every default but the kind's small
 ``template_values`` and leaves ``name`` to the spec file's stem, and its JSON Schema is a valid schema;
-its smoke configuration (the template with the kind's ``smoke_overrides``) runs and returns a dataset
+its smoke configurations (the template with the kind's ``smoke_overrides``, and with each of its
+``smoke_variants`` besides) run and return a dataset
 whose every variable and coordinate has ``units`` and ``long_name``; the run id is the same in another
 process; a rerun reuses the run file; and a run with a time or training loop, stopped after its first
 checkpoint, resumes to the bitwise same result.
@@ -20,10 +21,23 @@ import pytest
 
 from engine.kind import Analysis, Kind, RunContext
 from engine.plan import resolve_text
-from engine.registry import get_kind, known_kinds
+from engine.registry import KindLoadError, get_kind, known_kinds
 from engine.spec.introspect import template
 
 KINDS = known_kinds()
+
+
+def _loaded(name: str) -> Kind | None:
+    """Kind ``name``, or None where it fails to load (then its own tests fail, not the collection)."""
+    try:
+        return get_kind(name)
+    except KindLoadError:
+        return None
+
+
+def variants(name: str) -> tuple[str, ...]:
+    """The names of the ``smoke_variants`` of kind ``name``."""
+    return tuple(getattr(_loaded(name), "smoke_variants", ()))
 
 
 def test_the_test_kind_is_registered_beside_the_repository_kinds():
@@ -40,10 +54,29 @@ def kind(request) -> Kind:
     return get_kind(request.param)
 
 
+def smoke_overrides(name: str, variant: str) -> list[str]:
+    """The ``--set`` overrides of smoke configuration ``variant`` of kind ``name`` ('' the kind's smoke run)."""
+    kind = get_kind(name)
+    return [*kind.smoke_overrides, *kind.smoke_variants.get(variant, ())]
+
+
+#: (kind, variant) of every smoke configuration, test ids ``kind`` and ``kind-variant``
+SMOKE_CASES = [pytest.param((name, variant), id=f"{name}-{variant}" if variant else name)
+               for name in KINDS for variant in ("", *variants(name))]
+
+
+@pytest.fixture(params=SMOKE_CASES)
+def smoke_case(request) -> tuple[str, list[str]]:
+    """(kind, its overrides) of one smoke configuration."""
+    name, variant = request.param
+    return name, smoke_overrides(name, variant)
+
+
 @pytest.fixture
-def smoke(kind):
-    """The resolved smoke run of ``kind``: its template with the kind's smoke overrides."""
-    resolved = resolve_text(_template(kind), f"<{kind.kind} template>", list(kind.smoke_overrides))
+def smoke(smoke_case):
+    """A resolved smoke run (``.kind`` its kind): a kind's template with the overrides of ``smoke_case``."""
+    name, overrides = smoke_case
+    resolved = resolve_text(_template(get_kind(name)), f"<{name} template>", overrides)
     assert len(resolved.points) == 1, "a template is one run (its sweep is a comment)"
     return resolved
 
@@ -69,8 +102,8 @@ def test_template_validates_as_written_with_every_default_and_its_schema_is_vali
     jsonschema.validate(resolved.points[0].spec.model_dump(mode="json"), schema)
 
 
-def test_smoke_run_labels_every_variable_and_coordinate(kind, smoke):
-    point = smoke.points[0]
+def test_smoke_run_labels_every_variable_and_coordinate(smoke):
+    kind, point = smoke.kind, smoke.points[0]
     ds = kind.run(point.spec, RunContext(seed=point.spec.seed, run_id=point.run_id))
     assert ds.data_vars, "a run returns variables"
     for name in [*ds.data_vars, *ds.coords]:
@@ -78,11 +111,12 @@ def test_smoke_run_labels_every_variable_and_coordinate(kind, smoke):
         assert attrs.get("units") and attrs.get("long_name"), f"{kind.kind}: '{name}' lacks units or long_name"
 
 
-def test_run_id_is_the_same_in_another_process(kind, smoke):
+def test_run_id_is_the_same_in_another_process(smoke, smoke_case):
+    kind = smoke.kind
     code = (f"from engine.plan import resolve_text\nfrom engine.registry import get_kind\n"
             f"from engine.spec.introspect import template\nk = get_kind({kind.kind!r})\n"
             f"print(resolve_text(template(k.Spec, k.kind, *k.template_sweep, k.template_values), 'x', "
-            f"{list(kind.smoke_overrides)!r}).points[0].run_id)")
+            f"{smoke_case[1]!r}).points[0].run_id)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == smoke.points[0].run_id
 
@@ -96,7 +130,7 @@ def test_rerun_reuses_the_run_file(kind, cli, write_spec):
     assert again.code == 0 and "0 run(s) done, 0 failed, 1 reused" in again.out, again.out
 
 
-RESUMABLE = [name for name in KINDS if get_kind(name).resumable]
+RESUMABLE = [name for name in KINDS if getattr(_loaded(name), "resumable", False)]
 
 
 def test_the_kinds_with_a_time_or_training_loop_say_so():
@@ -204,11 +238,12 @@ def test_template_values_for_fields_the_template_does_not_write_are_refused():
             template(model, "deep_linear", "seed", [0, 1], {path: 3})
 
 
-def test_every_repository_kind_estimates_the_memory_of_its_smoke_run(kind, smoke):
+def test_every_repository_kind_estimates_the_memory_of_its_smoke_run(smoke):
     """A kind of this repository estimates a run's peak memory (the test kind need not): positive, below
     2 GiB for the smoke run, its largest part naming a field of the spec."""
     from engine.spec.base import check_field_path
 
+    kind = smoke.kind
     estimate = kind.peak_memory(smoke.points[0].spec)
     if not type(kind).__module__.startswith("engine.kinds."):
         return

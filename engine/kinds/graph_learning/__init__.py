@@ -65,3 +65,9 @@ class GraphLearning(Kind):
     template_sweep = ("seed", [0, 1, 2])
     allow_nonfinite = frozenset({"train_loss", "c_difference", "ks_threshold"})
     smoke_overrides = ("training.epochs=20", "graph.n=400")
+    smoke_variants = {
+        "batched_regression": ("task.kind=batched_regression", "regression.count=48", "regression.held_out=32",
+                               "regression.hidden=8", "regression.steps=30", "regression.record_every=10"),
+        "learned_springs": ("task.kind=learned_springs", "springs.n=16", "springs.states=4", "springs.steps=40",
+                            "springs.record_every=20", "springs.horizon=20"),
+    }

@@ -90,7 +90,8 @@ def run(spec: GraphLearningSpec, ctx: RunContext) -> xr.Dataset:
 def node_classification(spec: GraphLearningSpec, ctx: RunContext, where: torch.device) -> xr.Dataset:
     """The dataset of one node-classification run."""
     graph = make_graph(spec, ctx)
-    labelled = graphs.labelled_nodes(graph, spec.labels.per_block, spec.labels.choice, ctx.rng("labels"))
+    labelled = (np.sort(np.asarray(spec.labels.nodes, dtype=np.int64)) if spec.labels.choice == "nodes"
+                else graphs.labelled_nodes(graph, spec.labels.per_block, spec.labels.choice, ctx.rng("labels")))
     unlabelled = np.setdiff1d(np.arange(graph.n), labelled)
     x = input_features(spec, graph, ctx, where)
     models = list(spec.training.models)

@@ -16,6 +16,8 @@ from engine.spec.errors import FieldError
 from .memory import peak_memory
 
 KARATE_NODES, KARATE_BLOCK = 34, 17  # Zachary's club: 34 members, 17 on each side of the split
+#: the members of Zachary's club who followed the instructor ("Mr. Hi"; the others: "Officer"), as in networkx
+KARATE_MR_HI = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 16, 17, 19, 21})
 MAX_IDENTITY_NODES = 20_000  # identity features are an (n, n) dense matrix
 ISING_MAX_NODES = 14  # brute-force ground state (solvers.graph_targets.ISING_MAX_NODES)
 
@@ -64,10 +66,20 @@ class Graph(Section):
 class Labels(Section):
     """The labelled nodes (their block is given to the learners and to label propagation)."""
 
-    per_block: int = quantity(1, units="1", description="Labelled nodes in each block.", ge=1)
-    choice: Literal["random", "hubs"] = Field(
+    per_block: int = quantity(1, units="1", description="Labelled nodes in each block (choice random or hubs).",
+                              ge=1)
+    choice: Literal["random", "hubs", "nodes"] = Field(
         "random", description="random: drawn uniformly from the run's seed; hubs: the highest-degree nodes of "
-        "each block (karate: the instructor, node 0, and the administrator, node 33).")
+        "each block (karate: the instructor, node 0, and the administrator, node 33); nodes: the list `nodes`.")
+    nodes: list[int] | None = Field(
+        None, description="With choice nodes: the labelled nodes (0 .. n-1), at least one in each block and not "
+        "all of a block (karate's blocks: the `club` of networkx; the sbm's: nodes below n/2, the rest).")
+
+    def block_of(self, node: int, graph: "Graph") -> str:
+        """The block of ``node`` in ``graph``, by name (karate: its club)."""
+        if graph.kind == "karate":
+            return "Mr. Hi" if node in KARATE_MR_HI else "Officer"
+        return "0" if node < graph.n // 2 else "1"
 
 
 class Features(Section):
@@ -195,7 +207,9 @@ class GraphLearningSpec(ProblemSpec):
         if self.graph.kind == "sbm":
             _check_sbm(self.graph)
         block = KARATE_BLOCK if self.graph.kind == "karate" else self.graph.n // 2
-        if self.labels.per_block >= block:
+        if self.labels.choice == "nodes" or self.labels.nodes is not None:
+            _check_labelled_nodes(self.labels, self.graph, block)
+        elif self.labels.per_block >= block:
             raise FieldError("labels.per_block", f"{self.labels.per_block} labelled nodes per block leave no "
                              f"unlabelled node in a block of {block}", f"per_block < {block}")
         if self.features.kind == "identity" and self.graph.nodes > MAX_IDENTITY_NODES:
@@ -215,6 +229,32 @@ class GraphLearningSpec(ProblemSpec):
     def memory_estimate(self):
         """See :mod:`.memory`."""
         return peak_memory(self)
+
+
+def _check_labelled_nodes(labels: Labels, graph: Graph, block: int) -> None:
+    """The list ``labels.nodes``: given with choice nodes only, nodes of the graph, each once, and a split of the
+    graph's blocks that labels each block (a block without a label is cut off from the labels: no learner or
+    propagation can name it) and leaves each an unlabelled node."""
+    if labels.choice != "nodes" or labels.nodes is None:
+        raise FieldError("labels.nodes" if labels.nodes is not None else "labels.choice",
+                         f"choice {labels.choice} with nodes {labels.nodes}",
+                         "choice: nodes together with a list nodes, or neither")
+    n = graph.nodes
+    outside = [v for v in labels.nodes if not 0 <= v < n]
+    if outside:
+        raise FieldError("labels.nodes", f"{outside} are not nodes of a graph of {n}", f"0 <= node <= {n - 1}")
+    if len(set(labels.nodes)) != len(labels.nodes):
+        raise FieldError("labels.nodes", f"a node is listed twice: {labels.nodes}", "each node once")
+    counts = {name: 0 for name in (("Mr. Hi", "Officer") if graph.kind == "karate" else ("0", "1"))}
+    for v in labels.nodes:
+        counts[labels.block_of(v, graph)] += 1
+    for name, count in counts.items():
+        if count == 0:
+            raise FieldError("labels.nodes", f"{labels.nodes} label no node of block '{name}': a split that leaves a "
+                             "block disconnected from every label", f"at least one node of each block ({graph.kind})")
+        if count >= block:
+            raise FieldError("labels.nodes", f"{count} labelled nodes of block '{name}' leave no unlabelled node in "
+                             f"a block of {block}", f"fewer than {block} per block")
 
 
 def _check_sbm(graph: Graph) -> None:

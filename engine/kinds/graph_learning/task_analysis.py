@@ -55,6 +55,7 @@ def regression_figure(result: xr.Dataset, outdir: Path) -> Path:
         bars.barh(rows + 0.4 * offset, values, height=0.4, color=f"C{offset}", label=label)
     bars.set_yticks(rows + 0.2, [where for _, where in points])
     bars.invert_yaxis()
+    bars.set_ylabel("sweep point")
     bars.set_xlabel(attrs_label(result["r_squared"], "R^2"))
     legend(bars, loc="lower right")
     for selection, where in _points(result, result["predicted"], exclude=("graph",)):
