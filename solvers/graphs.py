@@ -53,20 +53,22 @@ class Graph:
         return np.vstack([coo.row, coo.col]).astype(np.int64)
 
 
-def _from_networkx(graph: nx.Graph, blocks: np.ndarray) -> Graph:
+def _from_networkx(graph: nx.Graph, blocks: np.ndarray, weighted: bool = False) -> Graph:
+    """The graph without self-loops, its edges of weight 1 (or, ``weighted``, of their attribute ``weight``)."""
     adjacency = sp.csr_array(nx.to_scipy_sparse_array(graph, nodelist=range(blocks.size), dtype=np.float64,
-                                                      format="csr"))
+                                                      weight="weight" if weighted else None, format="csr"))
     adjacency.setdiag(0)
     adjacency.eliminate_zeros()
-    adjacency.data[:] = 1.0
     return Graph(adjacency, blocks)
 
 
-def karate_club() -> Graph:
-    """Zachary's karate club (34 nodes, 78 edges); block 0 = ``Mr. Hi``, block 1 = ``Officer``."""
+def karate_club(weighted: bool = False) -> Graph:
+    """Zachary's karate club (34 nodes, 78 edges); block 0 = ``Mr. Hi``, block 1 = ``Officer``; ``weighted``: each
+    edge weighted by Zachary's count of the contexts in which the two members interacted (networkx's ``weight``,
+    1 to 7), else 1."""
     graph = nx.karate_club_graph()
     blocks = np.array([0 if graph.nodes[v]["club"] == "Mr. Hi" else 1 for v in range(KARATE_NODES)], dtype=np.int64)
-    return _from_networkx(graph, blocks)
+    return _from_networkx(graph, blocks, weighted)
 
 
 def two_block_sbm(n: int, c_in: float, c_out: float, seed: int) -> Graph:
