@@ -22,6 +22,17 @@ def best_of(fn, repeat: int) -> float:
     return best
 
 
+def best_cpu_of(fn, repeat: int) -> float:
+    """Shortest CPU time (s, of every thread of this process) of ``repeat`` calls of ``fn()``: with one thread, the
+    work of the call, little moved by other jobs on the machine."""
+    best = np.inf
+    for _ in range(repeat):
+        tic = time.process_time()
+        fn()
+        best = min(best, time.process_time() - tic)
+    return best
+
+
 def auto_threads() -> int:
     """Set numba's threads as ``threads: auto`` (the default) sets them for a large run of the serial
     executor started now (:func:`engine.threads.choose`: the idle cores, within all of this process's

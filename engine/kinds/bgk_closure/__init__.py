@@ -32,8 +32,9 @@ rho/m/T, ``x``, ``v``, ``moment``, ``member``, ``round``, ``step``):
 The trained networks go beside the run file (``runs/<run_id>.model.pt``); ``learner.checkpoint``
 points a spec at such a file to skip data generation, training and active learning.
 
-Modules: :mod:`.spec` (the spec), :mod:`.families` (initial-data families), :mod:`.run` (one run:
-data, training, active learning, evaluation, the dataset), :mod:`.analysis` (report, figures).
+Modules: :mod:`.spec` (the spec), :mod:`.families` (initial-data families), :mod:`.criteria` (the acceptance
+criteria), :mod:`.run` (one run: data, training, active learning, evaluation, the dataset), :mod:`.analysis`
+(report, figures).
 """
 
 from __future__ import annotations

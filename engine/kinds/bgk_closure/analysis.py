@@ -1,6 +1,6 @@
 """Report and figures of kind ``bgk_closure`` (no whole-sweep summary): the mean relative errors of the
-learned model, Euler and Navier-Stokes per family and Kn, and the wall times; figures of the errors
-against Kn and of the final profiles."""
+learned model, Euler and Navier-Stokes per family and Kn, and the verdicts of the acceptance criteria
+(:mod:`.criteria`); figures of the errors against Kn and of the final profiles."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from engine.figures import label as label_of
 from engine.kind import Analysis
 from engine.report import sweep_points
 
+from .criteria import verdicts
+
 
 class BGKClosureAnalysis(Analysis):
     """Report and standard figures of a ``bgk_closure`` result."""
 
     def report(self, result: xr.Dataset) -> str:
-        """Mean relative errors per family and Kn, learned vs Euler vs NS, and the wall times."""
+        """Mean relative errors per family and Kn, learned vs Euler vs NS, and the acceptance criteria's verdicts
+        (of the first sweep point)."""
         if "mean_rel_error" not in result:
             return "no evaluation in this result"
         extra = [d for d in result["mean_rel_error"].dims if d not in ("kn", "family", "model", "quantity")]
@@ -44,6 +47,9 @@ class BGKClosureAnalysis(Analysis):
                 nh = first["nonhyperbolic_fraction"].sel(family=fam)
                 lines.append(f"    learned system at t_final: characteristic speeds up to {float(sp.max()):.2f} "
                              f"sqrt(T), complex eigenvalues in {100 * float(nh.mean()):.1f} % of the cells")
+        found = verdicts(mre)
+        if found:
+            lines += ["acceptance criteria (docs/kinds/bgk_closure.md):", *(f"  {v.line()}" for v in found)]
         return "\n".join(lines)
 
     def plot(self, result: xr.Dataset, outdir: Path) -> list[Path]:

@@ -1,6 +1,7 @@
 """Initial-data families of kind ``bgk_closure``: random draws for training and evaluation, fixed cases.
 
-Families (brief §1.5): ``wave`` (:func:`solvers.bgk.initial.random_wave`), ``mix``
+Families (brief §1.5): ``wave`` (:func:`solvers.bgk.initial.random_wave`, three Fourier modes per field),
+``wave_1mode`` (the same with one mode per field: the family of issue 26's ``n_modes: 1`` criterion), ``mix``
 (:func:`~solvers.bgk.initial.random_mix`), and two fixed cases for evaluation only: ``sod`` (Sod's
 shock tube on an outflow grid) and ``sine`` (:func:`sine_wave`, the benchmark of research/bgk.md
 §5). A draw the velocity grid cannot hold is redrawn. Distributions have shape ``(1, n_x, n_v)``
@@ -11,11 +12,14 @@ family to check that the velocity grid holds it (a failed random family's error 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from solvers import bgk
 
-FAMILY_GENERATORS = {"wave": bgk.initial.random_wave, "mix": bgk.initial.random_mix}
+FAMILY_GENERATORS = {"wave": bgk.initial.random_wave, "wave_1mode": partial(bgk.initial.random_wave, n_modes=1),
+                     "mix": bgk.initial.random_mix}
 MAX_DRAWS = 200
 
 
@@ -30,7 +34,8 @@ FIXED_CASES = {"sod": ("outflow", bgk.initial.sod), "sine": ("periodic", sine_wa
 
 
 def draw_initial(rng: np.random.Generator, grid: bgk.PhaseGrid, family: str) -> np.ndarray:
-    """One random initial distribution ``(1, n_x, n_v)`` of ``family`` (wave or mix) that the grid holds."""
+    """One random initial distribution ``(1, n_x, n_v)`` of ``family`` (wave, wave_1mode or mix) that the grid
+    holds."""
     gen = FAMILY_GENERATORS[family]
     last = None
     for _ in range(MAX_DRAWS):

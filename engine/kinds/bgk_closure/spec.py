@@ -53,7 +53,9 @@ class Data(SavedTimes):
     """Training data from kinetic runs."""
 
     n_initial: int = quantity(100, units="1", description="Number of random initial data (kinetic runs).", ge=2)
-    families: list[Literal["wave", "mix"]] = Field(["wave", "mix"], description="Initial-data families, cycled.")
+    families: list[Literal["wave", "wave_1mode", "mix"]] = Field(
+        ["wave", "mix"], description="Initial-data families, cycled (wave: three Fourier modes per field; "
+        "wave_1mode: one).")
     kn: list[float] = Field([1e-3, 10.0], description="Knudsen range (low, high), sampled log-uniformly [1].")
     t_final: float = quantity(0.1, units="1", description="End of each kinetic run.", gt=0)
     save_every: float = quantity(0.005, units="1", description="Interval between snapshots.", gt=0)
@@ -116,9 +118,9 @@ class Evaluation(Section):
 
     n_initial: int = quantity(5, units="1", description="Random initial data per family (sod, sine: one case).",
                               ge=1)
-    families: list[Literal["wave", "mix", "sod", "sine"]] = Field(
-        ["wave", "mix", "sod"], description="Families: random wave and mix, Sod's tube, the single equilibrium "
-        "sine wave of research/bgk.md §5.")
+    families: list[Literal["wave", "wave_1mode", "mix", "sod", "sine"]] = Field(
+        ["wave", "mix", "sod"], description="Families: random wave (three Fourier modes per field), wave_1mode "
+        "(one) and mix, Sod's tube, the single equilibrium sine wave of research/bgk.md §5.")
     kn: list[float] = Field([1e-3, 1e-2, 1e-1, 1.0, 10.0], description="Knudsen numbers [1].")
     refine: int = quantity(1, units="1", description="The kinetic truth is solved on refine x n_x cells and averaged "
                            "to the models' cells (the models start from the cell averages of the fine initial data); "
