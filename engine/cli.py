@@ -129,8 +129,9 @@ def cmd_run(args) -> int:
           f"from earlier; results in {report.folder}/")
     if report.result is not None:
         print(f"result: {report.result}")
-    if not args.quiet and report.result is not None:
-        ds = spec_view(open_result(report.result))
+    # read once, for the report and the figures
+    ds = spec_view(open_result(report.result)) if report.result is not None and (args.plot or not args.quiet) else None
+    if not args.quiet and ds is not None:
         text = resolved.kind.analysis.report(ds) or scalar_table(ds)
         if text:
             print(text)
@@ -144,7 +145,7 @@ def cmd_run(args) -> int:
               f"(or choose --outputs) and run the same command again to resume", file=sys.stderr)
         return EXIT_WRITE
     if args.plot and report.result is not None and done + len(report.reused) > 0:
-        write_figures(str(report.result))
+        write_figures(str(report.result), result=ds)
     return EXIT_FAILED_RUNS if failures else 0
 
 
@@ -191,9 +192,10 @@ def cmd_show(args) -> int:
     return 0
 
 
-def write_figures(path: str, outdir: str | None = None) -> list[Path]:
+def write_figures(path: str, outdir: str | None = None, result=None) -> list[Path]:
     """Write the standard figures of the kind of the result file ``path`` as PNG files into ``outdir``
-    (default: ``<result folder>/figures``) and print their paths; return them."""
+    (default: ``<result folder>/figures``) and print their paths; return them. ``result``: the file's dataset as
+    the engine hands it to analyses, where the caller has read it already (not read again)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -201,7 +203,7 @@ def write_figures(path: str, outdir: str | None = None) -> list[Path]:
     from engine.plan import kind_named
     from engine.store import open_result
 
-    ds = spec_view(open_result(_result_file(path)))
+    ds = result if result is not None else spec_view(open_result(_result_file(path)))
     kind = kind_named(ds.attrs.get("engine_kind", "?"), path)
     folder = Path(outdir) if outdir else Path(path).parent / "figures"
     with writing(folder):
