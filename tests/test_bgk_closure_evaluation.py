@@ -34,17 +34,17 @@ def _evaluate(spec):
 
 def test_sine_case_reproduces_the_briefs_euler_and_navier_stokes_errors():
     ds = _evaluate(_spec(200, list(BRIEF_TABLE)))
-    err = ds["rel_error"].sel(family="sine", case=0)
+    err = ds["rel_error"].sel(family="sine", draw=0)
     for kn, models in BRIEF_TABLE.items():
         for model, values in models.items():
             got = err.sel(kn=kn, model=model).values
             np.testing.assert_allclose(got, values, rtol=0.05, err_msg=f"{model} at Kn {kn}")
-    assert np.all(ds["kinetic_grid_error"].sel(case=0).values == 0.0)  # refine 1: the truth is the same-grid solution
-    assert np.all(np.isnan(ds["rel_error"].sel(family="sine", case=slice(1, None)).values))  # a single case
+    assert np.all(ds["kinetic_grid_error"].sel(draw=0).values == 0.0)  # refine 1: the truth is the same-grid solution
+    assert np.all(np.isnan(ds["rel_error"].sel(family="sine", draw=slice(1, None)).values))  # a single case
 
 
 def test_refined_truth_converges_at_second_order():
-    errors = [_evaluate(_spec(n_x, [1e-3, 1.0], refine=2))["kinetic_grid_error"].sel(family="sine", case=0).values
+    errors = [_evaluate(_spec(n_x, [1e-3, 1.0], refine=2))["kinetic_grid_error"].sel(family="sine", draw=0).values
               for n_x in (50, 100)]
     ratio = errors[0] / errors[1]  # (kn, quantity)
     assert np.all(errors[1] > 0)
@@ -66,7 +66,7 @@ def test_fixed_cases_have_every_model_and_quantity(family):
                           evaluation={"families": [family], "kn": [1.0], "refine": 2})
     ds = _evaluate(spec)
     assert ds.sizes["model"] == len(MODELS) and ds.sizes["quantity"] == len(QUANTITIES)
-    case0 = ds["rel_error"].sel(family=family, case=0, model=["euler", "navier_stokes"])
+    case0 = ds["rel_error"].sel(family=family, draw=0, model=["euler", "navier_stokes"])
     assert np.all(np.isfinite(case0.values)) and np.all(case0.values > 0)
 
 

@@ -42,8 +42,8 @@ def test_learned_model_beats_euler_at_kn_1(trained):
     for q in ("m", "T"):
         assert err.sel(model="learned", quantity=q) < err.sel(model="euler", quantity=q), q
     # the errors are per case; the mean is their average
-    np.testing.assert_allclose(ds["rel_error"].sel(family="wave").mean("case"), ds["mean_rel_error"].sel(family="wave"))
-    assert set(ds["reduced_status"].sel(family="sod", case=1).values) == {-1}  # Sod is one case
+    np.testing.assert_allclose(ds["rel_error"].sel(family="wave").mean("draw"), ds["mean_rel_error"].sel(family="wave"))
+    assert set(ds["reduced_status"].sel(family="sod", draw=1).values) == {-1}  # Sod is one case
     assert ds["weight_function"].dims == ("moment", "v") and ds.sizes["moment"] == 4
     assert np.all(np.isfinite(ds["ae_val_loss"])) and ds["ae_val_loss"][-1] < ds["ae_val_loss"][0]
     assert ds["n_training_runs"] >= 12

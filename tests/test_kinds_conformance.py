@@ -109,6 +109,7 @@ def test_smoke_run_labels_every_variable_and_coordinate(smoke):
     for name in [*ds.data_vars, *ds.coords]:
         attrs = ds[name].attrs
         assert attrs.get("units") and attrs.get("long_name"), f"{kind.kind}: '{name}' lacks units or long_name"
+    assert "case" not in ds.dims, f"{kind.kind}: dimension 'case' is the engine's (sweep.cases) in a result file"
 
 
 def test_run_id_is_the_same_in_another_process(smoke, smoke_case):

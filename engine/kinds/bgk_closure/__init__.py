@@ -14,16 +14,16 @@ One run (nondimensional, units "1"):
    against the kinetic solution (on an ``evaluation.refine`` times finer grid, averaged back), side by
    side with Euler and Navier-Stokes.
 
-Variables (dims ``kn``, ``family``, ``case``, ``model`` = learned/euler/navier_stokes, ``quantity`` =
+Variables (dims ``kn``, ``family``, ``draw`` (the held-out draws of a family), ``model`` = learned/euler/navier_stokes, ``quantity`` =
 rho/m/T, ``x``, ``v``, ``moment``, ``member``, ``round``, ``step``):
 
-- ``rel_error(kn, family, case, model, quantity)``: ||q - q_kinetic||_2/||q_kinetic||_2 at t_final
-  (NaN for a failed reduced solve or a missing case), ``mean_rel_error(kn, family, model, quantity)``,
-  ``kinetic_grid_error(kn, family, case, quantity)`` (the kinetic solution on the models' grid against the truth);
-- ``reduced_status(kn, family, case)`` (0 ok; see ``reduced_status`` attrs for the reasons);
-- ``char_speed(kn, family, case)``, ``nonhyperbolic_fraction(kn, family, case)``: the learned system's largest
+- ``rel_error(kn, family, draw, model, quantity)``: ||q - q_kinetic||_2/||q_kinetic||_2 at t_final
+  (NaN for a failed reduced solve or a missing draw), ``mean_rel_error(kn, family, model, quantity)``,
+  ``kinetic_grid_error(kn, family, draw, quantity)`` (the kinetic solution on the models' grid against the truth);
+- ``reduced_status(kn, family, draw)`` (0 ok; see ``reduced_status`` attrs for the reasons);
+- ``char_speed(kn, family, draw)``, ``nonhyperbolic_fraction(kn, family, draw)``: the learned system's largest
   characteristic speed over sqrt(T) and its share of cells with complex eigenvalues at t_final;
-- ``profile_kinetic(kn, family, quantity, x)``, ``profile(kn, family, model, quantity, x)`` of case 0;
+- ``profile_kinetic(kn, family, quantity, x)``, ``profile(kn, family, model, quantity, x)`` of draw 0;
 - ``weight_function(moment, v)``: the learned w_k(v);
 - ``ae_train_loss, ae_val_loss(ae_step)``, ``train_loss, val_loss(round, member, step)``;
 - ``n_flagged(round)``, ``n_training_runs``. No timings: each stage's wall time is a line of engine.log,
@@ -46,7 +46,7 @@ class BGKClosure(Kind):
     """Learned moment closure of the BGK equation, uniformly accurate in Kn, against Euler and NS."""
 
     kind = "bgk_closure"
-    version = "2"  # 2: no timings in the results
+    version = "3"  # 2: no timings in the results; 3: the held-out draws' dimension is `draw` (was `case`, the engine's)
     summary = "ML hydrodynamics for BGK: learned moments, closure, active learning, reduced solver vs Euler/NS"
     spec_class = ".spec:BGKClosureSpec"
     run_function = ".run:run"

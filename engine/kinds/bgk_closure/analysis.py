@@ -110,7 +110,7 @@ def _error_figure(result: xr.Dataset, outdir: Path) -> Path:
 
 def _profiles_figure(result: xr.Dataset, outdir: Path) -> Path:
     """profiles.png: a row per Kn, a panel per quantity; kinetic (grey), learned, Euler and NS at t_final of
-    the first evaluation case of the first family, at the first successful sweep point."""
+    the first held-out draw of the first family, at the first successful sweep point."""
     sel, label = _first_ok(result)
     res = result.isel(sel)
     kns, fam = list(res["kn"].values), res["family"].values[0]
@@ -131,5 +131,5 @@ def _profiles_figure(result: xr.Dataset, outdir: Path) -> Path:
         ax.set_xlabel(attrs_label(res["x"], "x"))
     legend(axes[0, -1])
     point = "" if label == "run" else f", {label}"
-    title(fig, result_title(result, f"profiles at t_final, family {fam}, case 0{point}"))
+    title(fig, result_title(result, f"profiles at t_final, family {fam}, draw 0{point}"))
     return save_figure(fig, outdir / "profiles.png")

@@ -150,7 +150,7 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
             if c == 0:
                 prof_kin[ki, fi] = [truth[q] for q in QUANTITIES]
     x = phase_grid(spec).x
-    dims = ("kn", "family", "case", "model", "quantity")
+    dims = ("kn", "family", "draw", "model", "quantity")
     with warnings.catch_warnings():  # all-NaN slices (failed solves, missing Sod cases) give NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(err, axis=2)
@@ -159,23 +159,23 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
             "rel_error": variable(err, "relative L2 error at t_final against the kinetic solution", dims),
             "kinetic_grid_error": variable(grid_err, "relative L2 error at t_final of the kinetic solution on the "
                                            "models' grid against the truth (0 when evaluation.refine = 1)",
-                                           ("kn", "family", "case", "quantity")),
-            "mean_rel_error": variable(mean, "mean over cases of rel_error", ("kn", "family", "model", "quantity")),
+                                           ("kn", "family", "draw", "quantity")),
+            "mean_rel_error": variable(mean, "mean over the draws of rel_error", ("kn", "family", "model", "quantity")),
             "char_speed": variable(speed, "largest characteristic speed |lambda - u|/sqrt(T) of the learned system "
-                                   "over the cells at t_final", ("kn", "family", "case")),
+                                   "over the cells at t_final", ("kn", "family", "draw")),
             "nonhyperbolic_fraction": variable(nonhyp, "share of cells at t_final where the learned flux Jacobian "
-                                               "has complex eigenvalues", ("kn", "family", "case")),
-            "reduced_status": (("kn", "family", "case"), status,
+                                               "has complex eigenvalues", ("kn", "family", "draw")),
+            "reduced_status": (("kn", "family", "draw"), status,
                                {"units": "1", "long_name": "status of the reduced solve (-1: no such case)",
                                 **_status_flags()}),
-            "profile_kinetic": variable(prof_kin, "kinetic solution (the truth) at t_final, case 0",
+            "profile_kinetic": variable(prof_kin, "kinetic solution (the truth) at t_final, draw 0",
                                         ("kn", "family", "quantity", "x")),
-            "profile": variable(prof, "model solution at t_final, case 0", ("kn", "family", "model", "quantity", "x")),
+            "profile": variable(prof, "model solution at t_final, draw 0", ("kn", "family", "model", "quantity", "x")),
         },
         coords={
             "kn": ("kn", kns, {"units": "1", "long_name": "Knudsen number"}),
             "family": ("family", np.array(fams), {"units": "1", "long_name": "initial-data family"}),
-            "case": ("case", np.arange(n_case), {"units": "1", "long_name": "held-out case"}),
+            "draw": ("draw", np.arange(n_case), {"units": "1", "long_name": "held-out draw of the family (sod, sine: one)"}),
             "model": ("model", np.array(MODELS), {"units": "1", "long_name": "reduced model"}),
             "quantity": ("quantity", np.array(QUANTITIES), {"units": "1",
                                                           "long_name": "rho: density, m: momentum, T: temperature"}),
