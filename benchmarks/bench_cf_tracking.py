@@ -1,5 +1,5 @@
 """Per-frame cost of the DCF itself (:mod:`solvers.dcf`) against a plain numpy version, and the whole
-tracker's frames per second with raw pixels and HOG features.
+tracker's frames per second on one thread with every feature of the ``cf_tracking`` kind.
 
 One frame of the DCF, given the features of the search windows at ``len(SCALES)`` scales and of the
 training window (C, h, w) each: their spectra, the responses at every scale, the best peak refined to a
@@ -10,8 +10,11 @@ sub-cell displacement, and the running-average update of numerator and denominat
 (9 x 12 x 12, cell 4 px), the student's (32 x 12 x 12) and the teacher's (128 x 12 x 12) last layer of
 :mod:`learners.tracking_nets`. Both give the same displacement (checked in the run). Time: the shortest of
 ``repeat`` rounds of ``FRAMES`` frames, the two implementations taking turns. The whole tracker
-(:func:`solvers.dcf.track`, window crop and features included) on one simulated test sequence of 60 frames,
-96 x 96 px.
+(:func:`solvers.dcf.track`, window crop and features included, ``torch.set_num_threads(1)``) on one simulated
+test sequence of 60 frames, 96 x 96 px, with raw pixels, HOG, the teacher and a student of
+:mod:`learners.tracking_nets` (default widths; the speed does not depend on the weights, so the networks are
+untrained), each with the plain and the background-aware update (four more windows per frame); the best of
+``repeat`` rounds.
 
 Run: ``python -m benchmarks.bench_cf_tracking``.
 """
@@ -23,6 +26,10 @@ import time
 
 import numpy as np
 
+import torch
+
+from learners.tracking_nets import STUDENT_WIDTHS, TEACHER_WIDTHS, FeatureNet, feature_extractor, multiply_adds
+from learners.training import torch_threads
 from solvers import dcf
 from solvers import tracking_sequences as ts
 
@@ -30,6 +37,7 @@ SCALES = 3
 FRAMES = 50
 SHAPES = {"pixels": (1, 48, 48), "HOG": (9, 12, 12), "student": (32, 12, 12), "teacher": (128, 12, 12)}
 LAM, ETA = 1e-2, 0.02
+CONTEXT = 0.5  # weight of the background windows of the background-aware update (the kind's default)
 
 
 def project_frame(model: tuple[np.ndarray, np.ndarray], yf: np.ndarray, searches: np.ndarray,
@@ -110,13 +118,33 @@ def measure(repeat: int = 5) -> dict:
         same = bool(np.allclose(np.array(project), np.array(plain), rtol=0.0, atol=1e-9))
         results[name] = {"shape": shape, "project_ms": best["project"] / FRAMES * 1e3,
                          "numpy_ms": best["numpy"] / FRAMES * 1e3, "same_peaks": same}
+    return {"dcf": results, "tracker_fps": tracker_fps(repeat), "load": (load_before, os.getloadavg()[0])}
+
+
+def tracker_fps(repeat: int = 3) -> dict:
+    """{tracker: {"fps", "multiply_adds"}}: frames per second of the whole tracker on one thread (best of
+    ``repeat`` runs over one 60-frame sequence) and the network's multiply-adds per frame, for raw pixels, HOG,
+    the teacher and a student, each with the plain and the background-aware (``+background``) update."""
     seq = ts.make_sequences(0, 1, ts.TEST_PHOTOS, ts.Knobs(frames=60))[0]
-    fps = {}
-    for name, features in (("pixels", dcf.pixel_features), ("HOG", dcf.hog_features(4))):
-        tic = time.perf_counter()
-        dcf.track(features, seq.frames, seq.boxes[0])
-        fps[name] = (len(seq.frames) - 1) / (time.perf_counter() - tic)
-    return {"dcf": results, "tracker_fps": fps, "load": (load_before, os.getloadavg()[0])}
+    torch.manual_seed(0)
+    nets = {"teacher": FeatureNet(TEACHER_WIDTHS), "student": FeatureNet(STUDENT_WIDTHS)}
+    features = {"pixels": dcf.pixel_features, "HOG": dcf.hog_features(4),
+                **{name: feature_extractor(net) for name, net in nets.items()}}
+    out = {}
+    with torch_threads(1):
+        for name, extract in features.items():
+            for context in (0.0, CONTEXT):
+                config = dcf.DCFConfig(context=context)
+                best = np.inf
+                for _ in range(repeat):
+                    tic = time.perf_counter()
+                    dcf.track(extract, seq.frames, seq.boxes[0], config)
+                    best = min(best, time.perf_counter() - tic)
+                windows = len(config.scales) + 1 + (4 if context else 0)
+                macs = multiply_adds(nets[name], config.window) * windows if name in nets else 0
+                out[name + ("+background" if context else "")] = {"fps": (len(seq.frames) - 1) / best,
+                                                                   "multiply_adds": macs}
+    return out
 
 
 def section(measured: dict) -> list[str]:
@@ -125,6 +153,9 @@ def section(measured: dict) -> list[str]:
             f"{r['numpy_ms'] / r['project_ms']:.2f}x | {'yes' if r['same_peaks'] else 'NO'} |"
             for name, r in measured["dcf"].items()]
     fps = measured["tracker_fps"]
+    fps_rows = [f"| {name} | {r['multiply_adds']:.3g} | {r['fps']:.0f} | "
+                f"{r['fps'] / fps['teacher' + name.partition('+')[1] + name.partition('+')[2]]['fps']:.2f}x |"
+                for name, r in fps.items()]
     return [
         "## cf_tracking: the DCF per frame against plain numpy",
         "",
@@ -137,8 +168,13 @@ def section(measured: dict) -> list[str]:
         "|---|---|---|---|---|---|",
         *rows,
         "",
-        f"Whole tracker (crop, features, DCF; 96 x 96 px frames, 16 px target, 48 px window): "
-        f"{fps['pixels']:.0f} frames/s with raw pixels, {fps['HOG']:.0f} frames/s with HOG (scikit-image).",
+        "Whole tracker (crop, features, DCF; 96 x 96 px frames, 16 px target, 48 px window, 3 scales), one "
+        "thread; the teacher (widths 64/96/128) and a student (16/24/32) of `learners.tracking_nets`; "
+        "`+background`: the background-aware update (4 more windows per frame):",
+        "",
+        "| tracker | network multiply-adds per frame | frames/s | FPS / teacher's (same update) |",
+        "|---|---|---|---|",
+        *fps_rows,
         "",
     ]
 

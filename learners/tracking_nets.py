@@ -102,37 +102,45 @@ def multiply_adds(net: FeatureNet, side: int) -> int:
 
 
 def feature_extractor(net: FeatureNet) -> Callable[[np.ndarray], np.ndarray]:
-    """The numpy features (n, n) -> (c_last, n / cell, n / cell) float64 of ``net`` (evaluated without
-    gradients in its parameters' dtype), for :class:`solvers.dcf.DCFTracker`."""
+    """The numpy features of a stack of windows (B, n, n) -> (B, c_last, n / cell, n / cell) float64 of ``net``
+    (evaluated without gradients in its parameters' dtype, one forward pass for the stack), marked ``batched``
+    for :class:`solvers.dcf.DCFTracker`."""
     dtype = next(net.parameters()).dtype
 
-    def features(window: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return net.features(normalise(window[None], dtype))[0].double().numpy()
+    def features(windows: np.ndarray) -> np.ndarray:
+        centred = windows - windows.mean(axis=(-2, -1), keepdims=True)
+        scaled = centred / (centred.std(axis=(-2, -1), ddof=1, keepdims=True) + 1e-6)  # as normalise, in numpy
+        with torch.inference_mode():
+            return net.features(torch.from_numpy(scaled[:, None]).to(dtype)).numpy().astype(np.float64)
+    features.batched = True
     return features
 
 
 def train_features(student: FeatureNet, pairs: Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]],
                    steps: int, lr: float = 2e-3, record_every: int = 50, tracking_weight: float = 1.0,
                    fidelity_weight: float = 0.0, teacher: FeatureNet | None = None, adapters: Adapters | None = None,
-                   sigma: float = 0.5, lam: float = 1e-2) -> Curves:
+                   sigma: float = 0.5, lam: float = 1e-2,
+                   progress: Callable[[int, int], None] | None = None) -> Curves:
     """Train ``student`` (and ``adapters``) by Adam on w_trk L_trk + w_fid L_fid.
 
     ``pairs(step)`` returns (templates, searches, shifts): windows (B, n, n) and the targets' shifts (B, 2)
-    = (dx, dy) [px] (:func:`solvers.tracking_sequences.window_pairs`); ``sigma`` is the label's width and
-    ``lam`` the DCF's regulariser [cells, feature energy per cell]. The fidelity term needs a ``teacher``
-    (frozen here) and ``adapters``; it is taken on both windows of a pair. Returns the recorded curves."""
+    = (dx, dy) [px of the window] (:func:`solvers.tracking_sequences.window_pairs`); ``sigma`` is the label's
+    width and ``lam`` the DCF's regulariser [cells, feature energy per cell]. The fidelity term needs a
+    ``teacher`` (frozen here, on the student's device) and ``adapters``; it is taken on both windows of a pair.
+    The windows go to the device of the student's parameters. ``progress(done, steps)`` follows every record.
+    Returns the recorded curves."""
     if fidelity_weight and (teacher is None or adapters is None):
         raise ValueError("train_features: fidelity_weight > 0 needs a teacher and adapters")
     if teacher is not None:
         teacher.requires_grad_(False)
     cell = student.cell
+    where = next(student.parameters()).device
 
     def objective(s: int) -> torch.Tensor:
         templates, searches, shifts = pairs(s)
-        windows = normalise(np.concatenate([templates, searches]))
+        windows = normalise(np.concatenate([templates, searches])).to(where)
         layers = student(windows)
-        loss = torch.zeros(())
+        loss = torch.zeros((), device=where)
         if tracking_weight:
             feats = layers[-1]
             half = len(templates)
@@ -145,4 +153,4 @@ def train_features(student: FeatureNet, pairs: Callable[[int], tuple[np.ndarray,
         return loss
 
     parameters = list(student.parameters()) + (list(adapters.parameters()) if adapters is not None else [])
-    return fit_adam(objective, parameters, steps, lr, record_every)
+    return fit_adam(objective, parameters, steps, lr, record_every, progress=progress)

@@ -17,7 +17,9 @@ online update", not its code).
 
 The tracker (:class:`DCFTracker`) crops a square window of ``padding`` times the target's side (the
 geometric mean of w and h) around the last centre, resamples it to ``window`` px, computes features (any
-callable (window, window) -> (C, h, w); the cell is ``window / h`` px), multiplies them by a Hann window,
+callable (window, window) -> (C, h, w); the cell is ``window / h`` px; a callable whose attribute ``batched``
+is True takes a stack (B, window, window) -> (B, C, h, w) instead, and then gets all the windows of a frame's
+search, and all those of its update, in one call each), multiplies them by a Hann window,
 and, for each factor in ``scales``, takes the response's maximum (factors other than 1 times
 ``scale_penalty``). The best peak is refined to a sub-cell displacement by a parabola through it and its
 two neighbours along each axis. Features: :func:`pixel_features`, :func:`hog_features`, or a network
@@ -142,8 +144,13 @@ class DCFTracker:
     def __init__(self, features: Features, config: DCFConfig = DCFConfig()):
         self.features, self.config = features, config
 
-    def _spectra(self, frame: np.ndarray, centre: np.ndarray, side: float) -> np.ndarray:
-        x = self.features(crop_window(frame, centre, side, self.config.window))
+    def _spectra(self, frame: np.ndarray, centres: list[np.ndarray], sides: list[float]) -> np.ndarray:
+        """Feature spectra (B, C, h, w') of the windows of ``sides`` [px] at ``centres`` (x, y) [px]."""
+        windows = np.stack([crop_window(frame, c, s, self.config.window) for c, s in zip(centres, sides)])
+        if getattr(self.features, "batched", False):
+            x = self.features(windows)
+        else:
+            x = np.stack([self.features(w) for w in windows])
         return np.fft.rfft2(x * self._hann)
 
     def start(self, frame: np.ndarray, box: np.ndarray) -> None:
@@ -153,7 +160,8 @@ class DCFTracker:
             raise ValueError(f"DCF tracker: target {box[2]:g} x {box[3]:g} px is larger than the frame "
                              f"{frame.shape[1]} x {frame.shape[0]} px")
         self.centre, self.size = box_centres(box), box[2:].copy()
-        cells = self.features(np.zeros((self.config.window, self.config.window))).shape
+        blank = np.zeros((1, self.config.window, self.config.window))
+        cells = (self.features(blank)[0] if getattr(self.features, "batched", False) else self.features(blank[0])).shape
         self.shape, self.cell = cells[1:], self.config.window / cells[1]
         self._hann = hann_window(*self.shape)
         sigma = self.config.sigma * self.config.window / (self.config.padding * self.cell)
@@ -165,21 +173,23 @@ class DCFTracker:
 
     def _terms(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         side = self._side()
-        numerator, denominator = filter_terms(self._spectra(frame, self.centre, side), self._yf)
+        centres = [self.centre]
         if self.config.context:
-            for direction in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-                around = self.centre + np.asarray(direction) * side / 2.0
-                xf = self._spectra(frame, around, side)
-                denominator = denominator + self.config.context * filter_terms(xf, self._yf)[1]
+            centres += [self.centre + np.asarray(d) * side / 2.0 for d in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+        xf = self._spectra(frame, centres, [side] * len(centres))
+        numerator, denominator = filter_terms(xf[0], self._yf)
+        for background in xf[1:]:
+            denominator = denominator + self.config.context * filter_terms(background, self._yf)[1]
         return numerator, denominator
 
     def step(self, frame: np.ndarray) -> np.ndarray:
         """Locate the target in ``frame``, update the filter there, return its box (4,) [px]."""
         cfg, side = self.config, self._side()
         best = None
-        for factor in cfg.scales:
-            zf = self._spectra(frame, self.centre, side * factor)
-            dy, dx, peak = subcell_peak(response(self.numerator, self.denominator, zf, cfg.lam, self.shape))
+        zf = self._spectra(frame, [self.centre] * len(cfg.scales), [side * factor for factor in cfg.scales])
+        responses = response(self.numerator, self.denominator, zf, cfg.lam, self.shape)
+        for factor, r in zip(cfg.scales, responses):
+            dy, dx, peak = subcell_peak(r)
             peak *= 1.0 if factor == 1.0 else cfg.scale_penalty
             if best is None or peak > best[0]:
                 best = (peak, factor, dy, dx)

@@ -126,16 +126,24 @@ def box_centres(boxes: np.ndarray) -> np.ndarray:
     return boxes[..., :2] + boxes[..., 2:] / 2.0
 
 
+def _linear_taps(coords: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lower index, upper index, weight of the upper) of linear interpolation at ``coords`` (pixel-index
+    coordinates) on an axis of ``n`` samples, coordinates outside [0, n - 1] clamped to the edge."""
+    clamped = np.clip(coords, 0.0, n - 1.0)
+    lower = np.floor(clamped).astype(np.int64)
+    return lower, np.minimum(lower + 1, n - 1), clamped - lower
+
+
 def crop_window(frame: np.ndarray, centre: np.ndarray, side: float, out: int) -> np.ndarray:
     """The square window of ``side`` px centred at ``centre`` = (x, y) [px] of ``frame`` (rows, columns),
-    resampled bilinearly to (out, out) (pixels outside the frame repeat its edge). With ``side == out`` and
-    a centre on the pixel grid's corners (``centre - out/2`` integer) it is an exact crop."""
-    step = side / out
-    offsets = (np.arange(out) + 0.5) * step - side / 2.0
-    rows = centre[1] + offsets - 0.5
-    cols = centre[0] + offsets - 0.5
-    grid_r, grid_c = np.meshgrid(rows, cols, indexing="ij")
-    return ndimage.map_coordinates(frame, [grid_r, grid_c], order=1, mode="nearest")
+    resampled bilinearly to (out, out) (pixels outside the frame repeat its edge: ``scipy.ndimage.
+    map_coordinates`` with order 1 and mode ``nearest``, separably along rows and columns). With
+    ``side == out`` and a centre on the pixel grid's corners (``centre - out/2`` integer) it is an exact crop."""
+    offsets = (np.arange(out) + 0.5) * (side / out) - side / 2.0
+    r0, r1, wr = _linear_taps(centre[1] + offsets - 0.5, frame.shape[0])
+    c0, c1, wc = _linear_taps(centre[0] + offsets - 0.5, frame.shape[1])
+    rows = frame[r0] * (1.0 - wr)[:, None] + frame[r1] * wr[:, None]
+    return rows[:, c0] * (1.0 - wc) + rows[:, c1] * wc
 
 
 def _walk(rng: np.random.Generator, knobs: Knobs, sides: np.ndarray) -> np.ndarray:
@@ -265,13 +273,15 @@ def make_sequences(seed: int, count: int, photos: tuple[str, ...], knobs: Knobs 
 
 
 def window_pairs(rng: np.random.Generator, sequences: list[Sequence], count: int, window: int, gap: int,
-                 max_shift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Training pairs for a tracking loss: ``count`` (template, search, shift). The template is the
-    (window, window) crop of frame t centred on the target's centre at t, the
-    search is the crop of frame t + ``gap`` at the same place, and ``shift`` (count, 2) = (dx, dy) [px] is
-    the target's displacement c_{t+gap} - c_t; pairs with the target out of view in either frame or a
-    shift above ``max_shift`` px in either axis are redrawn. Returns float64 arrays (count, window, window),
+                 max_shift: float, side: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training pairs for a tracking loss: ``count`` (template, search, shift). The template is the square
+    window of ``side`` frame px (default ``window``) of frame t centred on the target's centre at t, resampled
+    to (window, window) (:func:`crop_window`), the search is the window of frame t + ``gap`` at the same place,
+    and ``shift`` (count, 2) = (dx, dy) [px of the window] is the target's displacement c_{t+gap} - c_t times
+    window / side; pairs with the target out of view in either frame or a displacement above ``max_shift``
+    frame px in either axis are redrawn. Returns float64 arrays (count, window, window),
     (count, window, window), (count, 2)."""
+    side = float(window) if side is None else float(side)
     templates = np.empty((count, window, window))
     searches = np.empty((count, window, window))
     shifts = np.empty((count, 2))
@@ -283,8 +293,8 @@ def window_pairs(rng: np.random.Generator, sequences: list[Sequence], count: int
         shift = centres[1] - centres[0]
         if not (seq.visible[t] and seq.visible[t + gap]) or np.abs(shift).max() > max_shift:
             continue
-        templates[k] = crop_window(seq.frames[t], centres[0], window, window)
-        searches[k] = crop_window(seq.frames[t + gap], centres[0], window, window)
-        shifts[k] = shift
+        templates[k] = crop_window(seq.frames[t], centres[0], side, window)
+        searches[k] = crop_window(seq.frames[t + gap], centres[0], side, window)
+        shifts[k] = shift * (window / side)
         k += 1
     return templates, searches, shifts

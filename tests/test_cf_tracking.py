@@ -163,8 +163,11 @@ def test_student_is_over_ten_times_cheaper_and_gives_cell_4_features():
     assert multiply_adds(teacher, 48) >= 10 * multiply_adds(student, 48)
     # count by hand for the student: 24^2*16*9 + 12^2*24*16*9 + 12^2*32*24*9
     assert multiply_adds(student, 48) == 24 * 24 * 16 * 9 + 144 * 24 * 16 * 9 + 144 * 32 * 24 * 9
-    feats = feature_extractor(student)(np.random.default_rng(0).normal(size=(48, 48)))
-    assert feats.shape == (32, 12, 12) and student.cell == 4
+    windows = np.random.default_rng(0).normal(size=(3, 48, 48))
+    feats = feature_extractor(student)(windows)
+    assert feats.shape == (3, 32, 12, 12) and student.cell == 4
+    # one forward pass for the stack gives each window's features alone
+    assert np.abs(feats[1] - feature_extractor(student)(windows[1:2])[0]).max() <= 1e-5 * np.abs(feats).max()
 
 
 def test_fidelity_loss_is_zero_for_identity_adapters_on_the_teacher_itself():
@@ -247,6 +250,44 @@ def test_window_pairs_shift_is_the_displacement_of_the_pasted_patch():
         # the target (16 px, centred in the template) sits at the window's centre moved by the shift
         found = search[8 + int(dy):24 + int(dy), 8 + int(dx):24 + int(dx)]
         np.testing.assert_array_equal(found, template[8:24, 8:24])
+
+
+def test_crop_window_is_scipys_bilinear_map_coordinates_with_edge_repeat():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(18)
+    frame = rng.normal(size=(40, 50))
+    for _ in range(20):
+        centre, side = rng.uniform(-15, 65, size=2), rng.uniform(5, 90)
+        offsets = (np.arange(24) + 0.5) * side / 24 - side / 2
+        grid = np.meshgrid(centre[1] + offsets - 0.5, centre[0] + offsets - 0.5, indexing="ij")
+        expected = ndimage.map_coordinates(frame, grid, order=1, mode="nearest")
+        assert np.abs(ts.crop_window(frame, centre, side, 24) - expected).max() <= 1e-12
+
+
+def test_window_pairs_resampled_from_a_larger_side_scale_the_shift_to_window_pixels():
+    knobs = ts.Knobs(frames=15, distractor=False, gain=0.0, noise=0.0)
+    seqs = ts.make_sequences(13, 2, ts.TRAIN_PHOTOS, knobs)
+    same = ts.window_pairs(np.random.default_rng(0), seqs, 6, 32, 2, 6.0)
+    half = ts.window_pairs(np.random.default_rng(0), seqs, 6, 16, 2, 6.0, side=32)
+    np.testing.assert_array_equal(half[2], same[2] / 2)  # same pairs drawn, shifts in px of the 16 px window
+    # resampling 32 px to 16 px averages 2 x 2 blocks (bilinear at the blocks' centres)
+    blocks = same[0].reshape(6, 16, 2, 16, 2).mean(axis=(2, 4))
+    assert np.abs(half[0] - blocks).max() <= 1e-12
+
+
+def test_a_batched_feature_network_tracks_as_its_window_by_window_calls():
+    torch.manual_seed(0)
+    batched = feature_extractor(FeatureNet((4, 6, 8)))
+
+    def one_by_one(window):
+        return batched(window[None])[0]
+
+    seq = ts.make_sequences(17, 1, ts.TEST_PHOTOS, ts.Knobs(frames=8))[0]
+    config = dcf.DCFConfig(context=0.5)
+    a = dcf.track(batched, seq.frames, seq.boxes[0], config)
+    b = dcf.track(one_by_one, seq.frames, seq.boxes[0], config)
+    assert np.abs(a - b).max() <= 1e-4  # px: float32 rounding of a batched convolution, amplified by tracking
 
 
 def test_bad_sequence_knobs_name_the_field():
