@@ -18,6 +18,7 @@ from pathlib import Path  # noqa: E402
 from benchmarks import (  # noqa: E402
     bench_bgk,
     bench_bgk_closure,
+    bench_boltzmann,
     bench_cf_tracking,
     bench_cli,
     bench_deep_linear_step,
@@ -163,7 +164,7 @@ def main() -> None:
     engine = bench_engine_overhead.measure()
     kinds = [bench.section(bench.measure()) for bench in (bench_threads, bench_bgk, bench_bgk_closure, bench_hyperelastic,
                                                        bench_moire, bench_function_learning, bench_graph_learning,
-                                                       bench_cf_tracking)]
+                                                       bench_cf_tracking, bench_boltzmann)]
     DOC.write_text(render(step, peak_all, engine, cli, kinds))
     print(DOC.read_text())
 
