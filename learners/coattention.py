@@ -228,12 +228,12 @@ def segment_video(model: CoAttentionSegmenter, frames: torch.Tensor, n_reference
 
 
 def train(model: CoAttentionSegmenter, frames: torch.Tensor, masks: torch.Tensor, arm: str, *, steps: int,
-          batch: int, lr: float, seed: int, record_every: int,
+          batch: int, lr: float, seed: int, record_every: int, l1_weight: float = 0.8,
           progress: Callable[[int, int], None] | None = None) -> Curves:
     """Fit ``model`` for ``arm`` on videos ``frames`` (V, T, 3, H, W) and ``masks`` (V, T, H, W): every step
     takes ``batch`` videos and two distinct random frames of each (the same frame twice for
-    self_reference), supervising both heads by :func:`segmentation_loss`; Adam with cosine decay
-    (:func:`fit_adam`). Pairs are drawn with ``seed``. Returns the loss curve.
+    self_reference), supervising both heads by :func:`segmentation_loss` (L1 term weighted ``l1_weight``); Adam
+    with cosine decay (:func:`fit_adam`). Pairs are drawn with ``seed``. Returns the loss curve.
 
     Give it many videos (of order 1000 at 48 x 48, T = 6): on 300, a network can memorise the primary
     objects' textures of the training set, and both arms then fit it without generalising."""
@@ -250,6 +250,7 @@ def train(model: CoAttentionSegmenter, frames: torch.Tensor, masks: torch.Tensor
         if arm == "self_reference":
             b = a
         logits_a, logits_b = model(frames[v, a], frames[v, b], attend=arm != "single_frame")
-        return segmentation_loss(logits_a, masks[v, a]) + segmentation_loss(logits_b, masks[v, b])
+        return (segmentation_loss(logits_a, masks[v, a], l1_weight)
+                + segmentation_loss(logits_b, masks[v, b], l1_weight))
 
     return fit_adam(objective, list(model.parameters()), steps, lr, record_every, progress=progress)

@@ -125,6 +125,37 @@ def test_with_w_identity_the_summary_is_v_b_softmax_of_v_b_transpose_v_a():
         np.testing.assert_allclose(z_b[i].numpy(), v_a[i] @ _softmax(s.T, axis=0), atol=1e-6, rtol=0)
 
 
+class _OpenGate(torch.nn.Module):
+    """A gate forced open: sigmoid(+inf) = 1 at every position of Z (B, C, L)."""
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.full_like(z[:, :1], math.inf)
+
+
+def test_with_w_identity_and_the_gate_open_the_block_outputs_the_explicit_formula():
+    v_a, v_b = _features(9)
+    block = ca.CoAttention(6, "vanilla").double()
+    block.gate = _OpenGate()
+    with torch.no_grad():
+        block.matrix.copy_(torch.eye(6))
+        z_a, z_b = block(torch.from_numpy(v_a), torch.from_numpy(v_b))
+    for i in range(2):
+        s = v_b[i].T @ v_a[i]
+        np.testing.assert_allclose(z_a[i].numpy(), v_b[i] @ _softmax(s, axis=0), atol=1e-6, rtol=0)
+        np.testing.assert_allclose(z_b[i].numpy(), v_a[i] @ _softmax(s.T, axis=0), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("variant", ["symmetric", "channel"])
+def test_swapping_the_frames_swaps_the_gated_outputs_of_a_symmetric_w(variant):
+    v_a, v_b = (torch.from_numpy(v) for v in _features(10))
+    block = ca.CoAttention(6, variant, init="uniform").double()
+    with torch.no_grad():
+        z_a, z_b = block(v_a, v_b)
+        swapped_b, swapped_a = block(v_b, v_a)
+    torch.testing.assert_close(swapped_a, z_a, atol=1e-12, rtol=0)
+    torch.testing.assert_close(swapped_b, z_b, atol=1e-12, rtol=0)
+
+
 def test_each_position_attends_by_a_distribution_over_the_other_frame():
     """With one-hot features for frame b (V_b = the first L_b rows of I), Z_a is S^c itself."""
     rng = np.random.default_rng(1)
