@@ -189,6 +189,12 @@ class Kind:
         that ``engine validate`` refuses a run too big for the machine before anything is allocated."""
         return spec.memory_estimate()
 
+    def import_numerics(self) -> None:
+        """Import the module of ``run_function`` and with it the libraries it imports (numba, torch), so that the
+        thread settings the engine makes before a run reach them."""
+        if self.run_function is not None:
+            self._load(self.run_function)
+
     def run(self, spec: "ProblemSpec", ctx: RunContext) -> "xr.Dataset":
         """Run one resolved spec; raise :class:`RunFailed` for a run that fails."""
         if self.run_function is None:

@@ -205,6 +205,7 @@ def _compute(task: RunTask, progress: Callable[[int, int], None] | None, log: lo
             checkpoint_path(task.path), schedule.every_steps, schedule.every_seconds, log))
         if progress is not None:
             ctx.progress = progress
+        kind.import_numerics()  # torch imported by the run's module after use_threads would keep its default
         n_threads, why = run_threads(kind, spec)
         n_threads = use_threads(n_threads)
         log.info("%d thread(s): %s", n_threads, why)

@@ -3,6 +3,10 @@ results that do not depend on the thread count (which is why ``threads`` is not 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -83,3 +87,31 @@ def test_threads_is_not_part_of_the_run_id_and_results_do_not_depend_on_it(run_s
     assert used == [1, min(2, numba.config.NUMBA_NUM_THREADS)]
     for name in one.data_vars:
         assert np.array_equal(one[name].values, two[name].values, equal_nan=one[name].dtype.kind == "f"), name
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="torch's default is one thread on one core")
+def test_a_torch_kind_runs_on_the_threads_chosen_for_it(tmp_path):
+    """A fresh process (torch not imported) runs a graph_learning spec with ``threads: 1``, serially: torch has
+    one thread when the run starts. Its run module imports torch; the engine imports that module before it sets
+    the threads, so the setting reaches torch (it used to keep torch's default, one thread per core)."""
+    code = f"""
+import sys
+from pathlib import Path
+from engine import runtime, sweep
+from engine.plan import resolve_text
+assert "torch" not in sys.modules
+seen = []
+real = runtime._run_kind
+def spy(kind, spec, ctx):
+    import torch  # the run module's import, where the engine has not made it
+    seen.append(torch.get_num_threads())
+    return real(kind, spec, ctx)
+runtime._run_kind = spy
+text = "kind: graph_learning\\nname: t\\nthreads: 1\\ntraining: {{epochs: 2, models: [gcn]}}\\n"
+report = sweep.run(resolve_text(text, "<t>"), Path({str(tmp_path)!r}), executor="serial", quiet=True)
+assert not report.failures, report.failures
+print(seen)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[1]"
