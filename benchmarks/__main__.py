@@ -22,6 +22,7 @@ from benchmarks import (  # noqa: E402
     bench_cf_tracking,
     bench_cli,
     bench_deep_linear_step,
+    bench_deraining,
     bench_engine_overhead,
     bench_function_learning,
     bench_graph_learning,
@@ -162,9 +163,9 @@ def main() -> None:
     peak_all = machine_matmul_rate()
     cli = bench_cli.measure()
     engine = bench_engine_overhead.measure()
-    kinds = [bench.section(bench.measure()) for bench in (bench_threads, bench_bgk, bench_bgk_closure, bench_hyperelastic,
-                                                       bench_moire, bench_function_learning, bench_graph_learning,
-                                                       bench_cf_tracking, bench_boltzmann)]
+    benches = (bench_threads, bench_bgk, bench_bgk_closure, bench_hyperelastic, bench_moire, bench_function_learning,
+               bench_graph_learning, bench_cf_tracking, bench_deraining, bench_boltzmann)
+    kinds = [bench.section(bench.measure()) for bench in benches]
     DOC.write_text(render(step, peak_all, engine, cli, kinds))
     print(DOC.read_text())
 
