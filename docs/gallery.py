@@ -63,11 +63,14 @@ ENTRIES = (
           "test_error_vs_n.png",
           "Test error of the minimum-norm random-feature interpolant (8000 features) against the number of samples n\n"
           "in dimensions 5 and 20, mean and range over three seeds: slopes near -0.8, faster than Monte Carlo's -1/2."),
-    Entry("graph_learning", "specs/graph_learning/sbm_transition.yaml", ("sweep.grid={features.kind: [random, spectral], graph.c_difference: [0.0, 2.0, 3.0, 4.0, 4.9, 6.0, 8.0, 10.0]}",),
+    Entry("graph_learning", "specs/graph_learning/sbm_transition.yaml",
+          ("sweep.grid={features.kind: [random, spectral], "
+           "graph.c_difference: [0.0, 2.0, 3.0, 4.0, 4.9, 6.0, 8.0, 10.0]}",),
           "overlap_transition.png",
           "Overlap with the true blocks of a two-block stochastic block model (n = 2000, mean degree 6) against\n"
-          "c_in - c_out, one seed: every method is near chance below the Kesten-Stigum threshold (dashed); above it the\n"
-          "Bethe-Hessian and the models given its eigenvectors recover the blocks, a GCN on random features does not."),
+          "c_in - c_out, one seed: every method is near chance below the Kesten-Stigum threshold (dashed); above\n"
+          "it the Bethe-Hessian and the models given its eigenvectors recover the blocks, a GCN on random features\n"
+          "does not."),
     Entry("hyperelastic_device", "specs/hyperelastic/cloak.yaml", ("grid.points_per_wavelength=10",),
           "snapshots.png",
           "A plane SH wave after a unidirectional hyperelastic cloak (device), the bare diamond hole and the\n"
