@@ -12,25 +12,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def best_of(fn, repeat: int) -> float:
-    """Shortest wall time (s) of ``repeat`` calls of ``fn()`` (the least disturbed one on a shared machine)."""
+def best_of(fn, repeat: int, clock=time.perf_counter) -> float:
+    """Shortest time (s) by ``clock`` (default: wall time) of ``repeat`` calls of ``fn()`` (the least disturbed one
+    on a shared machine)."""
     best = np.inf
     for _ in range(repeat):
-        tic = time.perf_counter()
+        tic = clock()
         fn()
-        best = min(best, time.perf_counter() - tic)
+        best = min(best, clock() - tic)
     return best
 
 
 def best_cpu_of(fn, repeat: int) -> float:
     """Shortest CPU time (s, of every thread of this process) of ``repeat`` calls of ``fn()``: with one thread, the
     work of the call, little moved by other jobs on the machine."""
-    best = np.inf
-    for _ in range(repeat):
-        tic = time.process_time()
-        fn()
-        best = min(best, time.process_time() - tic)
-    return best
+    return best_of(fn, repeat, time.process_time)
 
 
 def auto_threads() -> int:

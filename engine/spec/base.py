@@ -98,6 +98,12 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=True, allow_inf_nan=False)
 
 
+class TorchBackend(Section):
+    """Torch device of a kind's learners."""
+
+    device: Literal["cpu", "cuda", "auto"] = Field("auto", description="Torch device; auto = cuda when available.")
+
+
 class SavedTimes(Section):
     """A section with a final time and an interval between saved times, which must not exceed it
     (an interval beyond the final time would save only the start and the end).

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, TorchBackend, quantity
 from engine.spec.errors import FieldError
 
 from .memory import peak_memory
@@ -125,7 +125,7 @@ class Students(Network):
     tracking_weight: float = quantity(1.0, units="1", description="w_trk: weight of the DCF tracking loss.", gt=0)
 
 
-class Backend(Section):
+class Backend(TorchBackend):
     """Torch device of the training (the trackers run on the CPU, one thread)."""
 
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Training device; auto = cuda when "

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, TorchBackend, quantity
 from engine.spec.errors import FieldError
 
 from .memory import peak_memory
@@ -151,8 +151,8 @@ class Evaluation(Section):
                                 "kept in the result (rainy, derained, truth, rain layers).", ge=4)
 
 
-class Backend(Section):
-    """Torch device."""
+class Backend(TorchBackend):
+    """Torch device (default: the CPU)."""
 
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Torch device; auto = cuda when "
                                                    "available.")

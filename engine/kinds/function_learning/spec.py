@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, TorchBackend, quantity
 from engine.spec.errors import FieldError
 
 from .memory import peak_memory
@@ -117,10 +117,8 @@ class Output(Section):
     every: int = quantity(10, units="1", description="Record train_loss/test_loss every `every` steps.", ge=1)
 
 
-class Backend(Section):
+class Backend(TorchBackend):
     """Torch device and precision."""
-
-    device: Literal["cpu", "cuda", "auto"] = Field("auto", description="Torch device; auto = cuda when available.")
     dtype: Literal["float64", "float32"] = Field("float64", description="Floating point type.")
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, TorchBackend, quantity
 from engine.spec.errors import FieldError
 
 from .memory import peak_memory
@@ -177,12 +177,6 @@ class Springs(Section):
                             le=10**6)
 
 
-class Backend(Section):
-    """Torch device."""
-
-    device: Literal["cpu", "cuda", "auto"] = Field("auto", description="Torch device; auto = cuda when available.")
-
-
 class GraphLearningSpec(ProblemSpec):
     """Spec of kind graph_learning."""
 
@@ -196,7 +190,7 @@ class GraphLearningSpec(ProblemSpec):
                                                 description="Label-propagation baseline.")
     regression: Regression = Field(default_factory=Regression, description="Task batched_regression.")
     springs: Springs = Field(default_factory=Springs, description="Task learned_springs.")
-    backend: Backend = Field(default_factory=Backend, description="Torch device.")
+    backend: TorchBackend = Field(default_factory=TorchBackend, description="Torch device.")
 
     @model_validator(mode="after")
     def _consistent(self) -> "GraphLearningSpec":

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from engine.spec.base import ProblemSpec, Section, quantity
+from engine.spec.base import ProblemSpec, Section, TorchBackend, quantity
 from engine.spec.errors import FieldError
 
 from .memory import peak_memory
@@ -101,12 +101,6 @@ class Evaluation(Section):
                              "predictions (figures).", ge=1)
 
 
-class Backend(Section):
-    """Torch device."""
-
-    device: Literal["cpu", "cuda", "auto"] = Field("auto", description="Torch device; auto = cuda when available.")
-
-
 class VideoSegmentationSpec(ProblemSpec):
     """Spec of kind video_segmentation."""
 
@@ -116,7 +110,7 @@ class VideoSegmentationSpec(ProblemSpec):
     model: Model = Field(default_factory=Model, description="The Siamese network.")
     training: Training = Field(default_factory=Training, description="Models and their training.")
     evaluation: Evaluation = Field(default_factory=Evaluation, description="J and F on held-out videos.")
-    backend: Backend = Field(default_factory=Backend, description="Torch device.")
+    backend: TorchBackend = Field(default_factory=TorchBackend, description="Torch device.")
 
     @model_validator(mode="after")
     def _consistent(self) -> "VideoSegmentationSpec":
