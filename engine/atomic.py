@@ -61,10 +61,10 @@ def why_not_written(path: Path, exc: BaseException) -> str:
         fs = None
     if fs is not None and fs.f_flag & os.ST_RDONLY:
         return "read-only file system"
+    if fs is not None and fs.f_bavail * fs.f_frsize < LOW_SPACE_BYTES:   # measured, before access()'s guess
+        return "no space left on device"
     if not os.access(folder, os.W_OK):
         return "permission denied"
-    if fs is not None and fs.f_bavail * fs.f_frsize < LOW_SPACE_BYTES:
-        return "no space left on device"
     return f"{type(exc).__name__}: {exc}"
 
 
