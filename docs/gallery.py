@@ -47,6 +47,10 @@ ENTRIES = (
           "error_vs_kn.png",
           "Error of a learned moment closure against Euler and Navier-Stokes over five decades of Kn, per\n"
           "initial-data family: the learned closure stays accurate where the fluid closures fail (large Kn)."),
+    Entry("boltzmann", "specs/boltzmann/prandtl.yaml",
+          ("sweep.grid={collision.operator: [maxwell, bgk], collision.kn: [0.03]}",), "prandtl.png",
+          "Stress and heat flux of a temperature wave in 1D3V: Maxwell molecules (Pr = 2/3) conduct heat faster\n"
+          "than the BGK model of the same viscosity (Pr = 1) and follow Navier-Stokes with their own Prandtl number."),
     Entry("cf_tracking", "specs/cf_tracking/quick.yaml", (), "success_precision.png",
           "OTB success (overlap threshold) and precision (centre error) of the DCF tracker on held-out simulated\n"
           "sequences with raw pixels, HOG, a teacher network and distilled students, one seed of a short training:\n"

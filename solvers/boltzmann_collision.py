@@ -33,7 +33,7 @@ the periodic extension; for Gaussians the tails make that a trade-off between R,
 measured in docs/kinds/boltzmann.md (defaults for temperatures near 1: L = 7.5, R = 0.75 L).
 
 ``MaxwellCollision`` is the fast operator (numba for the multipliers, the products and the projection;
-scipy.fft one transform at a time, in cache);
+scipy.fft over all cells at once, so the Python work per call is per direction and kernel term, not per cell);
 :func:`collide_reference` is the same operator in plain numpy, one FFT at a time (the test oracle and the
 benchmark's baseline). Shapes: f and Q are (cells, N, N, N), float64.
 """
@@ -121,14 +121,24 @@ def _loss_multiplier(directions, weights, lx, lz, phi, psi, inv_step):
     return out
 
 
+# The two kernels below run 2 P n_e times per call on little work each: serial, since a parallel region per
+# call costs more than it saves (5x slower with 2 threads on a loaded 2-core machine, measured).
 @njit(cache=True)
 def _accumulate(gain, A, B, w):
-    """gain += w A B elementwise; all (N, N, N)."""
-    n = gain.shape[0]
-    for i in range(n):
-        for j in range(n):
-            for k in range(n):
-                gain[i, j, k] += w * A[i, j, k] * B[i, j, k]
+    """gain += w A B elementwise; all (cells, N, N, N), C-contiguous."""
+    g, a, b = gain.reshape(-1), A.reshape(-1), B.reshape(-1)
+    for k in range(g.shape[0]):
+        g[k] += w * a[k] * b[k]
+
+
+@njit(cache=True)
+def _multiply(out, F, m):
+    """out[c] = m F[c] for every cell c: F, out (cells, N, N, N/2+1) complex, m (N, N, N/2+1) real."""
+    cells = F.shape[0]
+    fr, orr, mr = F.reshape(cells, -1), out.reshape(cells, -1), m.reshape(-1)
+    for c in range(cells):
+        for k in range(mr.shape[0]):
+            orr[c, k] = mr[k] * fr[c, k]
 
 
 @njit(cache=True, parallel=True)
@@ -167,8 +177,9 @@ class MaxwellCollision:
     Parameters: ``n`` (N, even), ``L`` (half-width of the box), ``R`` (truncation of |x|, |y|; default 0.75 L),
     ``degree`` (Lebedev degree of the half-sphere rule: n_e directions), ``rank`` (P terms of the separable
     kernel), ``table_step`` (step of the multiplier tables in wavenumber units; cubic interpolation),
-    ``workers`` (scipy.fft threads per transform; None: scipy's default, 1). Cells are transformed one at a
-    time (a 32³ transform stays in cache), so a batch gives each cell's Q bit for bit.
+    ``workers`` (scipy.fft threads per transform; None: scipy's default, 1). Each transform covers all cells
+    (scipy.fft over axes 1-3 of (cells, N, N, N)); pocketfft does each cell's lines with the same arithmetic,
+    so a batch gives each cell's Q bit for bit (tested).
     Attributes: ``grid``, ``directions`` (n_e, 3), ``weights`` (n_e,), ``kernel`` (:class:`SeparableKernel`),
     ``loss_multiplier`` (N, N, N/2+1).
     """
@@ -195,25 +206,28 @@ class MaxwellCollision:
         """Real 3-D FFTs of size N³ per cell and call: one forward, 2 P n_e for the gain, one for the loss."""
         return 2 + 2 * self.kernel.rank * len(self.weights)
 
-    def _fft(self, x):
-        return scipy.fft.rfftn(x, workers=self.workers)
-
     def _ifft(self, x):
-        return scipy.fft.irfftn(x, s=self.grid.shape, workers=self.workers, overwrite_x=True)
+        """Real N³ inverse transforms of every cell of x (cells, N, N, N/2+1), which they may overwrite."""
+        return scipy.fft.irfftn(x, s=self.grid.shape, axes=(1, 2, 3), workers=self.workers, overwrite_x=True)
 
     def gain_loss(self, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(gain, loss) of f (cells, N, N, N): Q = gain - loss before the projection."""
+        """(gain, loss) of f (cells, N, N, N): Q = gain - loss before the projection. Every transform covers
+        all cells at once (scipy.fft over axes 1-3), so the Python work per call is per direction and term."""
         f = np.ascontiguousarray(f, dtype=np.float64)
-        F = [self._fft(fc) for fc in f]
+        F = scipy.fft.rfftn(f, axes=(1, 2, 3), workers=self.workers)
         gain = np.zeros_like(f)
-        ka = np.empty((self.kernel.rank,) + F[0].shape)
+        ka = np.empty((self.kernel.rank,) + F.shape[1:])
         kb = np.empty_like(ka)
+        buf = np.empty_like(F)
         for e, w in zip(self.directions, self.weights):
             _direction_multipliers(e, self.lx, self.lz, self.phi, self.psi, 1.0 / self.table_step, ka, kb)
-            for c, Fc in enumerate(F):
-                for a, b in zip(ka, kb):
-                    _accumulate(gain[c], self._ifft(a * Fc), self._ifft(b * Fc), w / np.pi)
-        loss = np.stack([fc * self._ifft(Fc * self.loss_multiplier) for fc, Fc in zip(f, F)])
+            for a, b in zip(ka, kb):
+                _multiply(buf, F, a)
+                along_e = self._ifft(buf)
+                _multiply(buf, F, b)
+                _accumulate(gain, along_e, self._ifft(buf), w / np.pi)
+        _multiply(buf, F, self.loss_multiplier)
+        loss = f * self._ifft(buf)
         return gain, loss
 
     def project(self, Q: np.ndarray) -> np.ndarray:

@@ -5,9 +5,11 @@ Equations (nondimensional, units "1"), ``E = ½ rho u² + (dim/2) p``, ``p = rho
     rho_t + m_x = 0,   m_t + (m u + p + sigma)_x = 0,   E_t + (u (E + p) + sigma u + q)_x = 0,
 
 Euler: ``sigma = q = 0``. Navier-Stokes (Chapman-Enskog of BGK with relaxation time tau):
-``q = -kappa T_x`` with ``kappa = ((dim + 2)/2) tau p`` (3/2 tau p for dim 1, 5/2 tau p for dim 3),
-``sigma = -(4/3) mu u_x`` with ``mu = tau p`` for dim 3 and ``sigma = 0`` for dim 1 (no viscous
-stress in 1D1V). ``tau`` follows the collision-frequency option of :mod:`.relaxation`.
+``q = -kappa T_x`` with ``kappa = ((dim + 2)/2) tau p / Pr`` (3/2 tau p for dim 1, 5/2 tau p for dim 3 at
+the BGK Prandtl number Pr = 1), ``sigma = -(4/3) mu u_x`` with ``mu = tau p`` for dim 3 and ``sigma = 0`` for
+dim 1 (no viscous stress in 1D1V). ``tau`` follows the collision-frequency option of :mod:`.relaxation`.
+``prandtl`` sets Pr = c_p mu / kappa (c_p = (dim + 2)/2): Maxwell molecules have Pr = 2/3
+(:mod:`solvers.boltzmann_kinetic` maps their mu and kappa onto ``kn``, ``frequency`` and ``prandtl``).
 
 Scheme: MUSCL-minmod reconstruction of (rho, u, p), Rusanov flux with speed ``|u| + sqrt(gamma T)``,
 central viscous fluxes, SSP-RK2; ``dt = min(cfl dx / max(|u| + c), 0.2 dx² / D_max, gap to next save)``
@@ -28,7 +30,7 @@ __all__ = ["solve_continuum"]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _rhs(U, dUdt, dx, gamma, dim, kn, freq, omega, ns, boundary, prim, flux):
+def _rhs(U, dUdt, dx, gamma, dim, kn, freq, omega, ns, boundary, prim, flux, prandtl):
     """dU/dt (``(3, n_x)``); ``flux`` holds the ``n_x + 1`` face fluxes (face f between cells f-1 and f)."""
     nx = U.shape[1]
     for i in range(nx):
@@ -37,7 +39,7 @@ def _rhs(U, dUdt, dx, gamma, dim, kn, freq, omega, ns, boundary, prim, flux):
         prim[0, i] = r
         prim[1, i] = u
         prim[2, i] = (2.0 * U[2, i] - U[1, i] * u) / dim  # p
-    c_k = 0.5 * (dim + 2.0)
+    c_k = 0.5 * (dim + 2.0) / prandtl
     c_s = 4.0 / 3.0 if dim == 3 else 0.0
     wl = np.empty(3)
     wr = np.empty(3)
@@ -74,7 +76,7 @@ def _rhs(U, dUdt, dx, gamma, dim, kn, freq, omega, ns, boundary, prim, flux):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _march(U, dx, gamma, dim, kn, freq, omega, ns, boundary, cfl, t_save, out):
+def _march(U, dx, gamma, dim, kn, freq, omega, ns, boundary, cfl, t_save, out, prandtl):
     nx = U.shape[1]
     prim = np.empty((3, nx))
     flux = np.empty((3, nx + 1))
@@ -82,7 +84,7 @@ def _march(U, dx, gamma, dim, kn, freq, omega, ns, boundary, cfl, t_save, out):
     U1 = np.empty((3, nx))
     t = 0.0
     steps = 0
-    diff = 0.5 * (dim + 2.0) / (0.5 * dim)
+    diff = 0.5 * (dim + 2.0) / (0.5 * dim) / prandtl
     if dim == 3:
         diff = max(diff, 4.0 / 3.0)
     for s in range(t_save.shape[0]):
@@ -101,11 +103,11 @@ def _march(U, dx, gamma, dim, kn, freq, omega, ns, boundary, cfl, t_save, out):
                 dt = min(dt, 0.2 * dx * dx / dmax)
             if t + dt >= t_save[s] * (1.0 - 1e-14):
                 dt = t_save[s] - t
-            _rhs(U, k1, dx, gamma, dim, kn, freq, omega, ns, boundary, prim, flux)
+            _rhs(U, k1, dx, gamma, dim, kn, freq, omega, ns, boundary, prim, flux, prandtl)
             for k in range(3):
                 for i in range(nx):
                     U1[k, i] = U[k, i] + dt * k1[k, i]
-            _rhs(U1, k1, dx, gamma, dim, kn, freq, omega, ns, boundary, prim, flux)
+            _rhs(U1, k1, dx, gamma, dim, kn, freq, omega, ns, boundary, prim, flux, prandtl)
             for k in range(3):
                 for i in range(nx):
                     U[k, i] = 0.5 * U[k, i] + 0.5 * (U1[k, i] + dt * k1[k, i])
@@ -118,11 +120,12 @@ def _march(U, dx, gamma, dim, kn, freq, omega, ns, boundary, cfl, t_save, out):
 
 
 def solve_continuum(rho, m, E, dx, t_save, *, dim=1, kn=0.0, model="euler", boundary="periodic",
-                    frequency="constant", omega=0.81, cfl=0.4):
+                    frequency="constant", omega=0.81, cfl=0.4, prandtl=1.0):
     """March the Euler (``model="euler"``) or Navier-Stokes (``"navier_stokes"``) equations from the
     cell values ``rho, m, E`` (shape ``(n_x,)``) and return ``rho, m, E`` at ``t_save``, each ``(n_t, n_x)``.
 
-    ``kn`` (the BGK Knudsen number, finite, >= 0) only enters Navier-Stokes; gamma = (dim + 2)/dim.
+    ``kn`` (the BGK Knudsen number, finite, >= 0) and ``prandtl`` (Pr > 0; kappa = c_p mu / Pr) only enter
+    Navier-Stokes; gamma = (dim + 2)/dim.
     """
     if model not in ("euler", "navier_stokes"):
         raise ValueError(f"model must be 'euler' or 'navier_stokes', got {model!r}")
@@ -131,6 +134,8 @@ def solve_continuum(rho, m, E, dx, t_save, *, dim=1, kn=0.0, model="euler", boun
         raise ValueError(f"kn must be finite and >= 0 for the continuum references, got {kn!r}")
     if not 0 < cfl <= 0.5:
         raise ValueError(f"cfl must lie in (0, 0.5], got {cfl!r}")
+    if not 0 < prandtl < math.inf:
+        raise ValueError(f"prandtl must be positive and finite, got {prandtl!r}")
     U = np.ascontiguousarray(np.stack([rho, m, E]).astype(np.float64))
     if U.ndim != 2:
         raise ValueError("rho, m, E must be 1-D profiles over x")
@@ -142,5 +147,5 @@ def solve_continuum(rho, m, E, dx, t_save, *, dim=1, kn=0.0, model="euler", boun
         raise ValueError("t_save must be a nondecreasing 1-D array of times >= 0")
     out = np.empty((t_save.size, 3, U.shape[1]))
     _march(U, float(dx), gam, int(dim), float(kn), frequency_code(frequency), float(omega),
-           int(model == "navier_stokes"), boundary_code(boundary), float(cfl), t_save, out)
+           int(model == "navier_stokes"), boundary_code(boundary), float(cfl), t_save, out, float(prandtl))
     return out[:, 0], out[:, 1], out[:, 2]

@@ -34,6 +34,8 @@ def report(result: xr.Dataset) -> str:
 
 #: The profiles drawn: kinetic variable -> the prefix of its references' names (``T_euler``, ``T_ns``).
 QUANTITIES = {"rho": "rho", "u": "u", "temperature": "T"}
+#: Line style and name of each reference, by the suffix of its variables.
+STYLES = {"euler": ("--", "Euler"), "ns": (":", "Navier-Stokes"), "bgk": ("-.", "BGK")}
 
 
 def _by_kn(result: xr.Dataset, final: xr.Dataset, axes, fig) -> None:
@@ -45,40 +47,40 @@ def _by_kn(result: xr.Dataset, final: xr.Dataset, axes, fig) -> None:
     for row, (sel, label) in zip(axes, rows):
         sub = final.isel(sel)
         for ax, (qn, ref) in zip(row, QUANTITIES.items()):
+            kn_dependent = [s for s in ("ns", "bgk") if f"{ref}_{s}" in sub]
             for k, colour in enumerate(colours):
                 ax.plot(sub["x"], sub[qn].isel({KN: k}), "-", color=colour, lw=1.3)
-                if f"{ref}_ns" in sub:
-                    ax.plot(sub["x"], sub[f"{ref}_ns"].isel({KN: k}), ":", color=colour, lw=1)
+                for s in kn_dependent:
+                    ax.plot(sub["x"], sub[f"{ref}_{s}"].isel({KN: k}), STYLES[s][0], color=colour, lw=1)
             if f"{ref}_euler" in sub:
                 euler = sub[f"{ref}_euler"]
                 ok = [k for k in range(len(kns)) if np.isfinite(euler.isel({KN: k}).values).any()]
                 if ok:
                     ax.plot(sub["x"], euler.isel({KN: ok[0]}), "k--", lw=1, label="Euler")
             ax.plot([], [], "-", color="0.4", label="kinetic (colour: Kn)")
-            if f"{ref}_ns" in sub:
-                ax.plot([], [], ":", color="0.4", label="Navier-Stokes")
+            for s in kn_dependent:
+                ax.plot([], [], STYLES[s][0], color="0.4", label=STYLES[s][1])
             ax.set_title(result[qn].attrs.get("long_name", qn) + ("" if label == "run" else f", {label}"),
                          fontsize=9)
 
 
 def _by_point(result: xr.Dataset, final: xr.Dataset, axes) -> None:
     """One row; in each panel a kinetic profile per sweep point (legend) and its references."""
-    styles = {"euler": ("--", "Euler"), "ns": (":", "Navier-Stokes")}
-    refs = [s for s in styles if f"rho_{s}" in result]
+    refs = [s for s in STYLES if f"rho_{s}" in result]
     for ax, (qn, ref) in zip(axes[0], QUANTITIES.items()):
         points = list(sweep_points(result, final[qn], {"x"}))
         for k, (sel, label) in enumerate(points):
             colour, point = f"C{k % 10}", f", {label}" if len(points) > 1 else ""
             ax.plot(final["x"], final[qn].isel(sel), "-", color=colour, lw=1.4, label=f"kinetic{point}")
             for s in refs:
-                style, name = styles[s]
+                style, name = STYLES[s]
                 ax.plot(final["x"], final[f"{ref}_{s}"].isel(sel), style, color=colour, lw=1, label=name + point)
         ax.set_title(result[qn].attrs.get("long_name", qn), fontsize=9)
 
 
 def plot(result: xr.Dataset, outdir: Path) -> list[Path]:
     """profiles.png: rho, u, T at the final time against x, kinetic and the references (Euler dashed,
-    Navier-Stokes dotted). With collision.kn swept: a curve per Kn coloured by Kn, a row per point of the
+    Navier-Stokes dotted, BGK dash-dotted). With collision.kn swept: a curve per Kn coloured by Kn, a row per point of the
     other sweep keys; otherwise a curve per sweep point."""
     if "rho" not in result:
         return []

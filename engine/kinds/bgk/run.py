@@ -11,11 +11,10 @@ import xarray as xr
 from engine.kind import RunContext, RunFailed, variable
 from engine.loop import Model, save_times, simulate
 from solvers import bgk
-from solvers.bgk.norms import relative_difference
 
+from . import references
 from .spec import RIEMANN_KINDS, BGKSpec, initial_profiles, phase_grid
 
-REF_SUFFIX = {"euler": "euler", "navier_stokes": "ns"}
 _OUTPUTS = ("rho", "m", "E", "q")  # moments over (t, x) the solver returns per save time
 
 
@@ -83,57 +82,16 @@ class KineticModel(Model):
                             f=o["f_saved"][None] if self.spec.output.distribution else None)
 
 
-def _exact_riemann(spec: BGKSpec, grid: bgk.PhaseGrid, t: np.ndarray):
-    """rho, u, T (each ``(n_t, n_x)``) of the exact Euler solution of the spec's Riemann data."""
-    ini, x = spec.initial, grid.x
-    left, right = bgk.initial.SOD if ini.kind == "sod" else (tuple(ini.left), tuple(ini.right))
-    x0 = bgk.initial.jump_position(grid, ini.x0)
-    gam = bgk.maxwellian.gamma(grid.dim)
-    rho, u, T = (np.empty((t.size, x.size)) for _ in range(3))
-    for k, tk in enumerate(t):
-        if tk > 0:
-            r, uu, p = bgk.riemann.sample(left, right, gam, (x - x0) / tk)
-        else:
-            r, uu, p = (np.where(x < x0, a, b) for a, b in zip(left, right))
-        rho[k], u[k], T[k] = r, uu, p / r
-    return rho, u, T
-
-
-def _reference(spec: BGKSpec, name: str, grid: bgk.PhaseGrid, rho0, m0, E0, t: np.ndarray):
-    """rho, u, T (each ``(n_t, n_x)``) of reference ``name`` from the initial moments (each ``(n_x,)``): the exact
-    Riemann solution for Euler on Riemann data with outflow boundaries, else the continuum solver."""
-    col = spec.collision
-    if name == "euler" and spec.initial.kind in RIEMANN_KINDS and grid.boundary == "outflow":
-        return _exact_riemann(spec, grid, t)
-    kn = col.kn if name == "navier_stokes" else 0.0
-    rho, m, E = bgk.continuum.solve_continuum(rho0, m0, E0, grid.dx, t, dim=grid.dim, kn=kn, model=name,
-                                              boundary=grid.boundary, frequency=col.frequency, omega=col.omega)
-    u, T, _ = bgk.maxwellian.primitives(rho, m, E, grid.dim)
-    return rho, u, T
-
-
 def _reference_variables(spec: BGKSpec, grid: bgk.PhaseGrid, sol: bgk.Solution) -> dict:
     """Each reference over (t, x) and the final-time relative differences of rho, m, T to it."""
-    tx, riemann = ("t", "x"), spec.initial.kind in RIEMANN_KINDS
-    rho, m, E, T = sol.rho[0], sol.m[0], sol.E[0], sol.T[0]
+    col = spec.collision
+    transport = references.Transport(col.kn, col.frequency, col.omega)
+    rho, m, E = sol.rho[0], sol.m[0], sol.E[0]
+    riemann = spec.initial.kind in RIEMANN_KINDS
     data = {}
     for name in spec.references:
-        sfx, label = REF_SUFFIX[name], name.replace("_", "-").title()
-        try:
-            r_rho, r_u, r_T = _reference(spec, name, grid, rho[0], m[0], E[0], sol.t)
-        except ValueError as exc:
-            raise RunFailed(f"{name} reference: {exc}") from None
-        data[f"rho_{sfx}"] = variable(r_rho, f"density, {label} reference", tx)
-        data[f"u_{sfx}"] = variable(r_u, f"velocity, {label} reference", tx)
-        data[f"T_{sfx}"] = variable(r_T, f"temperature, {label} reference", tx)
-        ref = {"rho": r_rho[-1], "m": r_rho[-1] * r_u[-1], "T": r_T[-1]}
-        kin = {"rho": rho[-1], "m": m[-1], "T": T[-1]}
-        for qn in ("rho", "m", "T"):
-            data[f"l2_{qn}_{sfx}"] = variable(relative_difference(kin[qn], ref[qn], 2),
-                                              f"relative L2 difference of {qn} vs {label} at t_final")
-            if riemann:
-                data[f"l1_{qn}_{sfx}"] = variable(relative_difference(kin[qn], ref[qn], 1),
-                                                  f"relative L1 difference of {qn} vs {label} at t_final")
+        profiles = references.continuum(name, spec.initial, grid, rho[0], m[0], E[0], sol.t, transport)
+        data.update(references.comparison_variables(name, profiles, (rho, m, sol.T[0]), riemann))
     return data
 
 

@@ -128,25 +128,31 @@ class BGKSpec(ProblemSpec):
 
     @model_validator(mode="after")
     def _consistent(self) -> "BGKSpec":
-        g, sch = self.grid, self.scheme
-        if not g.x_max > g.x_min:
-            raise FieldError("grid.x_max", f"x_max = {g.x_max!r} is not above x_min = {g.x_min!r}",
-                             f"x_max > {g.x_min!r}")
+        sch = self.scheme
+        check_grid_and_references(self)
         bound = cfl_limit(sch.transport)
         if sch.cfl > bound:
             raise FieldError("scheme.cfl", f"cfl = {sch.cfl!r} is above the stability bound {bound:g} of "
                              f"transport '{sch.transport}'", f"cfl <= {bound:g}")
-        if "navier_stokes" in self.references and not math.isfinite(self.collision.kn):
-            raise FieldError("references", "the navier_stokes reference needs a finite collision.kn",
-                             "references: [euler], or a finite kn")
-        if len(set(self.references)) != len(self.references):
-            raise FieldError("references", f"repeated entries in {self.references}", "each reference once")
-        _check_initial(self)
+        check_initial(self, phase_grid(self))
         return self
 
     def memory_estimate(self):
         """See :mod:`.memory`."""
         return peak_memory(self)
+
+
+def check_grid_and_references(spec) -> None:
+    """Raise FieldError unless ``grid.x_max > grid.x_min``, each of ``references`` is listed once, and
+    ``collision.kn`` is finite where ``navier_stokes`` is one of them."""
+    g = spec.grid
+    if not g.x_max > g.x_min:
+        raise FieldError("grid.x_max", f"x_max = {g.x_max!r} is not above x_min = {g.x_min!r}", f"x_max > {g.x_min!r}")
+    if "navier_stokes" in spec.references and not math.isfinite(spec.collision.kn):
+        raise FieldError("references", "the navier_stokes reference needs a finite collision.kn",
+                         "references without navier_stokes, or a finite kn")
+    if len(set(spec.references)) != len(spec.references):
+        raise FieldError("references", f"repeated entries in {spec.references}", "each reference once")
 
 
 def phase_grid(spec: BGKSpec) -> PhaseGrid:
@@ -174,8 +180,9 @@ def initial_profiles(spec: BGKSpec, grid: PhaseGrid, rng: np.random.Generator) -
                 floor=ini.floor)
 
 
-def _check_initial(spec: BGKSpec) -> None:
-    """Raise FieldError for initial data of the wrong shape, not positive, or that the velocity grid cannot hold."""
+def check_initial(spec, grid: PhaseGrid, v_max_field: str = "velocity.v_max", n_v_field: str = "velocity.n_v") -> None:
+    """Raise FieldError for initial data of ``spec`` (its ``initial`` section) of the wrong shape, not positive,
+    or that the velocity grid of ``grid`` cannot hold (blaming ``v_max_field`` or ``n_v_field``)."""
     ini = spec.initial
     for field in ("rho", "u", "T"):
         for mode in getattr(ini, field):
@@ -187,16 +194,15 @@ def _check_initial(spec: BGKSpec) -> None:
             state = getattr(ini, side)
             if len(state) != 3:
                 raise FieldError(f"initial.{side}", f"a state is (rho, u, p), got {state!r}", "3 numbers")
-    grid = phase_grid(spec)
     try:
         initial.check_state(initial_profiles(spec, grid, RunContext(seed=spec.seed).rng("initial")), grid)
     except NonPositiveState as exc:
         raise _non_positive(spec, exc) from None
     except VelocityGridError as exc:
-        raise _velocity_grid(spec, exc) from None
+        raise _velocity_grid(spec, grid, exc, v_max_field, n_v_field) from None
 
 
-def _blamed(spec: BGKSpec, quantity_name: str) -> str:
+def _blamed(spec, quantity_name: str) -> str:
     """The field that set a density (``"rho"``) or temperature (``"T"``) profile of ``spec``."""
     ini = spec.initial
     if ini.kind == "free_stream_sine":
@@ -206,7 +212,7 @@ def _blamed(spec: BGKSpec, quantity_name: str) -> str:
     return "initial.kind"
 
 
-def _non_positive(spec: BGKSpec, exc: NonPositiveState) -> FieldError:
+def _non_positive(spec, exc: NonPositiveState) -> FieldError:
     """A Riemann state (``exc.side``) blames that state; a cell blames the field of its profile."""
     if exc.side is not None:
         state = tuple(getattr(spec.initial, exc.side))
@@ -217,18 +223,19 @@ def _non_positive(spec: BGKSpec, exc: NonPositiveState) -> FieldError:
                       f"{exc.cell} (x = {exc.x:.6g})", f"{name} > 0 in every cell")
 
 
-def _velocity_grid(spec: BGKSpec, exc: VelocityGridError) -> FieldError:
-    """Too narrow blames velocity.v_max, too coarse velocity.n_v; the expected bound holds every cell. A random
+def _velocity_grid(spec, grid: PhaseGrid, exc: VelocityGridError, v_max_field: str, n_v_field: str) -> FieldError:
+    """Too narrow blames ``v_max_field``, too coarse ``n_v_field``; the expected bound holds every cell. A random
     kind quotes the solver's message, with the seed its profiles were drawn from."""
     where = f"in cell {exc.cell} (x = {exc.x:.6g})"
+    v_max, n_v = v_max_field.rsplit(".", 1)[-1], n_v_field.rsplit(".", 1)[-1]
     if exc.problem == TOO_NARROW:
-        field, what = "velocity.v_max", "the velocity grid cannot hold the initial state"
-        detail = f"{where} {exc.quantity} = {exc.value:.6g} > v_max = {exc.bound:.6g}"
-        expected = f"v_max >= {exc.needed:.4g}"
+        field, what = v_max_field, "the velocity grid cannot hold the initial state"
+        detail = f"{where} {exc.quantity} = {exc.value:.6g} > {v_max} = {exc.bound:.6g}"
+        expected = f"{v_max} >= {exc.needed:.4g}"
     else:
-        field, what = "velocity.n_v", "the velocity grid is too coarse for the initial state"
+        field, what = n_v_field, "the velocity grid is too coarse for the initial state"
         detail = f"{where} dv = {exc.value:.6g} > sqrt(T_min) = {exc.bound:.6g}"
-        expected = f"n_v >= {math.ceil(2.0 * spec.velocity.v_max / exc.needed)}"
+        expected = f"{n_v} >= {math.ceil(2.0 * grid.v_max / exc.needed)}"
     if spec.initial.kind in RANDOM_KINDS:
         detail = f"{exc} (initial data drawn from seed {spec.seed})"
     return FieldError(field, f"{what}: {detail}", expected)
