@@ -13,8 +13,8 @@ sub-cell displacement, and the running-average update of numerator and denominat
 (:func:`solvers.dcf.track`, window crop and features included, ``torch.set_num_threads(1)``) on one simulated
 test sequence of 60 frames, 96 x 96 px, with raw pixels, HOG, the teacher and a student of
 :mod:`learners.tracking_nets` (default widths; the speed does not depend on the weights, so the networks are
-untrained), each with the plain and the background-aware update (four more windows per frame); the best of
-``repeat`` rounds.
+untrained) at the kind's default feature cell (4 px) and at distill.yaml's (2 px), each with the plain and the
+background-aware update (four more windows per frame); the best of ``repeat`` rounds.
 
 Run: ``python -m benchmarks.bench_cf_tracking``.
 """
@@ -28,7 +28,8 @@ import numpy as np
 
 import torch
 
-from learners.tracking_nets import STUDENT_WIDTHS, TEACHER_WIDTHS, FeatureNet, feature_extractor, multiply_adds
+from learners.tracking_nets import (STRIDES, STUDENT_WIDTHS, TEACHER_WIDTHS, FeatureNet, feature_extractor,
+                                    multiply_adds)
 from learners.training import torch_threads
 from solvers import dcf
 from solvers import tracking_sequences as ts
@@ -38,6 +39,8 @@ FRAMES = 50
 SHAPES = {"pixels": (1, 48, 48), "HOG": (9, 12, 12), "student": (32, 12, 12), "teacher": (128, 12, 12)}
 LAM, ETA = 1e-2, 0.02
 CONTEXT = 0.5  # weight of the background windows of the background-aware update (the kind's default)
+#: Suffix of the networks' names -> their strides: the kind's default (cell 4 px) and distill.yaml's (cell 2 px).
+NETWORK_STRIDES = {"": STRIDES, "/2": (2, 1, 1)}
 
 
 def project_frame(model: tuple[np.ndarray, np.ndarray], yf: np.ndarray, searches: np.ndarray,
@@ -124,10 +127,14 @@ def measure(repeat: int = 5) -> dict:
 def tracker_fps(repeat: int = 3) -> dict:
     """{tracker: {"fps", "multiply_adds"}}: frames per second of the whole tracker on one thread (best of
     ``repeat`` runs over one 60-frame sequence) and the network's multiply-adds per frame, for raw pixels, HOG,
-    the teacher and a student, each with the plain and the background-aware (``+background``) update."""
+    the teacher and a student with each feature cell of ``NETWORK_STRIDES`` (``teacher``, ``student``: the
+    kind's default strides, cell 4 px; ``teacher/2``, ``student/2``: cell 2 px, distill.yaml's), each with the
+    plain and the background-aware (``+background``) update."""
     seq = ts.make_sequences(0, 1, ts.TEST_PHOTOS, ts.Knobs(frames=60))[0]
     torch.manual_seed(0)
-    nets = {"teacher": FeatureNet(TEACHER_WIDTHS), "student": FeatureNet(STUDENT_WIDTHS)}
+    nets = {f"{name}{suffix}": FeatureNet(widths, strides)
+            for suffix, strides in NETWORK_STRIDES.items()
+            for name, widths in (("teacher", TEACHER_WIDTHS), ("student", STUDENT_WIDTHS))}
     features = {"pixels": dcf.pixel_features, "HOG": dcf.hog_features(4),
                 **{name: feature_extractor(net) for name, net in nets.items()}}
     out = {}
@@ -147,14 +154,21 @@ def tracker_fps(repeat: int = 3) -> dict:
     return out
 
 
+def _teacher_of(tracker: str) -> str:
+    """The teacher a tracker's speed is compared with: same update, and for a network the same cell
+    (``student/2+background`` -> ``teacher/2+background``; pixels and HOG -> the default cell's)."""
+    base, plus, update = tracker.partition("+")
+    suffix = next((s for s in NETWORK_STRIDES if s and base.endswith(s)), "")
+    return "teacher" + suffix + plus + update
+
+
 def section(measured: dict) -> list[str]:
     """Markdown lines for docs/performance.md from :func:`measure`'s result."""
     rows = [f"| {name} | {' x '.join(map(str, r['shape']))} | {r['project_ms']:.3f} | {r['numpy_ms']:.3f} | "
             f"{r['numpy_ms'] / r['project_ms']:.2f}x | {'yes' if r['same_peaks'] else 'NO'} |"
             for name, r in measured["dcf"].items()]
     fps = measured["tracker_fps"]
-    fps_rows = [f"| {name} | {r['multiply_adds']:.3g} | {r['fps']:.0f} | "
-                f"{r['fps'] / fps['teacher' + name.partition('+')[1] + name.partition('+')[2]]['fps']:.2f}x |"
+    fps_rows = [f"| {name} | {r['multiply_adds']:.3g} | {r['fps']:.0f} | {r['fps'] / fps[_teacher_of(name)]['fps']:.2f}x |"
                 for name, r in fps.items()]
     return [
         "## cf_tracking: the DCF per frame against plain numpy",
@@ -169,8 +183,10 @@ def section(measured: dict) -> list[str]:
         *rows,
         "",
         "Whole tracker (crop, features, DCF; 96 x 96 px frames, 16 px target, 48 px window, 3 scales), one "
-        "thread; the teacher (widths 64/96/128) and a student (16/24/32) of `learners.tracking_nets`; "
-        "`+background`: the background-aware update (4 more windows per frame):",
+        "thread; the teacher (widths 64/96/128) and a student (16/24/32) of `learners.tracking_nets` with strides "
+        "2, 2, 1 (cell 4 px, the kind's default) and, marked `/2`, 2, 1, 1 (cell 2 px, `distill.yaml`'s); "
+        "`+background`: the background-aware update (4 more windows per frame); each network's speed is compared "
+        "with the teacher's of the same cell and update:",
         "",
         "| tracker | network multiply-adds per frame | frames/s | FPS / teacher's (same update) |",
         "|---|---|---|---|",
