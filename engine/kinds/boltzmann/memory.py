@@ -4,7 +4,8 @@ With ``F = n_x N³`` float64 values of the distribution, a run holds about ``WOR
 transport stage, the collision step's f, gain, loss and Q, the Fourier transforms of all cells (complex,
 ``n_x N² (N/2 + 1)``: about one F) and the two inverse transforms of a quadrature term; plus the reduced
 distributions ``g, b`` ``(n_t, n_x, N)`` when ``output.distribution`` is set, and the moments and references over
-(t, x). The reduced BGK reference holds ``(2, n_x, N)``: negligible.
+(t, x). The reduced BGK reference holds ``(2, n_x, N)``: negligible. Measured: a run with n_x = 256, N = 24 peaked
+366 MiB above a run with n_x = 8 (the interpreter and libraries), 13.5 copies of f; the estimate is 378 MiB.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .spec import BoltzmannSpec
 
 F64 = 8
-WORK_COPIES = 12
+WORK_COPIES = 14
 SAVED_COPIES = 3         # the saved g, b over t, their copy in the dataset, the buffers of the netCDF write
 MOMENT_ROWS = 30         # moments, references and their work arrays over (t, x)
 
