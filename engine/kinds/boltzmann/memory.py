@@ -5,7 +5,7 @@ transport stage, the collision step's f, gain, loss and Q, the Fourier transform
 ``n_x N² (N/2 + 1)``: about one F) and the two inverse transforms of a quadrature term; plus the reduced
 distributions ``g, b`` ``(n_t, n_x, N)`` when ``output.distribution`` is set, and the moments and references over
 (t, x). The reduced BGK reference holds ``(2, n_x, N)``: negligible. Measured: a run with n_x = 256, N = 24 peaked
-366 MiB above a run with n_x = 8 (the interpreter and libraries), 13.5 copies of f; the estimate is 378 MiB.
+357 MiB above a run with n_x = 8 (the interpreter and libraries), 13.2 copies of f; the estimate is 378 MiB.
 """
 
 from __future__ import annotations
