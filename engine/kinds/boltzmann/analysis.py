@@ -16,7 +16,7 @@ from engine.report import sweep_points
 
 from ..bgk import analysis as bgk_analysis
 
-#: The fluxes drawn: kinetic variable -> its references' variables and their line styles.
+#: The fluxes drawn: kinetic variable -> its long name (its references: ``<name>_ns``, ``<name>_bgk``).
 FLUXES = {"p_xx": "normal stress P_xx - p", "q": "heat flux q_x"}
 REFERENCE_STYLES = {"ns": (":", "Navier-Stokes (operator's mu, Pr)"), "bgk": ("-.", "BGK, same mu (Pr = 1)")}
 MAX_COLUMNS = 6

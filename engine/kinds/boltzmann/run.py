@@ -115,11 +115,8 @@ def _reduced_bgk(spec: BoltzmannSpec, grid: bgk.PhaseGrid, profiles, t: np.ndarr
     kn = VISCOSITY_FACTOR[spec.collision.operator] * spec.collision.kn
     f0 = bgk.initial.distribution(profiles, grid)[None]
     sol = bgk.solve(f0, grid, kn, t, cfl=spec.scheme.cfl, frequency="rho", save_distribution=True)
-    f = sol.f[0]                                           # (n_t, 2, n_x, n_v)
-    u, T = sol.u[0], sol.T[0]
-    c = grid.v[None, None, :] - u[..., None]
-    p_xx = (f[:, 0] * c * c).sum(-1) * grid.dv - sol.rho[0] * T
-    return sol.rho[0], u, T, p_xx, sol.q[0]
+    p_xx = bgk.maxwellian.central_moment(sol.f[0], grid.v, grid.dv, 2, dim=3) - sol.p[0]
+    return sol.rho[0], sol.u[0], sol.T[0], p_xx, sol.q[0]
 
 
 def _reference_variables(spec: BoltzmannSpec, grid: bgk.PhaseGrid, profiles, t: np.ndarray, out: dict) -> dict:
