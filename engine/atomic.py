@@ -4,6 +4,7 @@ and the one error for a file that cannot be written (:class:`OutputError`)."""
 from __future__ import annotations
 
 import contextlib
+import errno as errno_codes
 import os
 import re
 import uuid
@@ -39,6 +40,10 @@ def tmp_owner(name: str) -> int | None:
 LOW_SPACE_BYTES = 1 << 20
 
 
+#: Errnos that netCDF-C reports for failures it cannot tell apart (see :func:`why_not_written`).
+GUESSED_ERRNOS = frozenset({errno_codes.EACCES, errno_codes.EPERM})
+
+
 class OutputError(OSError):
     """A file of the outputs could not be written (full disk, read-only or not permitted): ``cannot write
     PATH: REASON``. ``engine`` exits with its own status for it (:data:`engine.cli.EXIT_WRITE`)."""
@@ -49,11 +54,16 @@ class OutputError(OSError):
 
 
 def why_not_written(path: Path, exc: BaseException) -> str:
-    """Why writing ``path`` failed with ``exc``: the system's words for an ``OSError`` with an errno;
-    otherwise (netCDF/HDF5 raises ``RuntimeError("NetCDF: HDF error")`` for a full disk) what the file
-    system of its folder says, read while the partial file still takes its space."""
-    if isinstance(exc, OSError) and exc.errno:
-        return _lower_first(os.strerror(exc.errno))
+    """Why writing ``path`` failed with ``exc``: the system's words for an ``OSError`` with an errno, except
+    where that errno is a guess; otherwise what the file system of its folder says, read while the
+    partial file still takes its space.
+
+    netCDF/HDF5 raises ``RuntimeError("NetCDF: HDF error")`` for a full disk in mid-file, and netCDF-C
+    answers *every* failure of ``H5Fcreate`` with ``EACCES`` ("the more likely problem"), a full disk
+    included; so "permission denied" is believed only when the folder is neither read-only nor full."""
+    errno = exc.errno if isinstance(exc, OSError) else None
+    if errno and errno not in GUESSED_ERRNOS:
+        return _lower_first(os.strerror(errno))
     folder = next((p for p in path.parents if p.exists()), Path("."))
     try:
         fs = os.statvfs(folder)
@@ -63,6 +73,8 @@ def why_not_written(path: Path, exc: BaseException) -> str:
         return "read-only file system"
     if fs is not None and fs.f_bavail * fs.f_frsize < LOW_SPACE_BYTES:   # measured, before access()'s guess
         return "no space left on device"
+    if errno:
+        return _lower_first(os.strerror(errno))
     if not os.access(folder, os.W_OK):
         return "permission denied"
     return f"{type(exc).__name__}: {exc}"

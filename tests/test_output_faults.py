@@ -7,6 +7,8 @@ What it left there is copied out for the checks before the namespace ends.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import shutil
 import subprocess
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.atomic import tmp_owner
+from engine.atomic import GUESSED_ERRNOS, tmp_owner, why_not_written
 from engine.cli import EXIT_WRITE
 from engine.store import open_result, run_file_problem
 
@@ -135,3 +137,15 @@ def test_read_only_outputs_are_one_line_with_the_write_exit_status(tmp_path):
         code, _, err = _saved(tmp_path, name)
         assert code == EXIT_WRITE, (name, err)
         assert err == f"cannot write {path}: read-only file system\n", (name, err)
+
+
+@pytest.mark.parametrize("code", sorted(GUESSED_ERRNOS))
+def test_netcdf_s_guessed_permission_error_on_a_full_disk_says_the_disk_is_full(tmp_path, monkeypatch, code):
+    """netCDF-C answers any failed HDF5 file creation with EACCES; the folder's free space decides."""
+    exc = PermissionError(code, os.strerror(code))
+    path = tmp_path / "runs" / "a.nc"
+    assert why_not_written(path, exc) == os.strerror(code)[0].lower() + os.strerror(code)[1:]
+    full = os.statvfs_result((4096, 4096, 128, 0, 0, 64, 0, 0, 0, 255))   # no block free, flags 0
+    monkeypatch.setattr(os, "statvfs", lambda folder: full)
+    assert why_not_written(path, exc) == "no space left on device"
+    assert why_not_written(path, OSError(errno.EROFS, "x")) == "read-only file system"
