@@ -15,7 +15,7 @@ import torch
 
 from learners.training import train_loop
 
-from .models import ClosureNet, Decoder, WeightFunctions, moments
+from .models import ClosureNet, Decoder, WeightFunctions, moments, temperature
 
 __all__ = ["train", "autoencoder_loss", "closure_loss", "flat_parameters", "load_flat_parameters",
            "ZERO_BAND"]
@@ -109,21 +109,28 @@ def train(module, loss_fn, n_train, val_loss_fn, *, steps, batch_size, lr, lr_fi
 
 
 def autoencoder_loss(weights: WeightFunctions, decoder: Decoder, f, v, dv, consistency=1.0):
-    """Reconstruction ``Σ_j (f - f̂)² dv`` plus ``consistency`` × the squared error of the moments
-    ``∫ (1, v, v²/2) f̂`` against those of ``f``, per sample ``(n,)``; ``f`` ``(n, n_v)`` of unit density."""
-    _, m, E = moments(f, v, dv)
-    u = m
-    T = 2.0 * E - m * u
-    _, z = weights.encode(f, v, dv, u, T)
-    fhat = decoder(u, T, z, v, dv)
+    """Reconstruction ``Σ_j (f - f̂)² dv`` plus ``consistency`` × the squared error of the conserved moments of f̂
+    against those of ``f``, per sample ``(n,)``; ``f`` ``(n, n_dist n_v)`` stacked, of unit density."""
+    dim = weights.dim
+    _, m, E = moments(f, v, dv, dim)
+    T = temperature(1.0, m, E, dim)
+    _, z = weights.encode(f, v, dv, m, T)
+    fhat = decoder(m, T, z, v, dv)
     rec = ((fhat - f) ** 2).sum(-1) * dv
-    r1, m1, e1 = moments(fhat, v, dv)
+    r1, m1, e1 = moments(fhat, v, dv, dim)
     return rec + consistency * ((r1 - 1.0) ** 2 + (m1 - m) ** 2 + (e1 - E) ** 2)
 
 
-def closure_loss(net: ClosureNet, u, T, z, y):
-    """Relative squared error of the scaled outputs, per sample ``(n,)``: targets ``y`` ``(n, 1 + M)``."""
-    pred = net.scaled(u, T, z)
-    ys = (y / net.out_scale).to(pred.dtype)
-    zz = ((z / net.z_scale) ** 2).sum(-1).to(pred.dtype)
-    return ((pred - ys) ** 2).mean(-1) / (zz / z.shape[1] + ZERO_BAND)
+def closure_loss(net: ClosureNet, u, T, z, y, s=None):
+    """Relative squared error of the scaled outputs, per sample ``(n,)``: flux targets ``y`` ``(n, n_flux)``;
+    for dim 3 also the source targets ``s`` ``(n, M)``, ``dz/dt`` in units of rho/Kn (compared in units of
+    ``z_scale``)."""
+    if s is None:
+        pred = net.scaled(u, T, z)
+        err = ((pred - (y / net.out_scale).to(pred.dtype)) ** 2).mean(-1)
+    else:
+        pred, src = net.scaled_with_source(u, T, z)
+        err = torch.cat([pred - (y / net.out_scale).to(pred.dtype), src - (s / net.z_scale).to(src.dtype)], 1)
+        err = (err ** 2).mean(-1)
+    zz = ((z / net.z_scale) ** 2).sum(-1).to(err.dtype)
+    return err / (zz / z.shape[1] + ZERO_BAND)
