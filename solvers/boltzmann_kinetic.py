@@ -25,6 +25,8 @@ exactly (:func:`solvers.bgk.solver.time_steps`).
 Outputs at the save times: ρ, u = u_x, T, P_xx - p, q_x, from the Chu-reduced distributions on the v_x grid
 ``g = ∫ f dv_y dv_z`` and ``b = ∫ ½(v_y² + v_z²) f dv_y dv_z``, exactly the (h, b) pair of the BGK solver's
 ``dim = 3`` (:mod:`solvers.bgk.maxwellian`; the moments assume u_y = u_z = 0, which states with u along x keep).
+With ``save_production`` also the reduced pair of the collision rate C(f)/kn at the save times
+(:func:`solvers.boltzmann_relaxation.collision_rate`): the collision source of the moments of (g, b).
 """
 
 import math
@@ -41,7 +43,7 @@ from .bgk.options import MUSCL_MINMOD, boundary_code, cfl_limit
 from .bgk.solver import time_steps
 from .bgk.transport import sweep_cells
 from .boltzmann_collision import MaxwellCollision, negativity
-from .boltzmann_relaxation import COLLISIONS, MAX_SUBSTEPS, collide, local_maxwellians
+from .boltzmann_relaxation import COLLISIONS, MAX_SUBSTEPS, collide, collision_rate, local_maxwellians
 from .boltzmann_velocity import VelocityGrid
 
 __all__ = ["TAILS", "KineticGrid", "KineticSolution", "initial_state", "reduce", "solve"]
@@ -87,6 +89,10 @@ class KineticSolution:
 
     ``t`` (n_t,); ``rho, u, T, p_xx, q`` (n_t, n_x): density, x-velocity, temperature, P_xx - p and the x heat
     flux; ``g, b`` (n_t, n_x, N): the reduced distributions on the v_x grid (None unless ``save_reduced``);
+    ``production`` (n_t, 2, n_x, N), units "1" (per unit time): the (g, b) pair of the collision rate C(f)/kn at
+    each save time, ``reduce(collision_rate(f, ...))`` with the solve's collision, kn and steady_state (None
+    unless ``save_production``; it costs 2 evaluations of Q per save time for Maxwell, 1 of M̃ for BGK, not
+    counted in ``collision_evaluations``);
     ``f_final`` (n_x, N, N, N) at t[-1]; ``n_steps``; ``collision_evaluations`` (calls of Q, or of M̃ for BGK,
     each over all cells); ``min_relative_f``: the most negative min f / max f of a cell seen after any step
     (0 if f stayed nonnegative).
@@ -101,6 +107,7 @@ class KineticSolution:
     q: np.ndarray
     g: np.ndarray | None
     b: np.ndarray | None
+    production: np.ndarray | None
     f_final: np.ndarray
     n_steps: int
     collision_evaluations: int
@@ -159,7 +166,8 @@ def _check_kn(kn) -> float:
 
 def solve(f0: np.ndarray, grid: KineticGrid, kn: float, t_save, *, collision: str = "maxwell", cfl: float = 0.4,
           save_reduced: bool = True, progress: Callable[[float, float], None] | None = None,
-          max_substeps: int = MAX_SUBSTEPS, steady_state: bool = True) -> KineticSolution:
+          max_substeps: int = MAX_SUBSTEPS, steady_state: bool = True,
+          save_production: bool = False) -> KineticSolution:
     """Advance f0 (n_x, N, N, N) on ``grid`` from t = 0 and return the moments at the times ``t_save`` (n_t,),
     nondecreasing, ≥ 0 (module docstring).
 
@@ -167,7 +175,8 @@ def solve(f0: np.ndarray, grid: KineticGrid, kn: float, t_save, *, collision: st
     collision: "maxwell", "bgk" or "none". cfl: max|v_x| dt/dx in (0, 1/2]. progress: called as
     ``progress(t, t_save[-1])`` after every step. max_substeps: the cap on the Maxwell collision sub-steps;
     steady_state: the Maxwell drift with Q(f) - Q(M̃), so that M̃ is an exact steady state (default), or
-    with Q(f) (:mod:`.boltzmann_relaxation`).
+    with Q(f) (:mod:`.boltzmann_relaxation`). save_production: also the reduced collision rate at the save
+    times (``KineticSolution.production``); needs kn > 0 (ValueError naming kn at kn = 0, before solving).
     """
     if not isinstance(grid, KineticGrid):
         raise ValueError(f"grid must be a KineticGrid, got {type(grid).__name__}")
@@ -178,6 +187,9 @@ def solve(f0: np.ndarray, grid: KineticGrid, kn: float, t_save, *, collision: st
         raise ValueError(f"cfl = {cfl!r} is outside (0, {cfl_limit('muscl')}]")
     if int(max_substeps) != max_substeps or max_substeps < 1:
         raise ValueError(f"max_substeps must be an integer >= 1, got {max_substeps!r}")
+    if save_production and kn == 0.0:
+        raise ValueError("save_production needs kn > 0: the collision rate C(f)/kn is undefined at kn = 0 "
+                         "(the Euler limit)")
     f = np.array(f0, dtype=np.float64, order="C", copy=True)
     if f.shape != grid.shape:
         raise ValueError(f"f0 must have shape {grid.shape} (n_x, N, N, N) for this grid, got {np.shape(f0)}")
@@ -188,6 +200,7 @@ def solve(f0: np.ndarray, grid: KineticGrid, kn: float, t_save, *, collision: st
     t = np.asarray(t_save, dtype=np.float64).copy()
     boundary = boundary_code(grid.boundary)
     pairs = np.empty((t.size, 2, grid.n_x, vel.n))
+    production = np.empty_like(pairs) if save_production else None
     evaluations = 0
     lowest = float(negativity(f).min())
     t_now = 0.0
@@ -205,11 +218,14 @@ def solve(f0: np.ndarray, grid: KineticGrid, kn: float, t_save, *, collision: st
             if progress is not None:
                 progress(t_now, float(t[-1]))
         pairs[k] = reduce(f, vel)
+        if save_production:
+            production[k] = reduce(collision_rate(f, grid.operator, kn, collision, steady_state), vel)
     rho, m, E = mx.moments(pairs, vel.v, vel.dv, dim=3)
     u, T, p = mx.primitives(rho, m, E, dim=3)
     p_xx = mx.central_moment(pairs, vel.v, vel.dv, 2, dim=3) - p
     q = mx.heat_flux(pairs, vel.v, vel.dv, dim=3)
     return KineticSolution(grid=grid, t=t, rho=rho, u=u, T=T, p_xx=p_xx, q=q,
                            g=pairs[:, 0].copy() if save_reduced else None,
-                           b=pairs[:, 1].copy() if save_reduced else None, f_final=f, n_steps=int(n_steps.sum()),
+                           b=pairs[:, 1].copy() if save_reduced else None, production=production, f_final=f,
+                           n_steps=int(n_steps.sum()),
                            collision_evaluations=evaluations, min_relative_f=lowest)
