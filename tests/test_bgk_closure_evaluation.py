@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.kinds.bgk_closure.run.evaluate import MODELS, QUANTITIES, coarsen, evaluate
+from engine.kinds.bgk_closure.run.evaluate import MODELS, QUANTITIES, evaluate
+from engine.kinds.bgk_closure.run.source import coarsen
 from engine.kinds.bgk_closure.spec import BGKClosureSpec, phase_grid
 from learners import bgk_closure as lc
 from solvers import bgk_moments

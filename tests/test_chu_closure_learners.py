@@ -104,3 +104,39 @@ def test_the_closure_fits_a_known_source_and_flux():
              lambda: float(lc.closure_loss(net, u, T, z, y, s).mean()), steps=1500, batch_size=64, lr=1e-2,
              lr_final=1e-3, generator=torch.Generator().manual_seed(2), record_every=1500)
     assert lc.closure_loss(net, u, T, z, y, s).mean().item() < start / 100
+
+
+def test_the_exported_numba_closure_equals_the_torch_networks():
+    """Fluxes (mean of the members) and the source matrix (mean of L Lᵀ, plus the floor) of the numba closure
+    built by export_arrays equal the torch networks' to 1e-12; the tables split into the weights of g and b."""
+    from solvers import bgk_moments
+    from solvers.bgk_moments.closure import closure_cells, source_cells
+
+    weights, _ = _networks(4)
+    nets = [lc.ClosureNet(M, [8], "tanh", dim=3).double() for _ in range(2)]
+    for net in nets:  # the members share their scales, as set_scales on one data set gives them
+        net.in_shift.copy_(torch.tensor([0.1, 1.0, 0.0, 0.0, 0.0]))
+        net.z_scale.copy_(torch.tensor([0.01, 0.02, 0.03]))
+        net.out_scale.copy_(torch.tensor([0.05, 0.02, 0.03, 0.01, 0.04]))
+    cl = bgk_moments.make_closure(GRID.v, DV, activation="tanh", **lc.export_arrays(weights, nets, GRID.v))
+    assert cl.dim == 3 and cl.source_floor == lc.SOURCE_FLOOR
+    table = weights(V).detach().numpy()
+    np.testing.assert_array_equal(np.hstack([cl.wtab, cl.wbtab]), table)
+    n = 6
+    gen = torch.Generator().manual_seed(5)
+    u, T = torch.randn(n, generator=gen, dtype=torch.float64), 0.5 + torch.rand(n, generator=gen, dtype=torch.float64)
+    z = 0.02 * torch.randn(n, M, generator=gen, dtype=torch.float64)
+    xin, zs, buf = np.empty((n, 2 + M)), np.empty((n, M)), np.empty((2, n * int(cl.sizes.max())))
+    y, R = np.empty((n, 2 + M)), np.empty((n, M, M))
+    zt = np.ascontiguousarray(z.numpy().T)
+    members = np.array([0, 2])
+    closure_cells(u.numpy(), T.numpy(), zt, cl, members, xin, zs, buf, y)
+    source_cells(u.numpy(), T.numpy(), zt, cl, members, xin, buf, R)
+    with torch.no_grad():
+        np.testing.assert_allclose(y, torch.stack([net(u, T, z) for net in nets]).mean(0).numpy(), rtol=1e-12,
+                                   atol=1e-15)
+        # -P ζ of each member, averaged, is -R ζ (members share the scales' z_scale)
+        zeta = (z / nets[0].z_scale).numpy()
+        src = torch.stack([net.scaled_with_source(u, T, z)[1] for net in nets]).mean(0).numpy()
+    full = np.tril(R) + np.tril(R, -1).transpose(0, 2, 1)
+    np.testing.assert_allclose(-np.einsum("nij,nj->ni", full, zeta), src, rtol=1e-12, atol=1e-15)

@@ -1,15 +1,29 @@
-"""The reduced moment system of the BGK equation, solved for a batch of runs in one numba kernel.
+"""The reduced moment system of the BGK (dim 1) or Boltzmann (dim 3) equation, solved for a batch of
+runs in one numba kernel.
 
-    ∂_t V + ∂_x F(V) = (0, 0, 0, W_M(U) - W) / Kn,      V = (rho, m, E, W_1..W_M)   (units "1")
+    dim 1 (1D1V BGK):          ∂_t V + ∂_x F(V) = (0, 0, 0, W_M(U) - W) / Kn,
+    dim 3 (1D3V, Chu pair):    ∂_t V + ∂_x F(V) = (0, 0, 0, -rho z_scale ⊙ (rho/Kn) R(u, T, z) zeta),
 
-with the learned fluxes of :mod:`.closure`. Scheme: finite volumes on a uniform x grid
-(periodic or outflow), MUSCL-minmod reconstruction of ``(rho, u, T, z)`` with
-``z = (W - W_M(U))/rho``; the closure is evaluated at the states on both sides of every face
-(all faces of a run in one batch of matrix products); local Lax-Friedrichs (Rusanov) fluxes with
-the speed bound ``a = |u| + c_max sqrt(T)``; SSP-RK2 (Heun) in time; and the exact relaxation
-``W <- W_M(U) + (W - W_M(U)) exp(-h/Kn)`` (U is constant under the source) for ``h = dt/2``
-before and after each transport step (Strang splitting). At ``W = W_M(U)`` in every cell
-``z = 0``, ``q = 0`` and the conserved variables follow the Euler scheme exactly.
+``V = (rho, m, E, W_1..W_M)`` (units "1"), ``z = (W - W_M(U))/rho``, ``zeta = z / z_scale``, with the
+learned fluxes ``F`` and source matrix ``R = L Lᵀ + source_floor I`` of :mod:`.closure`
+(``T = (2E/rho - u²)/dim``: ``gamma = 3`` in dim 1, ``5/3`` in dim 3). Scheme: finite volumes on
+a uniform x grid (periodic or outflow), MUSCL-minmod reconstruction of ``(rho, u, T, z)``; the
+closure is evaluated at the states on both sides of every face (all faces of a run in one batch
+of matrix products); local Lax-Friedrichs (Rusanov) fluxes with the speed bound
+``a = |u| + c_max sqrt(T)``; SSP-RK2 (Heun) in time; and the source over ``h = dt/2`` before and
+after each transport step (Strang splitting), U constant under it:
+
+- dim 1: exact relaxation ``W <- W_M(U) + (W - W_M(U)) exp(-h/Kn)``;
+- dim 3: one linearly implicit step with ``R`` frozen at the state at the start of the interval,
+  ``zeta <- (I + (rho h / Kn) R)^-1 zeta`` (a Cholesky solve per cell), ``W = W_M(U) + rho z``;
+  ``Kn = inf``: nothing.
+
+The two half intervals between consecutive steps are merged into one source step over their sum
+``(dt_n + dt_{n+1})/2`` (exact in dim 1; in dim 3 it is one implicit step over the sum). At
+``W = W_M(U)`` in every cell ``z = 0`` and the closure vanishes: a transport stage from such a
+state is exactly the Euler one (``gamma = 3`` or ``5/3``). The middle RK2 stage is not relaxed
+(``z = O(dt)`` there), so with a nonzero stress or heat-flux closure a solve from equilibrium
+departs from the Euler solve by ``O(dt)`` even as ``Kn -> 0``.
 ``dt = cfl dx / max a``, shortened to hit every save time. Mass and momentum (and energy)
 change only by flux differences, so on a periodic grid they are conserved to round-off.
 
@@ -23,7 +37,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from .closure import closure_cells, equilibrium_moments
+from .closure import closure_cells, equilibrium_moments, source_cells
 
 __all__ = ["STATUS", "solve_moments", "primitive_state", "warmup"]
 
@@ -49,11 +63,11 @@ def _minmod(a, b):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _primitives(V, i):
-    """``(rho, u, T)`` of cell ``i`` of the conserved states ``V``."""
+def _primitives(V, i, dim):
+    """``(rho, u, T)`` of cell ``i`` of the conserved states ``V``: ``T = (2E - m u)/(dim rho)``."""
     rho = V[0, i]
     u = V[1, i] / rho
-    return rho, u, (2.0 * V[2, i] - V[1, i] * u) / rho
+    return rho, u, (2.0 * V[2, i] - V[1, i] * u) / (dim * rho)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -61,7 +75,7 @@ def _equilibrium(V, cl, g, EQ):
     """``EQ (n_x, 2M)``: ``W_M`` then ``G_M`` of each cell's ``(rho, u, T)``; ``g`` scratch ``(n_v,)``."""
     m = V.shape[0] - 3
     for i in range(V.shape[1]):
-        rho, u, T = _primitives(V, i)
+        rho, u, T = _primitives(V, i, cl.dim)
         equilibrium_moments(rho, u, T, cl, g, EQ[i, :m], EQ[i, m:])
 
 
@@ -69,8 +83,11 @@ class _Work(NamedTuple):
     """Scratch of one run with ``n_x`` cells and ``n_f = n_x + 1`` faces: P, S ``(3 + M, n_x)`` the
     cell primitives (rho, u, T, z) and their limited slopes; Q ``(3 + M, 2 n_f)`` the states left
     (columns ``f``) and right (``n_f + f``) of each face, EQ ``(2 n_f, 2M)`` their equilibrium
-    moments, y ``(2 n_f, 1 + M)`` their closure; xin ``(2 n_f, 2 + M)``, zs ``(2 n_f, M)``,
-    buf ``(2, 2 n_f max(sizes))`` for the networks; face ``(4, 3 + M)``: V and F on each side."""
+    moments, y ``(2 n_f, n_y)`` their closure (``n_y = 1 + M`` in dim 1, ``2 + M`` in dim 3);
+    xin ``(2 n_f, 2 + M)``, zs ``(2 n_f, M)``, buf ``(2, 2 n_f max(sizes))`` for the networks (their
+    first ``n_x`` rows also serve the cells' source); face ``(4, 3 + M)``: V and F on each side
+    (its first row also holds a cell's ``zeta`` in the dim-3 source);
+    R ``(n_x, M, M)`` the cells' source matrices (dim 3; ``(0, M, M)`` in dim 1); dim: 1 or 3."""
 
     P: np.ndarray
     S: np.ndarray
@@ -81,15 +98,17 @@ class _Work(NamedTuple):
     zs: np.ndarray
     buf: np.ndarray
     face: np.ndarray
+    R: np.ndarray
+    dim: int
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _work(nq, nx, sizes):
+def _work(nq, nx, sizes, dim=1):
     m = nq - 3
     ns = 2 * (nx + 1)
     return _Work(np.empty((nq, nx)), np.empty((nq, nx)), np.empty((nq, ns)), np.empty((ns, 2 * m)),
-                 np.empty((ns, 1 + m)), np.empty((ns, 2 + m)), np.empty((ns, m)),
-                 np.empty((2, ns * np.max(sizes))), np.empty((4, nq)))
+                 np.empty((ns, (1 if dim == 1 else 2) + m)), np.empty((ns, 2 + m)), np.empty((ns, m)),
+                 np.empty((2, ns * np.max(sizes))), np.empty((4, nq)), np.empty((nx if dim == 3 else 0, m, m)), dim)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -100,7 +119,7 @@ def _face_states(V, EQ, cl, g, boundary, wk):
     m = nq - 3
     P, S, Q = wk.P, wk.S, wk.Q
     for i in range(nx):
-        rho, u, T = _primitives(V, i)
+        rho, u, T = _primitives(V, i, wk.dim)
         P[0, i] = rho
         P[1, i] = u
         P[2, i] = T
@@ -127,22 +146,28 @@ def _face_states(V, EQ, cl, g, boundary, wk):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _side(wk, c, c_max, vf, ff):
-    """Conserved state ``vf`` and flux ``ff`` ``(3 + M,)`` of face state ``c`` of ``wk.Q``;
-    returns its speed bound ``|u| + c_max sqrt(T)``."""
+    """Conserved state ``vf`` and flux ``ff`` ``(3 + M,)`` of face state ``c`` of ``wk.Q`` (the
+    fluxes of :mod:`.closure` for ``wk.dim``); returns its speed bound ``|u| + c_max sqrt(T)``."""
     m = vf.shape[0] - 3
     Q, EQ, y = wk.Q, wk.EQ, wk.y
     rho, u, T = Q[0, c], Q[1, c], Q[2, c]
     mom = rho * u
-    E = 0.5 * mom * u + 0.5 * rho * T
+    E = 0.5 * mom * u + 0.5 * wk.dim * rho * T
     vf[0] = rho
     vf[1] = mom
     vf[2] = E
     ff[0] = mom
-    ff[1] = 2.0 * E
-    ff[2] = u * (E + rho * T) + rho * y[c, 0]
+    if wk.dim == 1:
+        ff[1] = 2.0 * E
+        ff[2] = u * (E + rho * T) + rho * y[c, 0]
+    else:
+        stress = rho * T + rho * y[c, 0]  # p + rho sighat
+        ff[1] = mom * u + stress
+        ff[2] = u * (E + stress) + rho * y[c, 1]
+    g0 = 1 if wk.dim == 1 else 2  # first Ghat column of y
     for k in range(m):
         vf[3 + k] = EQ[c, k] + rho * Q[3 + k, c]
-        ff[3 + k] = EQ[c, m + k] + rho * y[c, 1 + k]
+        ff[3 + k] = EQ[c, m + k] + rho * y[c, g0 + k]
     return abs(u) + c_max * math.sqrt(T)
 
 
@@ -172,13 +197,67 @@ def _rhs(V, EQ, dVdt, dx, c_max, boundary, cl, members, g, wk):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _relax(V, EQ, h, kn):
-    """Exact relaxation of the W rows over a time ``h`` toward ``EQ``'s ``W_M`` (U frozen)."""
+def _relax(V, EQ, h, kn, cl, members, wk):
+    """The source over a time ``h`` on the W rows toward ``EQ``'s ``W_M`` (U frozen): exact in dim 1,
+    one linearly implicit step with the learned matrix frozen at the start in dim 3 (see module
+    docstring; ``wk.R`` and the network scratch of ``wk`` are used)."""
     m = V.shape[0] - 3
-    e = math.exp(-h / kn)
-    for i in range(V.shape[1]):
+    if cl.dim == 1:
+        e = math.exp(-h / kn)
+        for i in range(V.shape[1]):
+            for k in range(m):
+                V[3 + k, i] = EQ[i, k] + (V[3 + k, i] - EQ[i, k]) * e
+        return
+    if not h / kn > 0.0:  # Kn = inf (or h = 0): nothing
+        return
+    nx = V.shape[1]
+    P = wk.P  # the cells' (., u, T, z), the inputs of the source networks
+    for i in range(nx):
+        rho, u, T = _primitives(V, i, cl.dim)
+        P[1, i] = u
+        P[2, i] = T
         for k in range(m):
-            V[3 + k, i] = EQ[i, k] + (V[3 + k, i] - EQ[i, k]) * e
+            P[3 + k, i] = (V[3 + k, i] - EQ[i, k]) / rho
+    source_cells(P[1], P[2], P[3:], cl, members, wk.xin[:nx], wk.buf, wk.R)
+    zeta = wk.face[0, :m]
+    for i in range(nx):
+        rho = V[0, i]
+        for k in range(m):
+            zeta[k] = P[3 + k, i] / cl.z_scale[k]
+        _implicit_decay(wk.R[i], rho * h / kn, zeta)
+        for k in range(m):
+            V[3 + k, i] = EQ[i, k] + rho * (cl.z_scale[k] * zeta[k])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _implicit_decay(A, c, x):
+    """``x <- (I + c R)^-1 x`` for symmetric positive definite ``R`` given by its lower triangle in
+    ``A (M, M)`` (overwritten by the Cholesky factor of ``I + c R``); ``c >= 0``."""
+    m = x.shape[0]
+    for i in range(m):
+        for j in range(i + 1):
+            A[i, j] = c * A[i, j] + (1.0 if i == j else 0.0)
+    for j in range(m):  # Cholesky, A = C Cᵀ, C in the lower triangle
+        d = A[j, j]
+        for p in range(j):
+            d -= A[j, p] * A[j, p]
+        d = math.sqrt(d)
+        A[j, j] = d
+        for i in range(j + 1, m):
+            s = A[i, j]
+            for p in range(j):
+                s -= A[i, p] * A[j, p]
+            A[i, j] = s / d
+    for i in range(m):  # C y = x
+        s = x[i]
+        for p in range(i):
+            s -= A[i, p] * x[p]
+        x[i] = s / A[i, i]
+    for i in range(m - 1, -1, -1):  # Cᵀ x = y
+        s = x[i]
+        for p in range(i + 1, m):
+            s -= A[p, i] * x[p]
+        x[i] = s / A[i, i]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -198,14 +277,14 @@ def _run(V, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, g):
     """Advance one run ``V`` ``(3 + M, n_x)`` in place; ``out (n_t, 3 + M, n_x)``; ``g`` scratch
     ``(n_v,)``; returns (status, t, steps).
 
-    The two half relaxations between consecutive steps are one relaxation over their sum
-    (U, hence W_M, does not change under the source), and the equilibrium moments of a state's
-    cells serve its relaxation and its transport stage: six quadratures per cell and step (two
-    at the cell, four at the faces) instead of eight.
+    The two half relaxations between consecutive steps are one source step over their sum
+    (U, hence W_M, does not change under the source; in dim 3 one implicit step), and the
+    equilibrium moments of a state's cells serve its relaxation and its transport stage: six
+    quadratures per cell and step (two at the cell, four at the faces) instead of eight.
     """
     nq, nx = V.shape
     m = nq - 3
-    wk = _work(nq, nx, cl.sizes)
+    wk = _work(nq, nx, cl.sizes, cl.dim)
     EQ = np.empty((nx, 2 * m))
     EQ1 = np.empty((nx, 2 * m))
     k1 = np.empty((nq, nx))
@@ -218,14 +297,14 @@ def _run(V, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, g):
         while t < t_save[s]:
             amax = 0.0
             for i in range(nx):
-                _, u, T = _primitives(V, i)
+                _, u, T = _primitives(V, i, cl.dim)
                 amax = max(amax, abs(u) + c_max * math.sqrt(T))
             dt = cfl * dx / amax
             if t + dt >= t_save[s] * (1.0 - 1e-14):
                 dt = t_save[s] - t
             if not dt > 1e-14 * max(t_save[s], 1.0) or steps >= MAX_STEPS:
                 return TOO_MANY_STEPS, t, steps
-            _relax(V, EQ, pending + 0.5 * dt, kn)
+            _relax(V, EQ, pending + 0.5 * dt, kn, cl, members, wk)
             k1[:] = 0.0
             if not _rhs(V, EQ, k1, dx, c_max, boundary, cl, members, g, wk):
                 return NONPOSITIVE, t, steps
@@ -250,7 +329,7 @@ def _run(V, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, g):
             _equilibrium(V, cl, g, EQ)
             pending = 0.5 * dt
         if pending > 0.0:
-            _relax(V, EQ, pending, kn)
+            _relax(V, EQ, pending, kn, cl, members, wk)
             pending = 0.0
         out[s] = V
     return OK, t, steps
@@ -269,24 +348,26 @@ def _run_batch(V0, dx, kn, t_save, cfl, c_max, boundary, cl, members, out, statu
 
 
 def primitive_state(V, closure):
-    """``(rho, u, T, z)`` of conserved states ``V`` ``(3 + M, n_x)``: z ``(M, n_x)``."""
+    """``(rho, u, T, z)`` of conserved states ``V`` ``(3 + M, n_x)``: z ``(M, n_x)``;
+    ``T = (2E/rho - u²)/dim`` with the closure's ``dim``."""
     V = np.ascontiguousarray(V, dtype=np.float64)
     m = V.shape[0] - 3
     EQ = np.empty((V.shape[1], 2 * m))
     _equilibrium(V, closure, np.empty(closure.v.size), EQ)
     rho = V[0]
     u = V[1] / rho
-    return rho, u, (2.0 * V[2] - V[1] * u) / rho, (V[3:] - EQ[:, :m].T) / rho
+    return rho, u, (2.0 * V[2] - V[1] * u) / (closure.dim * rho), (V[3:] - EQ[:, :m].T) / rho
 
 
 def solve_moments(V0, closure, dx, kn, t_save, *, cfl=0.4, c_max=4.0, boundary="periodic", members=None):
-    """Solve the reduced system for a batch of runs on one grid.
+    """Solve the reduced system (dim 1 or 3, from ``closure.dim``) for a batch of runs on one grid.
 
     V0 ``(n_batch, 3 + M, n_x)`` (or one run ``(3 + M, n_x)``): initial ``(rho, m, E, W)`` cell averages;
     closure: :class:`~.closure.Closure`; dx: cell width; kn: scalar or ``(n_batch,)`` in ``(0, inf]``;
     t_save ``(n_t,)`` nondecreasing times ``>= 0``; cfl: ``max a dt / dx`` (at most 0.5: MUSCL);
     c_max: wave speed bound ``a = |u| + c_max sqrt(T)``; boundary: periodic or outflow;
-    members: ``(first, stop)`` ensemble members averaged (default: all).
+    members: ``(first, stop)`` ensemble members averaged (default: all; in dim 3 for the fluxes and
+    the source matrix alike). ``E = ½ rho u² + (dim/2) rho T``.
 
     Returns ``(V (n_batch, n_t, 3 + M, n_x), status (n_batch,) int, t_end (n_batch,), steps (n_batch,))``;
     entries after a failure keep NaN. All quantities are nondimensional (units "1").
@@ -325,16 +406,18 @@ def solve_moments(V0, closure, dx, kn, t_save, *, cfl=0.4, c_max=4.0, boundary="
 
 
 def warmup():
-    """Compile the kernels on a tiny problem (one extra moment, one hidden layer)."""
-    from .closure import make_closure
+    """Compile the kernels on two tiny problems, dim 1 and dim 3 (one extra moment, one hidden layer)."""
+    from .closure import make_closure, n_closure_outputs
     from .mlp import n_params
 
     v = np.linspace(-3.5, 3.5, 8)
-    sizes = (3, 4, 2)
-    cl = make_closure(v, v[1] - v[0], np.ones((1, 8)), np.zeros(n_params(sizes)), sizes, "tanh",
-                      np.zeros(3), np.ones(3), np.ones(1), np.ones(2))
-    V0 = np.zeros((1, 4, 4))
-    V0[0, 0] = 1.0
-    V0[0, 2] = 0.5
-    V0[0, 3] = 1.0
-    solve_moments(V0, cl, 0.25, 1.0, np.array([0.0, 0.01]))
+    for dim in (1, 3):
+        sizes = (3, 4, n_closure_outputs(1, dim))
+        cl = make_closure(v, v[1] - v[0], np.ones((1, 8)), np.zeros(n_params(sizes)), sizes, "tanh",
+                          np.zeros(3), np.ones(3), np.ones(1), np.ones(2 if dim == 1 else 3), dim=dim,
+                          wbtab=np.ones((1, 8)) if dim == 3 else None)
+        V0 = np.zeros((1, 4, 4))
+        V0[0, 0] = 1.0
+        V0[0, 2] = 0.5 * dim
+        V0[0, 3] = 1.0
+        solve_moments(V0, cl, 0.25, 1.0, np.array([0.0, 0.01]))

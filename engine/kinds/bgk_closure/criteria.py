@@ -50,8 +50,9 @@ def _variation(family: str, mre: xr.DataArray, quantity: str) -> Verdict:
     return Verdict(family, f"{quantity} varies < {VARIATION:g}x across Kn (max / min)", spread, spread < VARIATION)
 
 
-def _ratio(family: str, mre: xr.DataArray, quantity: str, kn_mask: np.ndarray, reference: np.ndarray,
-           bound: float, what: str) -> Verdict:
+def ratio(family: str, mre: xr.DataArray, quantity: str, kn_mask: np.ndarray, reference: np.ndarray,
+          bound: float, what: str) -> Verdict:
+    """The learned model's largest ratio to ``reference`` (over the Kn of ``kn_mask``) at most ``bound``."""
     ratio = float(np.max(_learned(mre, family, quantity)[kn_mask] / reference[kn_mask]))
     return Verdict(family, f"{quantity} <= {bound:g} x {what} (largest ratio)", ratio, ratio <= bound)
 
@@ -62,10 +63,10 @@ def _wave(mre: xr.DataArray) -> list[Verdict]:
     for q in ("m", "T"):
         euler, ns = (mre.sel(family="wave", model=m, quantity=q).values for m in ("euler", "navier_stokes"))
         if np.any(kn >= 1e-2):
-            verdicts.append(_ratio("wave", mre, q, kn >= 1e-2, np.minimum(euler, ns), 0.2,
+            verdicts.append(ratio("wave", mre, q, kn >= 1e-2, np.minimum(euler, ns), 0.2,
                                    "min(Euler, NS) at Kn >= 1e-2"))
         if np.any(np.isclose(kn, LOW_KN)):
-            verdicts.append(_ratio("wave", mre, q, np.isclose(kn, LOW_KN), ns, 1.5, "NS at Kn = 1e-3"))
+            verdicts.append(ratio("wave", mre, q, np.isclose(kn, LOW_KN), ns, 1.5, "NS at Kn = 1e-3"))
         verdicts.append(_variation("wave", mre, q))
     return verdicts + [_at_most("wave", mre, "m", 1e-1), _at_most("wave", mre, "T", 3e-2)]
 

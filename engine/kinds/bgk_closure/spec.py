@@ -148,13 +148,13 @@ class BGKClosureSpec(ProblemSpec):
         if kin.scheme.cfl > bound:
             raise FieldError("kinetic.scheme.cfl", f"cfl = {kin.scheme.cfl!r} is above the stability bound {bound:g}",
                              f"cfl <= {bound:g}")
-        _check_lists(self)
-        _check_kn(self)
+        check_lists(self)
+        check_kn(self)
         if self.learner.lr_final > self.learner.lr:
             raise FieldError("learner.lr_final", "the learning rate decays: lr_final above lr", f"<= {self.learner.lr}")
         _check_grid_holds_families(self)
         if self.learner.checkpoint is not None:
-            _check_model_file(self)
+            check_model_file(self, model_meta(self))
         return self
 
     def memory_estimate(self):
@@ -162,7 +162,8 @@ class BGKClosureSpec(ProblemSpec):
         return peak_memory(self)
 
 
-def _check_lists(spec: BGKClosureSpec) -> None:
+def check_lists(spec) -> None:
+    """Raise FieldError for an empty or repeated family or Kn list, or a hidden layer narrower than 1."""
     for path, values in (("data.families", spec.data.families), ("evaluation.families", spec.evaluation.families),
                          ("evaluation.kn", spec.evaluation.kn), ("learner.widths", spec.learner.widths)):
         if not values:
@@ -173,12 +174,13 @@ def _check_lists(spec: BGKClosureSpec) -> None:
         raise FieldError("learner.widths", f"widths {spec.learner.widths} have a layer below 1", "widths >= 1")
 
 
-def _kn_floor(spec: BGKClosureSpec) -> float:
+def _kn_floor(spec) -> float:
     g = spec.kinetic.grid
     return (g.x_max - g.x_min) / g.n_x / KN_CELLS
 
 
-def _check_kn(spec: BGKClosureSpec) -> None:
+def check_kn(spec) -> None:
+    """Raise FieldError for a data Kn range that is not (low, high) or a Kn the kinetic grid does not resolve."""
     lo_ok = _kn_floor(spec)
     expect = f"{lo_ok:.3g} <= Kn < inf (the kinetic grid resolves mean free paths down to dx/{KN_CELLS:g})"
     kn = spec.data.kn
@@ -214,21 +216,27 @@ def _check_grid_holds_families(spec: BGKClosureSpec) -> None:
                              "v_max >= 12 and n_v >= 2 v_max / 0.3 for the default families") from None
 
 
-def model_meta(spec: BGKClosureSpec) -> dict:
-    """What a model file must hold for this spec (see :func:`learners.bgk_closure.model_mismatch`)."""
+def learner_meta(spec) -> dict:
+    """The networks' part of a model file's meta (moments and learner sections; kinds with these sections)."""
     lr = spec.learner
     return {"n_extra": spec.moments.n_extra, "widths": list(lr.widths), "activation": lr.activation,
-            "ensemble": lr.ensemble, "v_scale": spec.moments.v_scale, "n_v": spec.kinetic.velocity.n_v}
+            "ensemble": lr.ensemble, "v_scale": spec.moments.v_scale}
 
 
-def _check_model_file(spec: BGKClosureSpec) -> None:
+def model_meta(spec: BGKClosureSpec) -> dict:
+    """What a model file must hold for this spec (see :func:`learners.bgk_closure.model_mismatch`)."""
+    return {**learner_meta(spec), "n_v": spec.kinetic.velocity.n_v}
+
+
+def check_model_file(spec, meta: dict) -> None:
+    """Raise FieldError unless ``learner.checkpoint`` is a model file with the networks that ``meta`` describes."""
     path = Path(spec.learner.checkpoint)
     if not path.is_file():
         raise FieldError("learner.checkpoint", f"the model file {str(path)!r} does not exist",
-                         "a model file written by a bgk_closure run (runs/<run_id>.model.pt)")
+                         f"a model file written by a {spec.kind} run (runs/<run_id>.model.pt)")
     from learners.bgk_closure import model_mismatch
 
-    why = model_mismatch(path, model_meta(spec))
+    why = model_mismatch(path, meta)
     if why is not None:
         raise FieldError("learner.checkpoint", f"the model file {str(path)!r} does not match the spec: {why}",
                          "a model trained with the same moments and learner networks")

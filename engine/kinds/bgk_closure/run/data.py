@@ -1,8 +1,9 @@
-"""Training data of kind ``bgk_closure``: batched kinetic runs, pointwise samples, augmentation.
+"""Training data of the learned closures: pointwise samples of kinetic runs, and their augmentation.
 
-Samples are distributions ``f(v)`` at single points ``(t, x)`` of a run, shape ``(n, n_v)``;
-augmentation adds Galilean shifts by whole velocity cells and reflections ``v -> -v`` (brief §3.3).
-Knudsen numbers are drawn log-uniformly. Nondimensional (units "1").
+Samples are stacked distributions at single points ``(t, x)`` of a run, shape ``(n, n_dist n_v)`` (f in 1D1V;
+Chu's pair g, b in 1D3V, see :mod:`learners.bgk_closure.models`); augmentation adds reflections ``v -> -v`` and,
+for 1D1V, Galilean shifts by whole velocity cells (brief §3.3). Knudsen numbers are drawn log-uniformly.
+Nondimensional (units "1").
 """
 
 from __future__ import annotations
@@ -12,52 +13,37 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from solvers import bgk
-
-from ..spec import BGKClosureSpec
-
 
 def log_uniform(rng: np.random.Generator, low: float, high: float, n: int) -> np.ndarray:
     """``n`` Knudsen numbers log-uniform in ``[low, high]``."""
     return np.exp(rng.uniform(math.log(low), math.log(high), n))
 
 
-
 @dataclass
-class KineticData:
-    """Pointwise samples ``f`` ``(n, n_v)`` (float64) and the run each came from ``run`` ``(n,)``."""
+class Samples:
+    """Pointwise samples: stacked distributions ``f`` ``(n, n_dist n_v)`` (float64); the collision rate
+    ``C(f)/Kn`` at the same points ``production`` ``(n, n_dist n_v)``, or None where the relaxation is exact
+    (BGK in 1D1V); the Knudsen number ``kn`` ``(n,)`` and the run ``run`` ``(n,)`` each came from."""
 
     f: np.ndarray
+    production: np.ndarray | None
+    kn: np.ndarray
     run: np.ndarray
 
+    def __add__(self, other: "Samples") -> "Samples":
+        production = None if self.production is None else np.concatenate([self.production, other.production])
+        return Samples(np.concatenate([self.f, other.f]), production, np.concatenate([self.kn, other.kn]),
+                       np.concatenate([self.run, other.run]))
 
-def kinetic_samples(f0: np.ndarray, kn: np.ndarray, grid: bgk.PhaseGrid, t_save: np.ndarray, scheme,
-                    per_run: int, rng: np.random.Generator, batch: int = 16, first_run: int = 0) -> KineticData:
-    """Solve the BGK equation for each initial distribution of ``f0`` ``(n_runs, 1, n_x, n_v)`` with its ``kn``
-    and keep ``per_run`` random points ``(t, x)`` of each run (all of them if fewer)."""
-    fs, runs = [], []
-    n_points = t_save.size * grid.n_x
-    for start in range(0, f0.shape[0], batch):
-        stop = min(start + batch, f0.shape[0])
-        sol = bgk.solve(f0[start:stop], grid, kn[start:stop], t_save, transport=scheme.transport,
-                        limiter=scheme.limiter, relaxation=scheme.relaxation, cfl=scheme.cfl, save_distribution=True)
-        for b in range(stop - start):
-            pts = rng.choice(n_points, size=min(per_run, n_points), replace=False)
-            it, ix = np.divmod(pts, grid.n_x)
-            fs.append(sol.f[b, it, 0, ix])
-            runs.append(np.full(pts.size, first_run + start + b))
-    return KineticData(np.concatenate(fs), np.concatenate(runs))
+    def __len__(self) -> int:
+        return self.f.shape[0]
 
 
-def augment(f: np.ndarray, dv: float, max_shift: float, reflect: bool, rng: np.random.Generator,
-            tail: float = 1e-12) -> np.ndarray:
-    """One augmented copy per sample: ``f(v) -> f(-v)`` with probability 1/2 (if ``reflect``), then a shift by
-    ``k dv``, ``|k dv| <= max_shift``, reduced until the cells leaving the grid hold less than ``tail`` of the
-    mass (so the moments of the copy are those of a shifted distribution). ``f`` ``(n, n_v)``."""
-    out = f[:, ::-1].copy() if reflect else f.copy()
-    if reflect:
-        keep = rng.random(f.shape[0]) < 0.5
-        out[keep] = f[keep]
+def _shift(f: np.ndarray, dv: float, max_shift: float, rng: np.random.Generator, tail: float) -> np.ndarray:
+    """Each sample of ``f`` ``(n, n_v)`` shifted by ``k dv``, ``|k dv| <= max_shift``, reduced until the cells
+    leaving the grid hold less than ``tail`` of the mass (so the moments of the copy are those of a shifted
+    distribution)."""
+    out = f.copy()
     kmax = int(math.floor(max_shift / dv))
     shifts = rng.integers(-kmax, kmax + 1, f.shape[0]) if kmax > 0 else np.zeros(f.shape[0], dtype=int)
     mass = out.sum(axis=1)
@@ -77,12 +63,24 @@ def augment(f: np.ndarray, dv: float, max_shift: float, reflect: bool, rng: np.r
     return out
 
 
-def samples(spec: BGKClosureSpec, f0: np.ndarray, kn: np.ndarray, grid: bgk.PhaseGrid, t_save: np.ndarray,
-            rng: np.random.Generator, first_run: int) -> tuple[np.ndarray, np.ndarray]:
-    """The training samples of the kinetic runs from ``f0`` ``(n_runs, 1, n_x, n_v)`` with Knudsen numbers ``kn``
-    ``(n_runs,)``, numbered from ``first_run``: the ``data.samples_per_run`` points of each run followed by one
-    augmented copy of each, ``(f, run)`` of shapes ``(2 n, n_v)`` and ``(2 n,)``."""
-    d = spec.data
-    kd = kinetic_samples(f0, kn, grid, t_save, spec.kinetic.scheme, d.samples_per_run, rng, first_run=first_run)
-    aug = augment(kd.f, grid.dv, d.max_shift, d.reflect, rng)
-    return np.concatenate([kd.f, aug]), np.concatenate([kd.run, kd.run])
+def augment(samples: Samples, n_v: int, dv: float, max_shift: float, reflect: bool, rng: np.random.Generator,
+            tail: float = 1e-12) -> Samples:
+    """One augmented copy per sample: every distribution of a sample (and its production) reflected
+    ``v -> -v`` with probability 1/2 (if ``reflect``), then (1D1V only: ``max_shift`` must be 0 for stacked
+    pairs, whose production does not shift with them) a shift by ``k dv`` (:func:`_shift`)."""
+    n = len(samples)
+    n_dist = samples.f.shape[1] // n_v
+    flip = rng.random(n) >= 0.5 if reflect else np.zeros(n, dtype=bool)
+
+    def reflected(a):
+        a = a.reshape(n, n_dist, n_v).copy()
+        a[flip] = a[flip, :, ::-1]
+        return a.reshape(n, n_dist * n_v)
+
+    f = reflected(samples.f)
+    if max_shift > 0:
+        if n_dist != 1 or samples.production is not None:
+            raise ValueError("Galilean shifts augment 1D1V samples without a production only")
+        f = _shift(f, dv, max_shift, rng, tail)
+    production = None if samples.production is None else reflected(samples.production)
+    return Samples(f, production, samples.kn.copy(), samples.run.copy())

@@ -1,9 +1,9 @@
-"""Evaluation of kind ``bgk_closure`` on held-out initial data.
+"""Evaluation of a learned closure on held-out initial data (kinds ``bgk_closure`` and ``boltzmann_closure``).
 
-:func:`evaluate` solves held-out initial data at each ``evaluation.kn`` with the kinetic solver
-(the truth, on an ``evaluation.refine`` times finer x grid and averaged back), the learned moment
-system, Euler and Navier-Stokes (:mod:`solvers.bgk.continuum`), the models on the kinetic x grid,
-and returns the errors and final profiles as a dataset (timings: benchmarks/bench_bgk_closure.py).
+:func:`evaluate` solves held-out initial data at each ``evaluation.kn`` with the kinetic solver of the
+kind's source (:mod:`.source`; the truth, for ``bgk_closure`` on an ``evaluation.refine`` times finer x grid and
+averaged back), the learned moment system, Euler and Navier-Stokes (:mod:`solvers.bgk.continuum`), the models
+on the kinetic x grid, and returns the errors and final profiles as a dataset (timings: benchmarks/).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from learners import bgk_closure as lc
 from solvers import bgk, bgk_moments
 from solvers.bgk.norms import relative_difference
 
-from ..families import FIXED_CASES, draw_batch
-from ..spec import BGKClosureSpec, phase_grid
+from ..families import FIXED_CASES
+from .source import BGKSource, per_kn
 
 MODELS = ("learned", "euler", "navier_stokes")
 QUANTITIES = ("rho", "m", "T")
@@ -37,51 +37,19 @@ def _status_flags() -> dict:
 
 
 def initial_moments(f0: np.ndarray, closure) -> np.ndarray:
-    """``(rho, m, E, W)`` cell values ``(n, 3 + M, n_x)`` of distributions ``f0`` ``(n, 1, n_x, n_v)``."""
-    rho, m, E = bgk.maxwellian.moments(f0, closure.v, closure.dv)
+    """``(rho, m, E, W)`` cell values ``(n, 3 + M, n_x)`` of distributions ``f0`` ``(n, n_dist, n_x, n_v)``
+    (f; or Chu's pair g, b for a dim-3 closure)."""
+    rho, m, E = bgk.maxwellian.moments(f0, closure.v, closure.dv, dim=closure.dim)
     W = np.einsum("bxj,kj->bkx", f0[:, 0], closure.wtab) * closure.dv
+    if closure.dim == 3:
+        W += np.einsum("bxj,kj->bkx", f0[:, 1], closure.wbtab) * closure.dv
     return np.concatenate([np.stack([rho, m, E], axis=1), W], axis=1)
 
 
-def _prim(rho, m, E):
-    """(rho, m, T) of conserved values (1D1V)."""
+def primitives(rho, m, E, dim):
+    """(rho, m, T) of conserved values, ``E = ½ rho u² + (dim/2) rho T``."""
     u = m / rho
-    return {"rho": rho, "m": m, "T": (2.0 * E - m * u) / rho}
-
-
-def coarsen(a: np.ndarray, refine: int) -> np.ndarray:
-    """Averages of ``refine`` consecutive x cells: of distributions ``(n, n_comp, n_x, n_v)`` when ``a.ndim == 4``,
-    otherwise of arrays with x last."""
-    if refine == 1:
-        return a
-    if a.ndim == 4:
-        n, c, nx, nv = a.shape
-        return a.reshape(n, c, nx // refine, refine, nv).mean(axis=3)
-    return a.reshape(a.shape[:-1] + (a.shape[-1] // refine, refine)).mean(axis=-1)
-
-
-def _initial(spec: BGKClosureSpec, family: str, ctx: RunContext):
-    """The models' grid, the truth's grid (``evaluation.refine`` times finer) and the initial distributions on
-    each: ``(grid, fine, f0, f0_fine)``, ``f0`` the cell averages of ``f0_fine``."""
-    r = spec.evaluation.refine
-    if family in FIXED_CASES:
-        boundary, make = FIXED_CASES[family]
-        fine = phase_grid(spec, boundary, r)
-        f_fine = make(fine)[None]
-    else:
-        fine = phase_grid(spec, refine=r)
-        f_fine, _ = draw_batch(ctx.rng(f"evaluation.{family}"), fine, [family], spec.evaluation.n_initial)
-    return phase_grid(spec, fine.boundary), fine, coarsen(f_fine, r), f_fine
-
-
-def _per_kn(f: np.ndarray, nk: int) -> np.ndarray:
-    """The cases ``f`` ``(n, ...)`` repeated for each of ``nk`` Knudsen numbers: ``(nk n, ...)``, Kn slowest."""
-    return np.repeat(f[None], nk, axis=0).reshape((nk * f.shape[0],) + f.shape[1:])
-
-
-def _conserved_final(sol, refine: int) -> np.ndarray:
-    """``(rho, m, E)`` at the last save time averaged to the models' cells, ``(3, n, n_x)``."""
-    return np.stack([coarsen(a[:, -1], refine) for a in (sol.rho, sol.m, sol.E)])
+    return {"rho": rho, "m": m, "T": (2.0 * E - m * u) / (dim * rho)}
 
 
 def characteristics(states: np.ndarray, networks, closure) -> tuple[np.ndarray, np.ndarray]:
@@ -97,13 +65,16 @@ def characteristics(states: np.ndarray, networks, closure) -> tuple[np.ndarray, 
     return speed.max(axis=1), complex_.mean(axis=1)
 
 
-def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dataset:
+def evaluate(spec, closure, networks, ctx: RunContext | None, source=None) -> xr.Dataset:
     """Errors of the learned model, Euler and NS against the kinetic solution (see the kind's docstring);
-    ``networks`` = (weight functions, closure ensemble) that ``closure`` was exported from."""
-    ev, sch, red = spec.evaluation, spec.kinetic.scheme, spec.reduced
+    ``networks`` = (weight functions, closure ensemble) that ``closure`` was exported from; ``source`` the
+    kinetic equation (:mod:`.source`; default: kind ``bgk_closure``'s). The characteristic speeds are those of
+    the 1D1V system (NaN for dim 3)."""
+    source = BGKSource(spec) if source is None else source
+    ev, red = spec.evaluation, spec.reduced
     kns, fams = np.array(ev.kn, dtype=float), list(ev.families)
     n_case = ev.n_initial
-    nk, nf, nx = kns.size, len(fams), spec.kinetic.grid.n_x
+    nk, nf, nx = kns.size, len(fams), source.x.size
     err = np.full((nk, nf, n_case, len(MODELS), len(QUANTITIES)), np.nan)
     status = np.full((nk, nf, n_case), NO_CASE, dtype=np.int32)
     grid_err = np.full((nk, nf, n_case, len(QUANTITIES)), np.nan)
@@ -111,35 +82,28 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
     prof_kin = np.full((nk, nf, len(QUANTITIES), nx), np.nan)
     prof = np.full((nk, nf, len(MODELS), len(QUANTITIES), nx), np.nan)
     t = np.array([0.0, spec.data.t_final])
-    kinetic = dict(transport=sch.transport, limiter=sch.limiter, relaxation=sch.relaxation, cfl=sch.cfl)
     for fi, fam in enumerate(fams):
-        grid, fine, f0, f_fine = _initial(spec, fam, ctx)
-        nc = f0.shape[0]
+        case = source.held_out(fam, None if fam in FIXED_CASES else ctx.rng(f"evaluation.{fam}"))
+        nc = case.states.shape[0]
         KN = np.repeat(kns, nc)
-        F0 = _per_kn(f0, nk)
-        same_grid = _conserved_final(bgk.solve(F0, grid, KN, t, **kinetic), 1)
-        if ev.refine == 1:
-            truth_U = same_grid
-        else:
-            truth_U = _conserved_final(bgk.solve(_per_kn(f_fine, nk), fine, KN, t, **kinetic), ev.refine)
-        V0 = initial_moments(F0, closure)
-        out, st, _, _ = bgk_moments.solve_moments(V0, closure, grid.dx, KN, t, cfl=red.cfl, c_max=red.c_max,
-                                                  boundary=grid.boundary)
+        same_grid, truth_U = source.truth(case, kns, t)
+        V0 = initial_moments(per_kn(source.distributions(case.states), nk), closure)
+        out, st, _, _ = bgk_moments.solve_moments(V0, closure, source.dx, KN, t, cfl=red.cfl, c_max=red.c_max,
+                                                  boundary=case.boundary)
         ok = np.flatnonzero(st == 0)
-        if ok.size:
+        if ok.size and source.dim == 1:
             ki, c = np.divmod(ok, nc)
             speed[ki, fi, c], nonhyp[ki, fi, c] = characteristics(out[ok, -1], networks, closure)
         for b in range(nk * nc):
             ki, c = divmod(b, nc)
             status[ki, fi, c] = st[b]
-            truth = _prim(*truth_U[:, b])
-            kin = _prim(*same_grid[:, b])
+            truth = primitives(*truth_U[:, b], source.dim)
+            kin = primitives(*same_grid[:, b], source.dim)
             grid_err[ki, fi, c] = [relative_difference(kin[q], truth[q], 2) for q in QUANTITIES]
-            models = {"learned": _prim(*out[b, -1, :3]) if st[b] == 0 else None}
+            models = {"learned": primitives(*out[b, -1, :3], source.dim) if st[b] == 0 else None}
             for name in ("euler", "navier_stokes"):
-                r, mm, E = bgk.continuum.solve_continuum(V0[b, 0], V0[b, 1], V0[b, 2], grid.dx, t, dim=1,
-                                                         kn=float(KN[b]), model=name, boundary=grid.boundary)
-                models[name] = _prim(r[-1], mm[-1], E[-1])
+                r, mm, E = source.continuum(name, V0[b, 0], V0[b, 1], V0[b, 2], KN[b], t, case.boundary)
+                models[name] = primitives(r[-1], mm[-1], E[-1], source.dim)
             for mi, name in enumerate(MODELS):
                 if models[name] is None:
                     continue
@@ -149,7 +113,7 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
                         prof[ki, fi, mi, qi] = models[name][q]
             if c == 0:
                 prof_kin[ki, fi] = [truth[q] for q in QUANTITIES]
-    x = phase_grid(spec).x
+    x = source.x
     dims = ("kn", "family", "draw", "model", "quantity")
     with warnings.catch_warnings():  # all-NaN slices (failed solves, missing Sod cases) give NaN
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -182,4 +146,4 @@ def evaluate(spec: BGKClosureSpec, closure, networks, ctx: RunContext) -> xr.Dat
             "x": ("x", x, {"units": "1", "long_name": "cell center"}),
         },
     )
-    return ds
+    return ds if source.dim == 1 else ds.drop_vars(["char_speed", "nonhyperbolic_fraction"])

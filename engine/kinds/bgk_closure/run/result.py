@@ -1,4 +1,4 @@
-"""The dataset of one ``bgk_closure`` run: the evaluation plus what training learned and recorded."""
+"""The dataset of one learned-closure run (``bgk_closure``, ``boltzmann_closure``): the evaluation plus what training learned and recorded."""
 
 from __future__ import annotations
 
@@ -8,19 +8,21 @@ import xarray as xr
 from engine.kind import variable
 from solvers import bgk_moments
 
-from ..spec import BGKClosureSpec, phase_grid
 
 
-def assemble(ds: xr.Dataset, spec: BGKClosureSpec, closure: bgk_moments.Closure, record: dict,
-             model_file: str) -> xr.Dataset:
+def assemble(ds: xr.Dataset, spec, closure: bgk_moments.Closure, record: dict, model_file: str,
+             source) -> xr.Dataset:
     """The evaluation dataset ``ds`` with the learned weight functions, the loss curves, the active-learning
     counts and the stage wall times of ``record`` (see :func:`.pipeline.train_everything`), and the name of
     the model file in the attribute ``model_file``."""
-    grid = phase_grid(spec)
     m = spec.moments.n_extra
-    ds["weight_function"] = variable(closure.wtab, "learned weight function w_k(v) of the generalized moments",
+    of = "" if closure.dim == 1 else " of g"
+    ds["weight_function"] = variable(closure.wtab, f"learned weight function w_k(v){of} of the generalized moments",
                                      ("moment", "v"))
-    ds = ds.assign_coords(v=("v", grid.v, {"units": "1", "long_name": "velocity"}),
+    if closure.dim == 3:
+        ds["weight_function_b"] = variable(closure.wbtab, "learned weight function of b of the generalized moments",
+                                           ("moment", "v"))
+    ds = ds.assign_coords(v=("v", source.v, {"units": "1", "long_name": "velocity (x component)"}),
                           moment=("moment", np.arange(1, m + 1), {"units": "1", "long_name": "generalized moment k"}))
     every = spec.learner.record_every
     if record["ae"] is not None:

@@ -1,4 +1,5 @@
-"""Training stages of kind ``bgk_closure``: the moment autoencoder and the closure ensemble, resumable.
+"""Training stages of a learned closure (kinds ``bgk_closure``, ``boltzmann_closure``): the moment autoencoder and
+the closure ensemble, resumable.
 
 Every training job (``ae``, ``closure/r<round>/m<member>``) keeps its finished parameters and loss
 curves in the run's checkpoint under its name, and its partial state (parameters, Adam moments,
@@ -15,10 +16,9 @@ from learners import bgk_closure as lc
 from learners.training import NoDevice, torch_threads
 from learners.training import device as torch_device
 
-from ..spec import BGKClosureSpec
 
 
-def device_and_dtype(spec: BGKClosureSpec) -> tuple[torch.device, torch.dtype]:
+def device_and_dtype(spec) -> tuple[torch.device, torch.dtype]:
     """The torch device and training precision of ``learner.device`` and ``learner.dtype``."""
     try:
         return torch_device(spec.learner.device), getattr(torch, spec.learner.dtype)
@@ -98,21 +98,22 @@ def _split(n: int, runs: np.ndarray, fraction: float):
     return np.arange(n), np.arange(min(n, 4096))
 
 
-def unit_density(f: np.ndarray) -> np.ndarray:
-    """Samples ``f`` ``(n, n_v)`` scaled to unit cell sum (``sum_j f_j = 1``)."""
-    return f / (f.sum(axis=1, keepdims=True))
+def unit_density(f: np.ndarray, n_v: int) -> np.ndarray:
+    """Stacked samples ``f`` ``(n, n_dist n_v)`` scaled to unit density (``sum_j f_j = 1`` over the first
+    distribution, f or g)."""
+    return f / (f[:, :n_v].sum(axis=1, keepdims=True))
 
 
-def train_autoencoder(jobs: Jobs, spec: BGKClosureSpec, f: np.ndarray, runs: np.ndarray, v: np.ndarray, dv: float,
-                      device, dtype, seed: int):
-    """The weight functions ``w`` (and their decoder) trained on the samples ``f`` ``(n, n_v)``; loss curves."""
+def train_autoencoder(jobs: Jobs, spec, samples, v: np.ndarray, dv: float, dim: int, device, dtype, seed: int):
+    """The weight functions ``w`` (and their decoder) trained on the :class:`~.data.Samples` ``samples``;
+    loss curves."""
     lr_, mo = spec.learner, spec.moments
     torch.manual_seed(seed)
-    weights = lc.WeightFunctions(mo.n_extra, lr_.widths, lr_.activation, mo.v_scale).to(device, dtype)
-    decoder = lc.Decoder(mo.n_extra, lr_.widths, lr_.activation, v.size).to(device, dtype)
+    weights = lc.WeightFunctions(mo.n_extra, lr_.widths, lr_.activation, mo.v_scale, dim).to(device, dtype)
+    decoder = lc.Decoder(mo.n_extra, lr_.widths, lr_.activation, v.size, dim).to(device, dtype)
     both = torch.nn.ModuleList([weights, decoder])
-    tr_idx, va_idx = _split(f.shape[0], runs, lr_.validation_fraction)
-    g = torch.as_tensor(unit_density(f) / dv, dtype=dtype, device=device)  # so that sum g dv = 1
+    tr_idx, va_idx = _split(len(samples), samples.run, lr_.validation_fraction)
+    g = torch.as_tensor(unit_density(samples.f, v.size) / dv, dtype=dtype, device=device)  # so that sum g dv = 1
     vt = torch.as_tensor(v, dtype=dtype, device=device)
     tr_t = torch.as_tensor(tr_idx, device=device)
     va_t = torch.as_tensor(va_idx[:4096], device=device)
@@ -127,23 +128,25 @@ def train_autoencoder(jobs: Jobs, spec: BGKClosureSpec, f: np.ndarray, runs: np.
     return weights, tr, va
 
 
-def closure_tensors(weights, f: np.ndarray, v: np.ndarray, dv: float, device):
-    """``(u, T, z, y)`` float64 tensors of the samples (see :func:`learners.bgk_closure.closure_data`)."""
-    ft = torch.as_tensor(f, dtype=torch.float64)
-    vt = torch.as_tensor(v, dtype=torch.float64)
+def closure_tensors(weights, samples, v: np.ndarray, dv: float, device):
+    """``(u, T, z, y)`` float64 tensors of the samples, and ``s`` where they have a production (see
+    :func:`learners.bgk_closure.closure_data`)."""
+    as64 = lambda a: None if a is None else torch.as_tensor(a, dtype=torch.float64)  # noqa: E731
     weights_cpu = weights.to("cpu")
-    out = lc.closure_data(weights_cpu, ft, vt, dv)
+    out = lc.closure_data(weights_cpu, as64(samples.f), as64(v), dv, as64(samples.production), as64(samples.kn))
     weights.to(device)
     return tuple(t.to(device) for t in out)
 
 
-def train_closures(jobs: Jobs, spec: BGKClosureSpec, data, runs: np.ndarray, nets, round_: int, steps: int,
-                   device, dtype, seed: int):
-    """Train (or continue training) the ensemble ``nets`` on ``data = (u, T, z, y)``; curves ``(K, n_rec)``."""
-    u, T, z, y = data
+def train_closures(jobs: Jobs, spec, data, runs: np.ndarray, nets, round_: int, steps: int, device, dtype,
+                   seed: int):
+    """Train (or continue training) the ensemble ``nets`` on ``data = (u, T, z, y[, s])``; curves ``(K, n_rec)``."""
+    u, T, z, y = data[:4]
+    s = data[4] if len(data) > 4 else None
     tr_idx, va_idx = _split(u.shape[0], runs, spec.learner.validation_fraction)
     tr_t = torch.as_tensor(tr_idx, device=device)
     va_t = torch.as_tensor(va_idx[:8192], device=device)
+    pick = lambda i: None if s is None else s[i]  # noqa: E731
     curves_tr, curves_va = [], []
     for k, net in enumerate(nets):
         if round_ == 0:
@@ -151,10 +154,10 @@ def train_closures(jobs: Jobs, spec: BGKClosureSpec, data, runs: np.ndarray, net
 
         def loss(idx, net=net):
             i = tr_t[idx]
-            return lc.closure_loss(net, u[i], T[i], z[i], y[i]).mean()
+            return lc.closure_loss(net, u[i], T[i], z[i], y[i], pick(i)).mean()
 
         def val(net=net):
-            return float(lc.closure_loss(net, u[va_t], T[va_t], z[va_t], y[va_t]).mean())
+            return float(lc.closure_loss(net, u[va_t], T[va_t], z[va_t], y[va_t], pick(va_t)).mean())
 
         tr, va = jobs.run(f"closure/r{round_}/m{k}", net, loss, tr_idx.size, val, spec.learner, steps,
                           seed + 1000 * round_ + k)
@@ -163,12 +166,12 @@ def train_closures(jobs: Jobs, spec: BGKClosureSpec, data, runs: np.ndarray, net
     return np.stack(curves_tr), np.stack(curves_va)
 
 
-def new_ensemble(spec: BGKClosureSpec, device, dtype, seed: int):
+def new_ensemble(spec, dim: int, device, dtype, seed: int):
     """``learner.ensemble`` closure networks with different initial weights."""
     nets = []
     for k in range(spec.learner.ensemble):
         torch.manual_seed(seed + k)
-        net = lc.ClosureNet(spec.moments.n_extra, spec.learner.widths, spec.learner.activation).to(device)
+        net = lc.ClosureNet(spec.moments.n_extra, spec.learner.widths, spec.learner.activation, dim).to(device)
         net.net.to(dtype)
         nets.append(net)
     return nets
