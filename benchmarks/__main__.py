@@ -19,6 +19,7 @@ from benchmarks import (  # noqa: E402
     bench_bgk,
     bench_bgk_closure,
     bench_boltzmann,
+    bench_boltzmann_closure,
     bench_cf_tracking,
     bench_cli,
     bench_deep_linear_step,
@@ -164,7 +165,7 @@ def main() -> None:
     cli = bench_cli.measure()
     engine = bench_engine_overhead.measure()
     benches = (bench_threads, bench_bgk, bench_bgk_closure, bench_hyperelastic, bench_moire, bench_function_learning,
-               bench_graph_learning, bench_cf_tracking, bench_deraining, bench_boltzmann)
+               bench_graph_learning, bench_cf_tracking, bench_deraining, bench_boltzmann, bench_boltzmann_closure)
     kinds = [bench.section(bench.measure()) for bench in benches]
     DOC.write_text(render(step, peak_all, engine, cli, kinds))
     print(DOC.read_text())

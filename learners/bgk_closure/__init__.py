@@ -20,7 +20,8 @@ from .models import (ACTIVATIONS, N_DIST, SOURCE_FLOOR, ClosureNet, Decoder, Wei
                      temperature)
 from .train import autoencoder_loss, closure_loss, flat_parameters, load_flat_parameters, train
 
-__all__ = ["ACTIVATIONS", "N_DIST", "SOURCE_FLOOR", "temperature", "ClosureNet", "Decoder", "WeightFunctions", "maxwellian", "mlp", "moments", "train",
+__all__ = ["ACTIVATIONS", "N_DIST", "SOURCE_FLOOR", "temperature", "ClosureNet", "Decoder", "WeightFunctions",
+           "maxwellian", "mlp", "moments", "train",
            "autoencoder_loss", "closure_loss", "flat_parameters", "load_flat_parameters", "closure_data",
            "export_arrays", "save_model", "load_model", "model_mismatch", "moment_flux", "flux_eigenvalues",
            "MomentModel", "Grid", "rollout", "state_flux"]

@@ -2,8 +2,8 @@
 
 A model file (``torch.save`` of a dict of tensors, ints and strings; read with
 ``weights_only=True``) holds ``meta`` (n_extra, widths, activation, ensemble, v_scale,
-n_v, and dim where it is 3: files without it are dim 1), ``weights`` (state_dict of :class:`WeightFunctions`) and ``closure_<k>`` (state_dict of
-each :class:`ClosureNet`).
+n_v, and dim where it is 3: files without it are dim 1), ``weights`` (state_dict of
+:class:`WeightFunctions`) and ``closure_<k>`` (state_dict of each :class:`ClosureNet`).
 """
 
 import numpy as np

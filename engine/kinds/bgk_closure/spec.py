@@ -142,24 +142,31 @@ class BGKClosureSpec(ProblemSpec):
     @model_validator(mode="after")
     def _consistent(self) -> "BGKClosureSpec":
         kin = self.kinetic
-        if not kin.grid.x_max > kin.grid.x_min:
-            raise FieldError("kinetic.grid.x_max", "x_max is not above x_min", f"x_max > {kin.grid.x_min!r}")
         bound = bgk.cfl_limit(kin.scheme.transport)
         if kin.scheme.cfl > bound:
             raise FieldError("kinetic.scheme.cfl", f"cfl = {kin.scheme.cfl!r} is above the stability bound {bound:g}",
                              f"cfl <= {bound:g}")
-        check_lists(self)
-        check_kn(self)
-        if self.learner.lr_final > self.learner.lr:
-            raise FieldError("learner.lr_final", "the learning rate decays: lr_final above lr", f"<= {self.learner.lr}")
-        _check_grid_holds_families(self)
-        if self.learner.checkpoint is not None:
-            check_model_file(self, model_meta(self))
+        check_pipeline(self, _check_grid_holds_families, model_meta)
         return self
 
     def memory_estimate(self):
         """See :mod:`.memory`."""
         return peak_memory(self)
+
+
+def check_pipeline(spec, check_families, meta) -> None:
+    """The checks of a learned-closure spec beyond its kinetic scheme: an ordered x interval, the lists, the Knudsen
+    numbers, the learning-rate decay, the families (``check_families(spec)``) and the model file (``meta(spec)``)."""
+    g = spec.kinetic.grid
+    if not g.x_max > g.x_min:
+        raise FieldError("kinetic.grid.x_max", "x_max is not above x_min", f"x_max > {g.x_min!r}")
+    check_lists(spec)
+    check_kn(spec)
+    if spec.learner.lr_final > spec.learner.lr:
+        raise FieldError("learner.lr_final", "the learning rate decays: lr_final above lr", f"<= {spec.learner.lr}")
+    check_families(spec)
+    if spec.learner.checkpoint is not None:
+        check_model_file(spec, meta(spec))
 
 
 def check_lists(spec) -> None:

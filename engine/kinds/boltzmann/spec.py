@@ -89,16 +89,8 @@ class BoltzmannSpec(ProblemSpec):
 
     @model_validator(mode="after")
     def _consistent(self) -> "BoltzmannSpec":
-        v = self.velocity
         check_grid_and_references(self)
-        if v.n % 2:
-            raise FieldError("velocity.n", f"n = {v.n} is odd", "an even n")
-        if v.degree not in LEBEDEV_DEGREES:
-            raise FieldError("velocity.degree", f"degree = {v.degree} has no Lebedev rule here",
-                             f"one of {LEBEDEV_DEGREES}")
-        if self.scheme.cfl > CFL_LIMIT:
-            raise FieldError("scheme.cfl", f"cfl = {self.scheme.cfl!r} is above the stability bound {CFL_LIMIT} "
-                             "of MUSCL", f"cfl <= {CFL_LIMIT}")
+        check_velocity_and_scheme(self.velocity, self.scheme, "")
         if self.initial.kind not in MAXWELLIAN_KINDS:
             raise FieldError("initial.kind", f"'{self.initial.kind}' is not a local Maxwellian",
                              f"one of {', '.join(MAXWELLIAN_KINDS)}")
@@ -108,6 +100,19 @@ class BoltzmannSpec(ProblemSpec):
     def memory_estimate(self):
         """See :mod:`.memory`."""
         return peak_memory(self)
+
+
+def check_velocity_and_scheme(velocity: Velocity, scheme: Scheme, prefix: str) -> None:
+    """Raise FieldError (fields under ``prefix``) for an odd N, a degree without a Lebedev rule, or a CFL number
+    above the bound of MUSCL."""
+    if velocity.n % 2:
+        raise FieldError(f"{prefix}velocity.n", f"n = {velocity.n} is odd", "an even n")
+    if velocity.degree not in LEBEDEV_DEGREES:
+        raise FieldError(f"{prefix}velocity.degree", f"degree = {velocity.degree} has no Lebedev rule here",
+                         f"one of {LEBEDEV_DEGREES}")
+    if scheme.cfl > CFL_LIMIT:
+        raise FieldError(f"{prefix}scheme.cfl", f"cfl = {scheme.cfl!r} is above the stability bound {CFL_LIMIT} "
+                         "of MUSCL", f"cfl <= {CFL_LIMIT}")
 
 
 def reduced_grid(spec: BoltzmannSpec) -> PhaseGrid:

@@ -102,24 +102,8 @@ class BoltzmannClosureSpec(ProblemSpec):
 
     @model_validator(mode="after")
     def _consistent(self) -> "BoltzmannClosureSpec":
-        kin = self.kinetic
-        if not kin.grid.x_max > kin.grid.x_min:
-            raise FieldError("kinetic.grid.x_max", "x_max is not above x_min", f"x_max > {kin.grid.x_min!r}")
-        if kin.velocity.n % 2:
-            raise FieldError("kinetic.velocity.n", f"n = {kin.velocity.n} is odd", "an even n")
-        if kin.velocity.degree not in boltzmann_spec.LEBEDEV_DEGREES:
-            raise FieldError("kinetic.velocity.degree", f"degree = {kin.velocity.degree} has no Lebedev rule here",
-                             f"one of {boltzmann_spec.LEBEDEV_DEGREES}")
-        if kin.scheme.cfl > boltzmann_spec.CFL_LIMIT:
-            raise FieldError("kinetic.scheme.cfl", f"cfl = {kin.scheme.cfl!r} is above the stability bound "
-                             f"{boltzmann_spec.CFL_LIMIT} of MUSCL", f"cfl <= {boltzmann_spec.CFL_LIMIT}")
-        closure_spec.check_lists(self)
-        closure_spec.check_kn(self)
-        if self.learner.lr_final > self.learner.lr:
-            raise FieldError("learner.lr_final", "the learning rate decays: lr_final above lr", f"<= {self.learner.lr}")
-        _check_box_holds_families(self)
-        if self.learner.checkpoint is not None:
-            closure_spec.check_model_file(self, model_meta(self))
+        boltzmann_spec.check_velocity_and_scheme(self.kinetic.velocity, self.kinetic.scheme, "kinetic.")
+        closure_spec.check_pipeline(self, _check_box_holds_families, model_meta)
         return self
 
     def memory_estimate(self):

@@ -1,4 +1,5 @@
-"""The dataset of one learned-closure run (``bgk_closure``, ``boltzmann_closure``): the evaluation plus what training learned and recorded."""
+"""The dataset of one learned-closure run (``bgk_closure``, ``boltzmann_closure``): the evaluation plus what
+training learned and recorded."""
 
 from __future__ import annotations
 
