@@ -51,6 +51,9 @@ ENTRIES = (
           ("sweep.grid={collision.operator: [maxwell, bgk], collision.kn: [0.03]}",), "prandtl.png",
           "Stress and heat flux of a temperature wave in 1D3V: Maxwell molecules (Pr = 2/3) conduct heat faster\n"
           "than the BGK model of the same viscosity (Pr = 1) and follow Navier-Stokes with their own Prandtl number."),
+    Entry("boltzmann_closure", "specs/boltzmann_closure/quick.yaml", (), "error_vs_kn.png",
+          "Error of the learned moment closure of the Boltzmann equation (Maxwell molecules, 1D3V; the quick\n"
+          "spec: 16 cells, six training runs) against Euler and Navier-Stokes with Pr = 2/3, from Kn 1e-2 to 10."),
     Entry("cf_tracking", "specs/cf_tracking/quick.yaml", (), "success_precision.png",
           "OTB success (overlap threshold) and precision (centre error) of the DCF tracker on held-out simulated\n"
           "sequences with raw pixels, HOG, a teacher network and distilled students, one seed of a short training:\n"
