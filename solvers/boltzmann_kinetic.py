@@ -44,12 +44,10 @@ from .bgk.solver import time_steps
 from .bgk.transport import sweep_cells
 from .boltzmann_collision import MaxwellCollision, negativity
 from .boltzmann_relaxation import COLLISIONS, MAX_SUBSTEPS, collide, collision_rate, local_maxwellians
-from .boltzmann_velocity import VelocityGrid
+from .boltzmann_velocity import TAILS, VelocityGrid
 
 __all__ = ["TAILS", "KineticGrid", "KineticSolution", "initial_state", "reduce", "solve"]
 
-#: a Maxwellian's tails must fall below 1e-10 of its peak inside the box: |u| + TAILS sqrt(T) <= L
-TAILS = math.sqrt(2.0 * math.log(1e10))
 
 
 class KineticGrid:

@@ -15,10 +15,15 @@ Exact solutions for that normalisation (3-D Maxwell molecules, ``∫_{S²} b dσ
   heat flux ``q`` as ``exp(-ρ t/3)`` (Truesdell & Muncaster), :data:`STRESS_RATE`, :data:`HEAT_FLUX_RATE`.
 """
 
+import math
+
 import numpy as np
 
 __all__ = ["VelocityGrid", "bkw_K", "bkw", "bkw_time_derivative", "STRESS_RATE", "HEAT_FLUX_RATE",
-           "BKW_RATE"]
+           "BKW_RATE", "TAILS"]
+
+#: a Maxwellian's tails must fall below 1e-10 of its peak inside the box: |u| + TAILS sqrt(T) <= L
+TAILS = math.sqrt(2.0 * math.log(1e10))
 
 #: relaxation rates per unit density: traceless stress, heat flux, and BKW's K (1 - K ∝ exp(-BKW_RATE t))
 STRESS_RATE, HEAT_FLUX_RATE, BKW_RATE = 1.0 / 2.0, 1.0 / 3.0, 1.0 / 6.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from solvers import bgk
-from solvers.boltzmann_kinetic import TAILS
+from solvers.boltzmann_velocity import TAILS
 
 MODES = {"wave": 3, "wave_1mode": 1}
 MAX_DRAWS = 200
