@@ -61,8 +61,8 @@ def measure(repeat=3) -> dict:
             cl = _closure(source)
             V0 = initial_moments(source.distributions(states), cl)
             for kn in KN:
-                sol = source._solve(states[0], kn, T, production=False)   # compiles, and counts the steps
-                kin = best_cpu_of(lambda: source._solve(states[0], kn, T, production=False), 1)
+                sol = source.solve(states[0], kn, T, production=False)   # compiles, and counts the steps
+                kin = best_cpu_of(lambda: source.solve(states[0], kn, T, production=False), 1)
                 out = bgk_moments.solve_moments(V0, cl, source.dx, kn, T, cfl=spec.reduced.cfl,
                                                 c_max=spec.reduced.c_max)
                 red = best_cpu_of(lambda: bgk_moments.solve_moments(V0, cl, source.dx, kn, T, cfl=spec.reduced.cfl,

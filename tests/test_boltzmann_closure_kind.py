@@ -94,7 +94,7 @@ def test_the_models_start_from_the_kinetic_runs_moments(source):
     rho, m, E = bgk.maxwellian.moments(pairs, source.v, source.dv, dim=3)
     u, T = m / rho, (2 * E / rho - (m / rho) ** 2) / 3
     for k, state in enumerate(states):
-        sol = source._solve(state, 1.0, np.array([0.0]), production=False)
+        sol = source.solve(state, 1.0, np.array([0.0]), production=False)
         np.testing.assert_allclose([rho[k], u[k], T[k]], [sol.rho[0], sol.u[0], sol.T[0]], rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(rho, states[:, 0], rtol=1e-7)
     np.testing.assert_allclose(u, states[:, 1], atol=1e-7)

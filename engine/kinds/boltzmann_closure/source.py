@@ -50,7 +50,9 @@ class BoltzmannSource:
     def distributions(self, states: np.ndarray) -> np.ndarray:
         return np.stack([kinetic.reduce(self._initial(s), self.grid.velocity) for s in states])
 
-    def _solve(self, state, kn, t, production):
+    def solve(self, state: np.ndarray, kn: float, t: np.ndarray, production: bool):
+        """The kinetic run from the local Maxwellian of ``state`` ``(3, n_x)`` at Kn ``kn`` saved at ``t``, with
+        the reduced pairs and their collision production when ``production``."""
         return kinetic.solve(self._initial(state), self.grid, float(kn), t, collision=self.operator,
                              cfl=self.spec.kinetic.scheme.cfl, save_reduced=production, save_production=production)
 
@@ -61,7 +63,7 @@ class BoltzmannSource:
         n_points = t_save.size * n_x
         fs, prods, runs = [], [], []
         for b, state in enumerate(states):
-            sol = self._solve(state, kn[b], t_save, production=True)
+            sol = self.solve(state, kn[b], t_save, production=True)
             pts = rng.choice(n_points, size=min(d.samples_per_run, n_points), replace=False)
             it, ix = np.divmod(pts, n_x)
             fs.append(np.concatenate([sol.g[it, ix], sol.b[it, ix]], axis=1))
@@ -74,14 +76,14 @@ class BoltzmannSource:
         return found + augment(found, self.v.size, self.dv, 0.0, d.reflect, rng)
 
     def held_out(self, family: str, rng) -> HeldOut:
-        states, _ = draw_batch(rng, self.phase, [family], self.spec.evaluation.n_initial, self.spec.data.amplitude)
+        states, _ = draw_batch(rng(), self.phase, [family], self.spec.evaluation.n_initial, self.spec.data.amplitude)
         return HeldOut("periodic", states)
 
     def truth(self, case: HeldOut, kn: np.ndarray, t: np.ndarray):
         finals = []
         for k in kn:
             for state in case.states:
-                sol = self._solve(state, k, t, production=False)
+                sol = self.solve(state, k, t, production=False)
                 rho, u, T = sol.rho[-1], sol.u[-1], sol.T[-1]
                 finals.append(bgk.maxwellian.conserved(rho, u, T, dim=3))
                 self.log(f"truth: Kn {k:.3g}, {sol.n_steps} steps")

@@ -9,7 +9,8 @@ are whatever its kinetic solver starts from (here the distributions themselves),
 - ``draw(rng, families, n)``: ``n`` random initial states cycling through ``families``, and their family names;
 - ``distributions(states)``: the initial distributions on the models' grid ``(n, n_dist, n_x, n_v)``;
 - ``samples(states, kn, t_save, rng, first_run)``: the :class:`~.data.Samples` of kinetic runs from them;
-- ``held_out(family, rng)``: a :class:`HeldOut` set of evaluation cases;
+- ``held_out(family, rng)``: a :class:`HeldOut` set of evaluation cases; ``rng()`` gives the family's random
+  generator, called only by the families that draw;
 - ``truth(case, kn, t)``: the conserved moments at ``t[-1]`` of the kinetic solution of every case at every
   Kn, on the models' grid ``(3, n_kn n_case, n_x)`` (Kn slowest), twice: solved on that grid, and the truth;
 - ``continuum(name, rho, m, E, kn, t, boundary)``: ``(rho, m, E)`` at ``t[-1]`` of Euler or Navier-Stokes.
@@ -98,7 +99,7 @@ class BGKSource:
             fine = make(phase_grid(self.spec, boundary, r))[None]
         else:
             boundary = "periodic"
-            fine, _ = draw_batch(rng, phase_grid(self.spec, refine=r), [family], self.spec.evaluation.n_initial)
+            fine, _ = draw_batch(rng(), phase_grid(self.spec, refine=r), [family], self.spec.evaluation.n_initial)
         return HeldOut(boundary, coarsen(fine, r), fine if r > 1 else None)
 
     def truth(self, case: HeldOut, kn: np.ndarray, t: np.ndarray):
